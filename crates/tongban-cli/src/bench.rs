@@ -1,0 +1,349 @@
+//! `tongban bench`: the platform's speed and size, measured over real HTTP on this machine.
+//!
+//! It starts `tongban serve` as a child process on a fresh data directory (demo mode), lets it
+//! migrate and seed once, restarts it to time a warm start-up, then drives every service guide
+//! page in all four locales with a closed-loop load generator on keep-alive connections: once
+//! without compression, once with `Accept-Encoding: gzip, br`. It reports requests per second,
+//! latency percentiles, resident memory and page sizes, with the command that produced them.
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use tongban_domain::Locale;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Seconds of load per phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Worker threads of the load generator (the server gets the machine's cores too).
+    #[arg(long, default_value_t = 2)]
+    load_threads: usize,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.connections == 0 || args.seconds == 0 {
+        bail!("--connections and --seconds must be at least 1");
+    }
+    let data = tempfile::tempdir().context("temporary data directory")?;
+    let exe = std::env::current_exe().context("cannot find the tongban binary")?;
+    let doc = tongban_services::catalog::demo_document()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.load_threads.max(1))
+        .enable_all()
+        .build()?;
+
+    println!("# tongban bench");
+    println!(
+        "command: tongban bench --seconds {} --connections {} --load-threads {}",
+        args.seconds, args.connections, args.load_threads
+    );
+    println!(
+        "machine: {} cores; server and load generator share them",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    // First start: migrations and demo seeding.
+    let addr = free_port()?;
+    let first_started = Instant::now();
+    let mut server = Server::start(&exe, data.path(), addr)?;
+    runtime.block_on(wait_ready(addr, Duration::from_secs(60)))?;
+    let first_start = first_started.elapsed();
+    server.stop();
+
+    // Second start: what an operator sees on every restart.
+    let second_started = Instant::now();
+    let server = Server::start(&exe, data.path(), addr)?;
+    runtime.block_on(wait_ready(addr, Duration::from_secs(30)))?;
+    let warm_start = second_started.elapsed();
+    println!(
+        "start-up to first served page: {:.0} ms after the first migration (first start with migration and seeding: {:.0} ms)",
+        warm_start.as_secs_f64() * 1e3,
+        first_start.as_secs_f64() * 1e3
+    );
+
+    let mut paths = Vec::new();
+    for locale in Locale::ALL {
+        for service in &doc.services {
+            paths.push(format!("/services/{}?lang={}", service.code, locale.tag()));
+        }
+    }
+    let sizes = runtime.block_on(page_sizes(addr, &doc))?;
+    let idle_rss = rss_kib(server.pid());
+    println!(
+        "idle resident memory with the demo region: {}",
+        idle_rss.map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0))
+    );
+    for (label, max) in &sizes {
+        println!("largest {label}: {:.1} KB", *max as f64 / 1024.0);
+    }
+
+    let duration = Duration::from_secs(args.seconds);
+    for (label, encoding) in [
+        ("uncompressed", None),
+        ("Accept-Encoding: gzip, br", Some("gzip, br")),
+    ] {
+        let result = runtime.block_on(load(addr, &paths, args.connections, duration, encoding))?;
+        println!(
+            "{label}: {:.0} requests/s over {} guide URLs ({} locales), {} connections, {} requests, {} errors; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.1} MB/s",
+            result.requests as f64 / result.elapsed.as_secs_f64(),
+            paths.len(),
+            Locale::ALL.len(),
+            args.connections,
+            result.requests,
+            result.errors,
+            result.percentile(0.50),
+            result.percentile(0.99),
+            result.percentile(1.0),
+            result.bytes as f64 / result.elapsed.as_secs_f64() / 1e6,
+        );
+    }
+    let loaded_rss = rss_kib(server.pid());
+    println!(
+        "resident memory after the load: {}",
+        loaded_rss.map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0))
+    );
+    drop(server);
+    Ok(())
+}
+
+/// A `tongban serve` child process, stopped with SIGTERM (graceful) when dropped.
+struct Server(Child);
+
+impl Server {
+    fn start(
+        exe: &std::path::Path,
+        data_dir: &std::path::Path,
+        addr: SocketAddr,
+    ) -> anyhow::Result<Server> {
+        let child = Command::new(exe)
+            .args(["serve", "--mode", "demo", "--metrics-addr", "off", "--addr"])
+            .arg(addr.to_string())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("TONGBAN_LOG", "warn")
+            .env_remove("TONGBAN__DATABASE__URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start tongban serve")?;
+        Ok(Server(child))
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    fn stop(&mut self) {
+        #[cfg(unix)]
+        {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.0.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+fn free_port() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Resident set size of a process in KiB, from /proc (Linux).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn wait_ready(addr: SocketAddr, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(mut conn) = Connection::open(addr).await
+            && let Ok((200, _)) = conn.get("/", None).await
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the server did not serve / within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+struct Connection(hyper::client::conn::http1::SendRequest<Empty<Bytes>>);
+
+impl Connection {
+    async fn open(addr: SocketAddr) -> anyhow::Result<Connection> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Connection(sender))
+    }
+
+    /// Status and body length of `GET path`.
+    async fn get(&mut self, path: &str, encoding: Option<&str>) -> anyhow::Result<(u16, usize)> {
+        let mut request = Request::get(path).header("host", "bench");
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        self.0.ready().await?;
+        let response = self.0.send_request(request.body(Empty::new())?).await?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, body.len()))
+    }
+}
+
+/// The largest page of each kind, uncompressed.
+async fn page_sizes(
+    addr: SocketAddr,
+    doc: &tongban_domain::catalog::CatalogDocument,
+) -> anyhow::Result<Vec<(String, usize)>> {
+    let mut conn = Connection::open(addr).await?;
+    let mut sizes = Vec::new();
+    for locale in Locale::ALL {
+        let mut max = 0;
+        for service in &doc.services {
+            let (status, len) = conn
+                .get(
+                    &format!("/services/{}?lang={}", service.code, locale.tag()),
+                    None,
+                )
+                .await?;
+            if status != 200 {
+                bail!("/services/{} answered {status}", service.code);
+            }
+            max = max.max(len);
+        }
+        sizes.push((format!("{} guide page HTML", locale.tag()), max));
+    }
+    let (_, home) = conn.get("/", None).await?;
+    sizes.push(("zh-CN home page HTML".into(), home));
+    let css = tongban_web::assets::CSS.href.clone();
+    let (status, css_len) = conn.get(&css, None).await?;
+    if status != 200 {
+        bail!("{css} answered {status}");
+    }
+    sizes.push(("stylesheet".into(), css_len));
+    Ok(sizes)
+}
+
+struct LoadResult {
+    requests: u64,
+    errors: u64,
+    bytes: u64,
+    elapsed: Duration,
+    /// Sorted latencies in microseconds.
+    latencies: Vec<u32>,
+}
+
+impl LoadResult {
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.latencies.len() - 1) as f64 * p).round() as usize;
+        f64::from(self.latencies[index]) / 1e3
+    }
+}
+
+async fn load(
+    addr: SocketAddr,
+    paths: &[String],
+    connections: usize,
+    duration: Duration,
+    encoding: Option<&'static str>,
+) -> anyhow::Result<LoadResult> {
+    let paths: std::sync::Arc<Vec<String>> = std::sync::Arc::new(paths.to_vec());
+    // Warm the page cache and the connections before measuring.
+    let mut warm = Connection::open(addr).await?;
+    for path in paths.iter() {
+        warm.get(path, encoding).await?;
+    }
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(connections);
+    for worker in 0..connections {
+        let paths = paths.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(1 << 16);
+            let (mut errors, mut bytes) = (0u64, 0u64);
+            let mut conn = match Connection::open(addr).await {
+                Ok(c) => c,
+                Err(_) => return (latencies, 1, 0),
+            };
+            let mut i = worker * 7;
+            while Instant::now() < deadline {
+                let path = &paths[i % paths.len()];
+                i += 1;
+                let sent = Instant::now();
+                match conn.get(path, encoding).await {
+                    Ok((200, len)) => {
+                        latencies.push(sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                        bytes += len as u64;
+                    }
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        match Connection::open(addr).await {
+                            Ok(c) => conn = c,
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            (latencies, errors, bytes)
+        }));
+    }
+    let mut result = LoadResult {
+        requests: 0,
+        errors: 0,
+        bytes: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    for task in tasks {
+        let (latencies, errors, bytes) = task.await?;
+        result.requests += latencies.len() as u64;
+        result.errors += errors;
+        result.bytes += bytes;
+        result.latencies.extend(latencies);
+    }
+    result.elapsed = started.elapsed();
+    result.latencies.sort_unstable();
+    Ok(result)
+}

@@ -1,0 +1,86 @@
+//! The `tongban` binary: one command to serve, migrate, seed, configure and benchmark.
+
+mod bench;
+mod logging;
+mod serve;
+mod settings;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "tongban",
+    version,
+    about = "通办 Tongban: a one-stop government service platform"
+)]
+struct Cli {
+    /// Configuration file (TOML); `./tongban.toml` is read when present.
+    #[arg(long, short, global = true, env = "TONGBAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform (the default). With no configuration: demo mode on ./data/tongban.db.
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(serve::DatabaseArgs),
+    /// Load data into the database.
+    Seed {
+        #[command(subcommand)]
+        what: SeedCommand,
+    },
+    /// Print configuration.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+    /// Measure throughput, latency, memory, start-up time and page sizes over HTTP.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// The fictional demo region 示范市; adds only what is missing.
+    Demo(serve::DatabaseArgs),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// A commented example configuration with every default.
+    Default,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = cli.config.as_deref();
+    let result = match cli
+        .command
+        .unwrap_or(Command::Serve(serve::ServeArgs::default()))
+    {
+        Command::Serve(args) => serve::serve(config, args),
+        Command::Migrate(args) => serve::migrate(config, args),
+        Command::Seed {
+            what: SeedCommand::Demo(args),
+        } => serve::seed_demo(config, args),
+        Command::Config {
+            what: ConfigCommand::Default,
+        } => {
+            print!("{}", settings::EXAMPLE);
+            Ok(())
+        }
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tongban: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! `tongban serve`, `migrate` and `seed`: opening the database, preparing it and running the
+//! HTTP server with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use tongban_domain::clock::SystemClock;
+use tongban_web::{AppState, WebSettings};
+
+use crate::settings::{LogFormat, Mode, Settings};
+
+/// Flags shared by every command that opens the database.
+#[derive(Debug, Default, clap::Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH or postgres://… (default: DATA_DIR/tongban.db).
+    #[arg(long)]
+    database: Option<String>,
+    /// Directory for the embedded database and files.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+    /// Address of the metrics listener; "off" disables it.
+    #[arg(long)]
+    metrics_addr: Option<String>,
+    /// demo or production.
+    #[arg(long, value_enum)]
+    mode: Option<Mode>,
+    /// Log format.
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+fn settings_with(config: Option<&Path>, db: &DatabaseArgs) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(config).map_err(anyhow::Error::msg)?;
+    if let Some(dir) = &db.data_dir {
+        settings.server.data_dir = dir.clone();
+    }
+    if let Some(url) = &db.database {
+        settings.database.url = url.clone();
+    }
+    Ok(settings)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<tongban_store::Connection> {
+    let url = settings.database_url();
+    let db = tongban_store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&url)))?;
+    let applied = tongban_store::migrate(&db)
+        .await
+        .context("migration failed")?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok(db)
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn migrate(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()> {
+    let settings = settings_with(config, &args)?;
+    let _guard = crate::logging::init(&settings.log);
+    runtime()?.block_on(async {
+        let url = settings.database_url();
+        let db = tongban_store::connect(&url).await?;
+        let applied = tongban_store::migrate(&db).await?;
+        println!("{applied} migration(s) applied to {}", redact(&url));
+        Ok(())
+    })
+}
+
+pub fn seed_demo(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()> {
+    let settings = settings_with(config, &args)?;
+    let _guard = crate::logging::init(&settings.log);
+    if settings.mode == Mode::Production {
+        bail!("refusing to load demo data into a database configured for production mode");
+    }
+    runtime()?.block_on(async {
+        let db = open(&settings).await?;
+        let report = tongban_services::catalog::seed_demo(&db, &SystemClock).await?;
+        if report.is_empty() {
+            println!("demo region already present: nothing to add");
+        } else {
+            println!(
+                "demo region loaded: {} hall(s), {} department(s), {} service(s) added",
+                report.halls_created, report.departments_created, report.services_created
+            );
+        }
+        Ok(())
+    })
+}
+
+pub fn serve(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut settings = settings_with(config, &args.db)?;
+    if let Some(addr) = args.addr {
+        settings.server.addr = addr;
+    }
+    if let Some(metrics) = args.metrics_addr {
+        settings.server.metrics_addr = metrics;
+    }
+    if let Some(mode) = args.mode {
+        settings.mode = mode;
+    }
+    if let Some(format) = args.log_format {
+        settings.log.format = format;
+    }
+    if settings.mode == Mode::Production {
+        let gaps = settings.production_gaps();
+        if !gaps.is_empty() {
+            bail!(
+                "production mode needs configuration before it starts:\n  - {}\nSee `tongban config default`.",
+                gaps.join("\n  - ")
+            );
+        }
+    }
+    let metrics_addr = settings.metrics_addr().map_err(anyhow::Error::msg)?;
+    let _guard = crate::logging::init(&settings.log);
+    runtime()?.block_on(run(settings, metrics_addr, started))
+}
+
+async fn run(
+    settings: Settings,
+    metrics_addr: Option<SocketAddr>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let db = open(&settings).await?;
+    if settings.mode == Mode::Demo {
+        let report = tongban_services::catalog::seed_demo(&db, &SystemClock)
+            .await
+            .context("cannot load the demo region")?;
+        if !report.is_empty() {
+            tracing::info!(
+                halls = report.halls_created,
+                departments = report.departments_created,
+                services = report.services_created,
+                "demo region loaded"
+            );
+        }
+    }
+    let region = if settings.server.region.is_empty() {
+        tongban_services::catalog::default_region(&db)
+            .await?
+            .unwrap_or_default()
+    } else {
+        settings.server.region.clone()
+    };
+    let web = WebSettings {
+        mode: match settings.mode {
+            Mode::Demo => tongban_web::Mode::Demo,
+            Mode::Production => tongban_web::Mode::Production,
+        },
+        region,
+        secure_cookies: settings.server.secure_cookies,
+        max_body_bytes: settings.server.max_body_bytes,
+    };
+    let state = AppState::load(db, web, Arc::new(SystemClock)).await?;
+    let region_name = state
+        .snapshots
+        .current()
+        .catalog
+        .region
+        .name
+        .get(tongban_domain::Locale::ZhCn)
+        .to_owned();
+
+    let listener = tokio::net::TcpListener::bind(settings.server.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
+    let addr = listener.local_addr()?;
+
+    if let Some(metrics_addr) = metrics_addr {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {metrics_addr}"))?;
+        tongban_web::metrics::handle();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(metrics_listener, tongban_web::metrics::router()).await
+            {
+                tracing::error!(%error, "metrics listener stopped");
+            }
+        });
+    }
+
+    let mode = match settings.mode {
+        Mode::Demo => "demo mode",
+        Mode::Production => "production mode",
+    };
+    println!(
+        "Tongban {} is serving {region_name} ({mode})",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  portal:   http://{addr}/");
+    if let Some(m) = metrics_addr {
+        println!("  metrics:  http://{m}/metrics");
+    }
+    println!("  database: {}", redact(&settings.database_url()));
+    println!(
+        "  ready in {} ms; stop with Ctrl-C",
+        started.elapsed().as_millis()
+    );
+    tracing::info!(%addr, mode, "listening");
+
+    axum::serve(listener, tongban_web::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("stopped after finishing in-flight requests");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM; axum then stops accepting and drains requests.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("sqlite://./data/tongban.db"),
+            "sqlite://./data/tongban.db"
+        );
+    }
+}

@@ -1,0 +1,678 @@
+//! The service catalogue as data: regions, departments, service halls and services (事项) with
+//! their guides (办事指南), plus the checks a catalogue document must pass before it is stored.
+//!
+//! A catalogue document is what the demo region's YAML file and, later, administrators' imports
+//! contain. Nothing about a particular service lives in code.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::locale::{Locale, LocalizedText};
+use crate::money::Fen;
+
+/// The schema tag a catalogue document must carry.
+pub const CATALOG_SCHEMA: &str = "tongban/catalog/v1";
+
+/// A whole region's catalogue, as imported and exported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogDocument {
+    pub schema: String,
+    pub region: Region,
+    #[serde(default)]
+    pub halls: Vec<Hall>,
+    #[serde(default)]
+    pub departments: Vec<Department>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+}
+
+/// A region (行政区划) served by the platform: the tenant every record belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Administrative division code (six digits, GB/T 2260 style).
+    pub code: String,
+    pub name: LocalizedText,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// What the portal says about itself on the home page.
+    #[serde(default)]
+    pub tagline: LocalizedText,
+    pub contact: Contact,
+    #[serde(default)]
+    pub districts: Vec<District>,
+}
+
+fn default_timezone() -> String {
+    "Asia/Shanghai".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct District {
+    pub code: String,
+    pub name: LocalizedText,
+}
+
+/// How to reach a region, department or service by phone, mail and in person.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Where complaints about this service go (often the 12345 hotline).
+    #[serde(default)]
+    pub complaint_phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address: LocalizedText,
+    #[serde(default)]
+    pub hours: LocalizedText,
+}
+
+/// A service hall (办事大厅) where people can apply in person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hall {
+    pub code: String,
+    pub name: LocalizedText,
+    /// District code, when the hall belongs to one.
+    #[serde(default)]
+    pub district: Option<String>,
+    pub address: LocalizedText,
+    pub hours: LocalizedText,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// How to get there: bus lines, metro stations, parking.
+    #[serde(default)]
+    pub directions: LocalizedText,
+}
+
+/// A department (部门) of the region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Department {
+    /// Short upper-case code, also the prefix of its service codes (e.g. `GA` for police).
+    pub code: String,
+    pub slug: String,
+    pub name: LocalizedText,
+    #[serde(default)]
+    pub description: LocalizedText,
+    #[serde(default)]
+    pub contact: Contact,
+    /// Codes of the halls where its services are handled.
+    #[serde(default)]
+    pub halls: Vec<String>,
+}
+
+/// Who a service is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Audience {
+    Individual,
+    Enterprise,
+}
+
+impl Audience {
+    pub const ALL: [Audience; 2] = [Audience::Individual, Audience::Enterprise];
+    pub fn key(self) -> &'static str {
+        match self {
+            Audience::Individual => "individual",
+            Audience::Enterprise => "enterprise",
+        }
+    }
+    pub fn from_key(key: &str) -> Option<Audience> {
+        Audience::ALL.into_iter().find(|a| a.key() == key)
+    }
+}
+
+/// Life events (主题) people recognise their needs by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifeEvent {
+    Birth,
+    Education,
+    Employment,
+    Business,
+    Housing,
+    Marriage,
+    SocialSecurity,
+    Retirement,
+    Health,
+    Residence,
+    Tax,
+}
+
+impl LifeEvent {
+    pub const ALL: [LifeEvent; 11] = [
+        LifeEvent::Birth,
+        LifeEvent::Education,
+        LifeEvent::Employment,
+        LifeEvent::Business,
+        LifeEvent::Housing,
+        LifeEvent::Marriage,
+        LifeEvent::SocialSecurity,
+        LifeEvent::Retirement,
+        LifeEvent::Health,
+        LifeEvent::Residence,
+        LifeEvent::Tax,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            LifeEvent::Birth => "birth",
+            LifeEvent::Education => "education",
+            LifeEvent::Employment => "employment",
+            LifeEvent::Business => "business",
+            LifeEvent::Housing => "housing",
+            LifeEvent::Marriage => "marriage",
+            LifeEvent::SocialSecurity => "social-security",
+            LifeEvent::Retirement => "retirement",
+            LifeEvent::Health => "health",
+            LifeEvent::Residence => "residence",
+            LifeEvent::Tax => "tax",
+        }
+    }
+    pub fn from_key(key: &str) -> Option<LifeEvent> {
+        LifeEvent::ALL.into_iter().find(|e| e.key() == key)
+    }
+}
+
+/// Ways a service can be applied for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    Online,
+    Hall,
+}
+
+impl Channel {
+    pub fn key(self) -> &'static str {
+        match self {
+            Channel::Online => "online",
+            Channel::Hall => "hall",
+        }
+    }
+}
+
+/// The legal category of a service (事项类型), as the national catalogue classifies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    /// 行政许可
+    AdministrativePermit,
+    /// 行政确认
+    AdministrativeConfirmation,
+    /// 行政给付
+    AdministrativePayment,
+    /// 公共服务
+    PublicService,
+    /// 其他行政权力
+    Other,
+}
+
+impl ServiceKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            ServiceKind::AdministrativePermit => "administrative-permit",
+            ServiceKind::AdministrativeConfirmation => "administrative-confirmation",
+            ServiceKind::AdministrativePayment => "administrative-payment",
+            ServiceKind::PublicService => "public-service",
+            ServiceKind::Other => "other",
+        }
+    }
+}
+
+/// How a material can be provided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MaterialForm {
+    /// Uploaded scan or photo, or the paper original at a hall.
+    Upload,
+    /// Answered in the application form itself.
+    FormField,
+}
+
+/// A material (材料) an application needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub name: LocalizedText,
+    #[serde(default)]
+    pub description: LocalizedText,
+    pub form: MaterialForm,
+    #[serde(default = "yes")]
+    pub mandatory: bool,
+    /// Paper copies needed at a hall (0 when only the electronic form is needed).
+    #[serde(default)]
+    pub copies: u8,
+    /// The e-certificate type that satisfies this material instead, when the applicant holds one.
+    #[serde(default)]
+    pub certificate_type: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One fee item (收费项目).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fee {
+    pub item: LocalizedText,
+    pub amount: Fen,
+    /// When the fee applies or is waived.
+    #[serde(default)]
+    pub note: LocalizedText,
+    /// The document that sets the fee.
+    #[serde(default)]
+    pub basis: LocalizedText,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faq {
+    pub question: LocalizedText,
+    pub answer: LocalizedText,
+}
+
+/// A service (事项) and its guide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Department prefix and sequence, e.g. `GA0001`; stable across versions and used in URLs.
+    pub code: String,
+    /// Code of the responsible department.
+    pub department: String,
+    pub kind: ServiceKind,
+    pub name: LocalizedText,
+    pub summary: LocalizedText,
+    pub audiences: Vec<Audience>,
+    #[serde(default)]
+    pub life_events: Vec<LifeEvent>,
+    pub channels: Vec<Channel>,
+    /// Times the applicant must come in person (0 = 全程网办, 1 = 最多跑一次).
+    pub visits: u8,
+    /// Committed time limit (承诺时限) in working days; 0 means decided on the spot (即办).
+    pub committed_days: u16,
+    /// Statutory time limit (法定时限) in working days.
+    pub statutory_days: u16,
+    /// Eligibility conditions (受理条件).
+    pub conditions: Vec<LocalizedText>,
+    pub materials: Vec<Material>,
+    /// Steps of the procedure (办理流程).
+    pub process: Vec<LocalizedText>,
+    /// Fee items; empty means the service is free of charge.
+    #[serde(default)]
+    pub fees: Vec<Fee>,
+    /// Laws and regulations the service rests on (设定依据).
+    pub legal_basis: Vec<LocalizedText>,
+    /// What the applicant receives (办理结果).
+    pub result: LocalizedText,
+    /// Halls where it is handled; when empty, the department's halls.
+    #[serde(default)]
+    pub halls: Vec<String>,
+    #[serde(default)]
+    pub faq: Vec<Faq>,
+    #[serde(default)]
+    pub contact: Contact,
+    /// The e-certificate type a successful case issues, once certificates exist.
+    #[serde(default)]
+    pub issues_certificate: Option<String>,
+}
+
+impl Service {
+    pub fn is_free(&self) -> bool {
+        self.fees.iter().all(|fee| fee.amount == Fen(0))
+    }
+}
+
+/// A problem found in a catalogue document: where it is and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogProblem {
+    /// A path into the document, e.g. `services[3].department`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for CatalogProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl CatalogDocument {
+    /// Checks what serde cannot: references, uniqueness, required translations and codes.
+    /// Returns every problem found, not just the first.
+    pub fn validate(&self) -> Vec<CatalogProblem> {
+        let mut problems = Vec::new();
+        let mut problem =
+            |path: String, message: String| problems.push(CatalogProblem { path, message });
+
+        if self.schema != CATALOG_SCHEMA {
+            problem(
+                "schema".into(),
+                format!("expected \"{CATALOG_SCHEMA}\", found \"{}\"", self.schema),
+            );
+        }
+        if !is_division_code(&self.region.code) {
+            problem(
+                "region.code".into(),
+                "must be a six-digit division code".into(),
+            );
+        }
+        check_text(&mut problem, "region.name", &self.region.name);
+
+        let mut districts = HashSet::new();
+        for (i, district) in self.region.districts.iter().enumerate() {
+            if !is_division_code(&district.code) {
+                problem(
+                    format!("region.districts[{i}].code"),
+                    "must be a six-digit division code".into(),
+                );
+            }
+            if !districts.insert(district.code.as_str()) {
+                problem(
+                    format!("region.districts[{i}].code"),
+                    format!("duplicate district {}", district.code),
+                );
+            }
+            check_text(
+                &mut problem,
+                &format!("region.districts[{i}].name"),
+                &district.name,
+            );
+        }
+
+        let mut halls = HashSet::new();
+        for (i, hall) in self.halls.iter().enumerate() {
+            if !is_slug(&hall.code) {
+                problem(
+                    format!("halls[{i}].code"),
+                    "use lower-case letters, digits and hyphens".into(),
+                );
+            }
+            if !halls.insert(hall.code.as_str()) {
+                problem(
+                    format!("halls[{i}].code"),
+                    format!("duplicate hall {}", hall.code),
+                );
+            }
+            if let Some(d) = &hall.district
+                && !districts.contains(d.as_str())
+            {
+                problem(
+                    format!("halls[{i}].district"),
+                    format!("unknown district {d}"),
+                );
+            }
+            check_text(&mut problem, &format!("halls[{i}].name"), &hall.name);
+            check_text(&mut problem, &format!("halls[{i}].address"), &hall.address);
+            check_text(&mut problem, &format!("halls[{i}].hours"), &hall.hours);
+        }
+
+        let mut departments = HashSet::new();
+        let mut slugs = HashSet::new();
+        for (i, dept) in self.departments.iter().enumerate() {
+            if !is_department_code(&dept.code) {
+                problem(
+                    format!("departments[{i}].code"),
+                    "use 2 to 6 upper-case letters".into(),
+                );
+            }
+            if !departments.insert(dept.code.as_str()) {
+                problem(
+                    format!("departments[{i}].code"),
+                    format!("duplicate department {}", dept.code),
+                );
+            }
+            if !is_slug(&dept.slug) {
+                problem(
+                    format!("departments[{i}].slug"),
+                    "use lower-case letters, digits and hyphens".into(),
+                );
+            }
+            if !slugs.insert(dept.slug.as_str()) {
+                problem(
+                    format!("departments[{i}].slug"),
+                    format!("duplicate slug {}", dept.slug),
+                );
+            }
+            check_text(&mut problem, &format!("departments[{i}].name"), &dept.name);
+            for (j, hall) in dept.halls.iter().enumerate() {
+                if !halls.contains(hall.as_str()) {
+                    problem(
+                        format!("departments[{i}].halls[{j}]"),
+                        format!("unknown hall {hall}"),
+                    );
+                }
+            }
+        }
+
+        let mut services = HashSet::new();
+        for (i, service) in self.services.iter().enumerate() {
+            let at = |field: &str| format!("services[{i}].{field}");
+            if !departments.contains(service.department.as_str()) {
+                problem(
+                    at("department"),
+                    format!("unknown department {}", service.department),
+                );
+            } else if !service_code_matches(&service.code, &service.department) {
+                problem(
+                    at("code"),
+                    format!(
+                        "must be the department prefix {} followed by four digits",
+                        service.department
+                    ),
+                );
+            }
+            if !services.insert(service.code.as_str()) {
+                problem(at("code"), format!("duplicate service {}", service.code));
+            }
+            check_text(&mut problem, &at("name"), &service.name);
+            check_text(&mut problem, &at("summary"), &service.summary);
+            check_text(&mut problem, &at("result"), &service.result);
+            if service.audiences.is_empty() {
+                problem(at("audiences"), "name at least one audience".into());
+            }
+            if service.channels.is_empty() {
+                problem(at("channels"), "name at least one channel".into());
+            }
+            if service.committed_days > service.statutory_days {
+                problem(
+                    at("committed_days"),
+                    format!(
+                        "{} working days is longer than the statutory {}",
+                        service.committed_days, service.statutory_days
+                    ),
+                );
+            }
+            if service.conditions.is_empty() {
+                problem(at("conditions"), "state at least one condition".into());
+            }
+            if service.process.is_empty() {
+                problem(at("process"), "describe at least one step".into());
+            }
+            if service.legal_basis.is_empty() {
+                problem(at("legal_basis"), "cite at least one legal basis".into());
+            }
+            for (j, text) in service.conditions.iter().enumerate() {
+                check_text(&mut problem, &at(&format!("conditions[{j}]")), text);
+            }
+            for (j, material) in service.materials.iter().enumerate() {
+                check_text(
+                    &mut problem,
+                    &at(&format!("materials[{j}].name")),
+                    &material.name,
+                );
+            }
+            for (j, fee) in service.fees.iter().enumerate() {
+                if fee.amount.0 < 0 {
+                    problem(
+                        at(&format!("fees[{j}].amount")),
+                        "a fee cannot be negative".into(),
+                    );
+                }
+                check_text(&mut problem, &at(&format!("fees[{j}].item")), &fee.item);
+            }
+            for (j, hall) in service.halls.iter().enumerate() {
+                if !halls.contains(hall.as_str()) {
+                    problem(at(&format!("halls[{j}]")), format!("unknown hall {hall}"));
+                }
+            }
+            for (j, faq) in service.faq.iter().enumerate() {
+                check_text(
+                    &mut problem,
+                    &at(&format!("faq[{j}].question")),
+                    &faq.question,
+                );
+                check_text(&mut problem, &at(&format!("faq[{j}].answer")), &faq.answer);
+            }
+        }
+        problems
+    }
+}
+
+/// Every piece of content needs its zh-CN text and only known locale tags.
+fn check_text(problem: &mut impl FnMut(String, String), path: &str, text: &LocalizedText) {
+    if !text.has(Locale::ZhCn) {
+        problem(path.to_owned(), "the zh-CN text is missing".into());
+    }
+    for tag in text.unknown_tags() {
+        problem(path.to_owned(), format!("unknown language \"{tag}\""));
+    }
+}
+
+fn is_division_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_department_code(code: &str) -> bool {
+    (2..=6).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// URL-safe identifiers: lower-case ASCII letters, digits and single hyphens.
+pub fn is_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+}
+
+fn service_code_matches(code: &str, department: &str) -> bool {
+    code.strip_prefix(department)
+        .is_some_and(|seq| seq.len() == 4 && seq.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> CatalogDocument {
+        serde_norway::from_str(
+            r#"
+schema: tongban/catalog/v1
+region:
+  code: "990100"
+  name: { zh-CN: 示范市, en: Demo City }
+  contact: { phone: "12345" }
+  districts: [{ code: "990102", name: 东城区 }]
+halls:
+  - { code: city-hall, name: 市民中心, district: "990102", address: 人民路1号, hours: 工作日 9:00-17:00 }
+departments:
+  - { code: GA, slug: police, name: 市公安局, halls: [city-hall] }
+services:
+  - code: GA0001
+    department: GA
+    kind: public-service
+    name: 无犯罪记录证明
+    summary: 开具无犯罪记录证明。
+    audiences: [individual]
+    channels: [online, hall]
+    visits: 0
+    committed_days: 3
+    statutory_days: 20
+    conditions: [本人申请]
+    materials: [{ name: 居民身份证, form: upload }]
+    process: [在线申请]
+    legal_basis: [公安机关办理犯罪记录查询工作规定]
+    result: 无犯罪记录证明
+"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_consistent_document_has_no_problems() {
+        assert_eq!(minimal().validate(), vec![]);
+        assert!(minimal().services[0].is_free());
+    }
+
+    #[test]
+    fn problems_name_the_place_and_the_cause() {
+        let mut doc = minimal();
+        doc.services[0].department = "SJ".into();
+        doc.services[0].committed_days = 30;
+        doc.halls[0].district = Some("990199".into());
+        doc.departments[0].halls.push("nowhere".into());
+        let problems: Vec<String> = doc.validate().iter().map(ToString::to_string).collect();
+        assert!(
+            problems.contains(&"services[0].department: unknown department SJ".to_owned()),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(
+                &"services[0].committed_days: 30 working days is longer than the statutory 20"
+                    .to_owned()
+            )
+        );
+        assert!(problems.contains(&"halls[0].district: unknown district 990199".to_owned()));
+        assert!(problems.contains(&"departments[0].halls[1]: unknown hall nowhere".to_owned()));
+    }
+
+    #[test]
+    fn service_codes_carry_the_department_prefix() {
+        let mut doc = minimal();
+        doc.services[0].code = "SC0001".into();
+        assert_eq!(doc.validate()[0].path, "services[0].code");
+        doc.services[0].code = "GA01".into();
+        assert_eq!(doc.validate()[0].path, "services[0].code");
+    }
+
+    #[test]
+    fn duplicates_and_missing_chinese_are_reported() {
+        let mut doc = minimal();
+        doc.services.push(doc.services[0].clone());
+        doc.services[1].name = LocalizedText::default().with(Locale::En, "Only English");
+        let problems: Vec<String> = doc.validate().iter().map(ToString::to_string).collect();
+        assert!(problems.contains(&"services[1].code: duplicate service GA0001".to_owned()));
+        assert!(problems.contains(&"services[1].name: the zh-CN text is missing".to_owned()));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let yaml = "schema: tongban/catalog/v1\nregion: { code: '990100', name: x, contact: {}, colour: red }\n";
+        let err = serde_norway::from_str::<CatalogDocument>(yaml)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn slugs_are_strict() {
+        assert!(is_slug("police"));
+        assert!(is_slug("market-regulation"));
+        assert!(!is_slug("Police"));
+        assert!(!is_slug("-x"));
+        assert!(!is_slug("a--b"));
+        assert!(!is_slug(""));
+        assert!(!is_slug("公安"));
+    }
+}

@@ -1,0 +1,12 @@
+//! Tongban's domain: the rules and types of the platform, free of I/O.
+//!
+//! Nothing here talks to a database, the network or the clock; CI checks that this crate
+//! pulls in no sea-orm, sqlx, axum or tokio. One module per feature, named as in every layer.
+
+pub mod catalog;
+pub mod clock;
+pub mod locale;
+pub mod money;
+
+pub use locale::{Direction, Locale, LocalizedText};
+pub use money::Fen;

@@ -1,0 +1,242 @@
+//! The catalogue use cases: reading catalogue documents (the demo region ships as one),
+//! writing them idempotently, and building the in-memory snapshot public pages render from.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use tongban_domain::catalog::{
+    Audience, CatalogDocument, CatalogProblem, Department, Hall, LifeEvent, Region, Service,
+};
+use tongban_domain::clock::Clock;
+use tongban_store::Connection as DatabaseConnection;
+use tongban_store::catalog::{InsertReport, PublishedService};
+
+use crate::StoreError;
+
+/// The demo region 示范市, shipped inside the binary so a fresh machine needs no other file.
+pub const DEMO_CATALOG_YAML: &str = include_str!("../../../demo/catalog.yaml");
+
+/// Why a catalogue document was not accepted. Each variant says where the problem is.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{}", describe_syntax(.line, .column, .message))]
+    Syntax {
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+    #[error("the catalogue has {} problem(s):\n{}", .0.len(), list(.0))]
+    Invalid(Vec<CatalogProblem>),
+    #[error("the region {0} is not in the database")]
+    UnknownRegion(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn describe_syntax(line: &Option<usize>, column: &Option<usize>, message: &str) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("line {l}, column {c}: {message}"),
+        _ => message.to_owned(),
+    }
+}
+
+fn list(problems: &[CatalogProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Parses and validates a catalogue document written in YAML.
+pub fn parse_document(yaml: &str) -> Result<CatalogDocument, CatalogError> {
+    let doc: CatalogDocument = serde_norway::from_str(yaml).map_err(|e| {
+        let location = e.location();
+        CatalogError::Syntax {
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+            message: e.to_string(),
+        }
+    })?;
+    let problems = doc.validate();
+    if problems.is_empty() {
+        Ok(doc)
+    } else {
+        Err(CatalogError::Invalid(problems))
+    }
+}
+
+/// The demo region's catalogue document.
+pub fn demo_document() -> Result<CatalogDocument, CatalogError> {
+    parse_document(DEMO_CATALOG_YAML)
+}
+
+/// Loads the demo region into the database, adding only what is missing: a second run
+/// changes nothing.
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+) -> Result<InsertReport, CatalogError> {
+    let doc = demo_document()?;
+    Ok(tongban_store::catalog::insert_missing(db, &doc, clock.now()).await?)
+}
+
+/// The region the public portal serves when the configuration names none: the first one created.
+pub async fn default_region(db: &DatabaseConnection) -> Result<Option<String>, CatalogError> {
+    Ok(tongban_store::catalog::root_region_codes(db)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// A region's published catalogue in memory, indexed for the portal's pages.
+pub struct PortalCatalog {
+    pub region: Region,
+    pub halls: Vec<Hall>,
+    pub departments: Vec<Department>,
+    pub services: Vec<PublishedService>,
+    department_by_slug: HashMap<String, usize>,
+    department_by_code: HashMap<String, usize>,
+    service_by_code: HashMap<String, usize>,
+    hall_by_code: HashMap<String, usize>,
+}
+
+impl fmt::Debug for PortalCatalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PortalCatalog")
+            .field("region", &self.region.code)
+            .field("departments", &self.departments.len())
+            .field("services", &self.services.len())
+            .finish()
+    }
+}
+
+impl PortalCatalog {
+    pub fn new(
+        region: Region,
+        halls: Vec<Hall>,
+        departments: Vec<Department>,
+        services: Vec<PublishedService>,
+    ) -> PortalCatalog {
+        let index = |keys: Vec<String>| -> HashMap<String, usize> {
+            keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect()
+        };
+        PortalCatalog {
+            department_by_slug: index(departments.iter().map(|d| d.slug.clone()).collect()),
+            department_by_code: index(departments.iter().map(|d| d.code.clone()).collect()),
+            service_by_code: index(services.iter().map(|s| s.service.code.clone()).collect()),
+            hall_by_code: index(halls.iter().map(|h| h.code.clone()).collect()),
+            region,
+            halls,
+            departments,
+            services,
+        }
+    }
+
+    /// A catalogue with nothing published, for a region not imported yet.
+    pub fn empty(region_code: &str) -> PortalCatalog {
+        PortalCatalog::new(
+            Region {
+                code: region_code.to_owned(),
+                name: tongban_domain::LocalizedText::default(),
+                timezone: "Asia/Shanghai".to_owned(),
+                tagline: tongban_domain::LocalizedText::default(),
+                contact: Default::default(),
+                districts: Vec::new(),
+            },
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    pub fn department_by_slug(&self, slug: &str) -> Option<&Department> {
+        self.department_by_slug
+            .get(slug)
+            .map(|&i| &self.departments[i])
+    }
+
+    pub fn department(&self, code: &str) -> Option<&Department> {
+        self.department_by_code
+            .get(code)
+            .map(|&i| &self.departments[i])
+    }
+
+    pub fn service(&self, code: &str) -> Option<&PublishedService> {
+        self.service_by_code.get(code).map(|&i| &self.services[i])
+    }
+
+    pub fn hall(&self, code: &str) -> Option<&Hall> {
+        self.hall_by_code.get(code).map(|&i| &self.halls[i])
+    }
+
+    pub fn services_of<'a>(&'a self, department: &'a str) -> impl Iterator<Item = &'a Service> {
+        self.services
+            .iter()
+            .map(|s| &s.service)
+            .filter(move |s| s.department == department)
+    }
+
+    pub fn services_for_event(&self, event: LifeEvent) -> impl Iterator<Item = &Service> {
+        self.services
+            .iter()
+            .map(|s| &s.service)
+            .filter(move |s| s.life_events.contains(&event))
+    }
+
+    pub fn services_for_audience(&self, audience: Audience) -> impl Iterator<Item = &Service> {
+        self.services
+            .iter()
+            .map(|s| &s.service)
+            .filter(move |s| s.audiences.contains(&audience))
+    }
+
+    /// Life events that at least one service belongs to, in their canonical order.
+    pub fn life_events(&self) -> Vec<LifeEvent> {
+        LifeEvent::ALL
+            .into_iter()
+            .filter(|e| {
+                self.services
+                    .iter()
+                    .any(|s| s.service.life_events.contains(e))
+            })
+            .collect()
+    }
+
+    /// Where a service is handled: its own halls, else its department's.
+    pub fn halls_for(&self, service: &Service) -> Vec<&Hall> {
+        let codes = if service.halls.is_empty() {
+            self.department(&service.department)
+                .map(|d| d.halls.as_slice())
+                .unwrap_or_default()
+        } else {
+            service.halls.as_slice()
+        };
+        codes.iter().filter_map(|c| self.hall(c)).collect()
+    }
+
+    pub fn district_name(&self, code: &str) -> Option<&tongban_domain::LocalizedText> {
+        self.region
+            .districts
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| &d.name)
+    }
+}
+
+/// Builds the portal's snapshot of `region_code` from what is published now.
+pub async fn load_portal_catalog(
+    db: &DatabaseConnection,
+    region_code: &str,
+    clock: &dyn Clock,
+) -> Result<PortalCatalog, CatalogError> {
+    let published = tongban_store::catalog::load_published(db, region_code, clock.now())
+        .await?
+        .ok_or_else(|| CatalogError::UnknownRegion(region_code.to_owned()))?;
+    Ok(PortalCatalog::new(
+        published.region,
+        published.halls,
+        published.departments,
+        published.services,
+    ))
+}

@@ -1,0 +1,7 @@
+//! Tongban's use cases: each function takes what it needs (connection, clock, caller), checks
+//! rights, runs one transaction and returns domain types. The web and CLI layers call these,
+//! never the store directly for anything that changes data.
+
+pub mod catalog;
+
+pub use tongban_store::StoreError;

@@ -1,0 +1,166 @@
+//! Catalogue storage and seeding on SQLite and (when configured) PostgreSQL.
+
+use chrono::{TimeZone, Utc};
+use tongban_domain::clock::FixedClock;
+use tongban_services::catalog::{
+    CatalogError, demo_document, load_portal_catalog, parse_document, seed_demo,
+};
+use tongban_store::testing::TestDb;
+
+fn clock() -> FixedClock {
+    FixedClock(Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap())
+}
+
+#[tokio::test]
+async fn the_demo_region_loads_once_however_often_it_is_seeded() {
+    for db in TestDb::all("idempotent seeding").await {
+        let doc = demo_document().unwrap();
+        let first = seed_demo(&db.conn, &clock()).await.unwrap();
+        assert!(first.region_created);
+        assert_eq!(first.halls_created, doc.halls.len());
+        assert_eq!(first.departments_created, doc.departments.len());
+        assert_eq!(first.services_created, doc.services.len());
+        let counts = tongban_store::catalog::count_rows(&db.conn, &doc.region.code)
+            .await
+            .unwrap();
+
+        let second = seed_demo(&db.conn, &clock()).await.unwrap();
+        assert!(second.is_empty(), "{:?}: {second:?}", db.backend);
+        let again = tongban_store::catalog::count_rows(&db.conn, &doc.region.code)
+            .await
+            .unwrap();
+        assert_eq!(counts, again);
+        assert_eq!(
+            counts,
+            [
+                doc.halls.len() as u64,
+                doc.departments.len() as u64,
+                doc.services.len() as u64,
+                doc.services.len() as u64
+            ]
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_seeding_never_duplicates() {
+    for db in TestDb::all("concurrent seeding").await {
+        let (first, second) = (clock(), clock());
+        let (a, b) = tokio::join!(seed_demo(&db.conn, &first), seed_demo(&db.conn, &second));
+        // One of them may lose a race and fail on a unique key; neither may duplicate.
+        assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
+        let doc = demo_document().unwrap();
+        let counts = tongban_store::catalog::count_rows(&db.conn, &doc.region.code)
+            .await
+            .unwrap();
+        assert_eq!(counts[2], doc.services.len() as u64, "{:?}", db.backend);
+        assert_eq!(counts[3], doc.services.len() as u64);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn what_is_stored_reads_back_exactly() {
+    for db in TestDb::all("catalogue round trip").await {
+        seed_demo(&db.conn, &clock()).await.unwrap();
+        let doc = demo_document().unwrap();
+        let catalog = load_portal_catalog(&db.conn, &doc.region.code, &clock())
+            .await
+            .unwrap();
+        assert_eq!(catalog.region, doc.region);
+        assert_eq!(catalog.halls, doc.halls);
+        assert_eq!(catalog.departments, doc.departments);
+        let services: Vec<_> = catalog.services.iter().map(|s| s.service.clone()).collect();
+        assert_eq!(services, doc.services, "order and content survive storage");
+        assert!(catalog.services.iter().all(|s| s.version == 1));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn services_are_not_public_before_their_effective_date() {
+    for db in TestDb::all("effective dates").await {
+        seed_demo(&db.conn, &clock()).await.unwrap();
+        let before = FixedClock(Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap());
+        let catalog = load_portal_catalog(&db.conn, "990100", &before)
+            .await
+            .unwrap();
+        assert!(catalog.services.is_empty(), "{:?}", db.backend);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_region_is_an_error_not_an_empty_page() {
+    let db = TestDb::sqlite().await;
+    let err = load_portal_catalog(&db.conn, "123456", &clock())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::UnknownRegion(code) if code == "123456"));
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    let err = parse_document("schema: tongban/catalog/v1\nregion:\n  code: [\n").unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("line "), "{message}");
+
+    let err = parse_document(
+        "schema: tongban/catalog/v1\nregion: { code: '990100', name: 示范市, contact: {} }\nservices:\n  - code: 1\n",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("line 4"), "{err}");
+}
+
+#[test]
+fn semantic_problems_are_all_listed() {
+    let yaml =
+        "schema: tongban/catalog/v2\nregion: { code: '99', name: { en: Demo }, contact: {} }\n";
+    let message = parse_document(yaml).unwrap_err().to_string();
+    assert!(message.contains("3 problem(s)"), "{message}");
+    assert!(message.contains("schema: expected \"tongban/catalog/v1\""));
+    assert!(message.contains("region.code: must be a six-digit division code"));
+    assert!(message.contains("region.name: the zh-CN text is missing"));
+}
+
+#[test]
+fn the_demo_region_is_complete() {
+    let doc = demo_document().expect("the shipped demo file is valid");
+    assert!(doc.region.districts.len() >= 2, "two districts");
+    for code in ["GA", "SJ", "WJ", "RS", "MZ", "GJJ", "CZ"] {
+        assert!(
+            doc.departments.iter().any(|d| d.code == code),
+            "department {code}"
+        );
+    }
+    assert!(doc.services.len() >= 10);
+    for service in &doc.services {
+        assert!(
+            !service.materials.is_empty() || service.code.starts_with("CZ"),
+            "{} materials",
+            service.code
+        );
+        assert!(!service.faq.is_empty(), "{} FAQ", service.code);
+        assert!(
+            service.name.has(tongban_domain::Locale::En),
+            "{} English name",
+            service.code
+        );
+    }
+    for key in [
+        "birth",
+        "employment",
+        "business",
+        "housing",
+        "marriage",
+        "social-security",
+        "retirement",
+    ] {
+        let event = tongban_domain::catalog::LifeEvent::from_key(key).unwrap();
+        assert!(
+            doc.services.iter().any(|s| s.life_events.contains(&event)),
+            "life event {key}"
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! Storage of the service catalogue: loading what is published for the public snapshot and
+//! writing catalogue documents (the demo region, imports) without ever duplicating a record.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde::de::DeserializeOwned;
+use tongban_domain::catalog::{CatalogDocument, Department, Hall, Region, Service};
+use uuid::Uuid;
+
+use crate::entities::{department, hall, region, service, service_version};
+use crate::{StoreError, StoreResult};
+
+/// Status of a service version that is live (or will be from its effective date).
+pub const PUBLISHED: &str = "published";
+
+/// A region's catalogue as the public sees it at one moment.
+#[derive(Debug, Clone)]
+pub struct PublishedCatalog {
+    pub region_id: Uuid,
+    pub region: Region,
+    pub halls: Vec<Hall>,
+    pub departments: Vec<Department>,
+    pub services: Vec<PublishedService>,
+}
+
+/// The version of a service in force.
+#[derive(Debug, Clone)]
+pub struct PublishedService {
+    pub id: Uuid,
+    pub version: i32,
+    pub effective_from: Option<DateTime<Utc>>,
+    pub service: Service,
+}
+
+/// What writing a catalogue document changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InsertReport {
+    pub region_created: bool,
+    pub halls_created: usize,
+    pub departments_created: usize,
+    pub services_created: usize,
+}
+
+impl InsertReport {
+    pub fn is_empty(&self) -> bool {
+        *self == InsertReport::default()
+    }
+}
+
+fn decode<T: DeserializeOwned>(table: &'static str, json: serde_json::Value) -> StoreResult<T> {
+    serde_json::from_value(json).map_err(|source| StoreError::Corrupt { table, source })
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    // Serialising our own plain data types cannot fail.
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Codes of every top-level region, in the order they were created.
+pub async fn root_region_codes(db: &DatabaseConnection) -> StoreResult<Vec<String>> {
+    Ok(region::Entity::find()
+        .filter(region::Column::ParentId.is_null())
+        .order_by_asc(region::Column::CreatedAt)
+        .order_by_asc(region::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.code)
+        .collect())
+}
+
+/// Loads the catalogue of the region `region_code` as published at `now`: for each service the
+/// highest published version whose effective date has come. `None` if the region is unknown.
+pub async fn load_published(
+    db: &DatabaseConnection,
+    region_code: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<PublishedCatalog>> {
+    let Some(region_row) = region::Entity::find()
+        .filter(region::Column::Code.eq(region_code))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let region_id = region_row.id;
+    let region: Region = decode("regions", region_row.content)?;
+
+    let halls = hall::Entity::find()
+        .filter(hall::Column::RegionId.eq(region_id))
+        .order_by_asc(hall::Column::SortOrder)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| decode("halls", row.content))
+        .collect::<StoreResult<Vec<Hall>>>()?;
+
+    let departments = department::Entity::find()
+        .filter(department::Column::RegionId.eq(region_id))
+        .order_by_asc(department::Column::SortOrder)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| decode("departments", row.content))
+        .collect::<StoreResult<Vec<Department>>>()?;
+
+    let service_rows = service::Entity::find()
+        .filter(service::Column::RegionId.eq(region_id))
+        .order_by_asc(service::Column::SortOrder)
+        .all(db)
+        .await?;
+    let versions = service_version::Entity::find()
+        .filter(service_version::Column::RegionId.eq(region_id))
+        .filter(service_version::Column::Status.eq(PUBLISHED))
+        .order_by_desc(service_version::Column::Version)
+        .all(db)
+        .await?;
+    let mut in_force: HashMap<Uuid, service_version::Model> = HashMap::new();
+    for version in versions {
+        let effective = version.effective_from.is_none_or(|from| from <= now);
+        if effective && !in_force.contains_key(&version.service_id) {
+            in_force.insert(version.service_id, version);
+        }
+    }
+    let mut services = Vec::with_capacity(service_rows.len());
+    for row in service_rows {
+        if let Some(version) = in_force.remove(&row.id) {
+            services.push(PublishedService {
+                id: row.id,
+                version: version.version,
+                effective_from: version.effective_from,
+                service: decode("service_versions", version.content)?,
+            });
+        }
+    }
+    Ok(Some(PublishedCatalog {
+        region_id,
+        region,
+        halls,
+        departments,
+        services,
+    }))
+}
+
+/// Writes the records of `doc` that do not exist yet, in one transaction, and leaves existing
+/// ones untouched (administrators may have edited them). New services get a published version 1
+/// effective at `now`. Unique keys make a concurrent second writer insert nothing twice.
+pub async fn insert_missing(
+    db: &DatabaseConnection,
+    doc: &CatalogDocument,
+    now: DateTime<Utc>,
+) -> StoreResult<InsertReport> {
+    let txn = db.begin().await?;
+    let mut report = InsertReport::default();
+
+    let existing_region = region::Entity::find()
+        .filter(region::Column::Code.eq(&doc.region.code))
+        .one(&txn)
+        .await?;
+    let region_id = match existing_region {
+        Some(row) => row.id,
+        None => {
+            region::Entity::insert(region::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                code: Set(doc.region.code.clone()),
+                parent_id: Set(None),
+                content: Set(encode(&doc.region)),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .on_conflict(
+                OnConflict::column(region::Column::Code)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            report.region_created = true;
+            region::Entity::find()
+                .filter(region::Column::Code.eq(&doc.region.code))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| sea_orm::DbErr::RecordNotFound(doc.region.code.clone()))?
+                .id
+        }
+    };
+
+    let hall_rows: Vec<hall::ActiveModel> = doc
+        .halls
+        .iter()
+        .enumerate()
+        .map(|(i, h)| hall::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            region_id: Set(region_id),
+            code: Set(h.code.clone()),
+            sort_order: Set(i as i32),
+            content: Set(encode(h)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    if !hall_rows.is_empty() {
+        report.halls_created = hall::Entity::insert_many(hall_rows)
+            .on_conflict(
+                OnConflict::columns([hall::Column::RegionId, hall::Column::Code])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await? as usize;
+    }
+
+    let department_rows: Vec<department::ActiveModel> = doc
+        .departments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| department::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            region_id: Set(region_id),
+            code: Set(d.code.clone()),
+            slug: Set(d.slug.clone()),
+            sort_order: Set(i as i32),
+            content: Set(encode(d)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    if !department_rows.is_empty() {
+        report.departments_created = department::Entity::insert_many(department_rows)
+            .on_conflict(
+                OnConflict::columns([department::Column::RegionId, department::Column::Code])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await? as usize;
+    }
+    let department_ids: HashMap<String, Uuid> = department::Entity::find()
+        .filter(department::Column::RegionId.eq(region_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.id))
+        .collect();
+
+    let existing_services: HashSet<String> = service::Entity::find()
+        .filter(service::Column::RegionId.eq(region_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| s.code)
+        .collect();
+    let mut service_rows = Vec::new();
+    let mut version_rows = Vec::new();
+    for (i, s) in doc.services.iter().enumerate() {
+        if existing_services.contains(&s.code) {
+            continue;
+        }
+        let Some(&department_id) = department_ids.get(&s.department) else {
+            return Err(sea_orm::DbErr::RecordNotFound(format!(
+                "department {} of service {}",
+                s.department, s.code
+            ))
+            .into());
+        };
+        let service_id = Uuid::now_v7();
+        service_rows.push(service::ActiveModel {
+            id: Set(service_id),
+            region_id: Set(region_id),
+            department_id: Set(department_id),
+            code: Set(s.code.clone()),
+            sort_order: Set(i as i32),
+            created_at: Set(now),
+        });
+        version_rows.push(service_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            service_id: Set(service_id),
+            region_id: Set(region_id),
+            version: Set(1),
+            status: Set(PUBLISHED.to_owned()),
+            effective_from: Set(Some(now)),
+            published_at: Set(Some(now)),
+            content: Set(encode(s)),
+            change_note: Set(Some("initial import".to_owned())),
+            created_at: Set(now),
+        });
+    }
+    if !service_rows.is_empty() {
+        report.services_created = service::Entity::insert_many(service_rows)
+            .exec_without_returning(&txn)
+            .await? as usize;
+        service_version::Entity::insert_many(version_rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Counts rows per catalogue table in a region, for tests and `tongban seed` reports.
+pub async fn count_rows<C: ConnectionTrait>(db: &C, region_code: &str) -> StoreResult<[u64; 4]> {
+    use sea_orm::PaginatorTrait;
+    let Some(region_row) = region::Entity::find()
+        .filter(region::Column::Code.eq(region_code))
+        .one(db)
+        .await?
+    else {
+        return Ok([0; 4]);
+    };
+    let id = region_row.id;
+    Ok([
+        hall::Entity::find()
+            .filter(hall::Column::RegionId.eq(id))
+            .count(db)
+            .await?,
+        department::Entity::find()
+            .filter(department::Column::RegionId.eq(id))
+            .count(db)
+            .await?,
+        service::Entity::find()
+            .filter(service::Column::RegionId.eq(id))
+            .count(db)
+            .await?,
+        service_version::Entity::find()
+            .filter(service_version::Column::RegionId.eq(id))
+            .count(db)
+            .await?,
+    ])
+}

@@ -1,0 +1,10 @@
+//! SeaORM entities, one module per table, shared by SQLite and PostgreSQL.
+//!
+//! Structured content (guides, contacts, multilingual names) is stored as JSON documents beside
+//! the columns that queries filter and join on; every table carries `region_id`, the tenant.
+
+pub mod department;
+pub mod hall;
+pub mod region;
+pub mod service;
+pub mod service_version;

@@ -1,0 +1,16 @@
+//! Schema migrations, written once in sea-orm-migration's DSL for both databases.
+//!
+//! A migration that has landed is never edited: add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_catalog;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_catalog::Migration)]
+    }
+}

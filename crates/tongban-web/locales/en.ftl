@@ -1,0 +1,150 @@
+# Tongban interface strings: English.
+
+site-name = Government Services
+skip-to-content = Skip to main content
+demo-ribbon-title = Demo
+demo-ribbon-text = All data on this site is fictional. Do not enter real personal information.
+prefs-label = Language and display
+elder-mode-on = Larger text mode
+elder-mode-off = Standard mode
+nav-label = Main navigation
+nav-home = Home
+nav-departments = Departments
+breadcrumbs-label = You are here
+list-separator = {", "}
+
+audience-individual = For individuals
+audience-individual-hint = Services for people: jobs, social insurance, marriage and family, housing, residence and certificates.
+audience-enterprise = For businesses
+audience-enterprise-hint = Services for companies and sole traders: registration, licences and payments.
+
+life-event-birth = Having a baby
+life-event-education = Education
+life-event-employment = Work and jobs
+life-event-business = Starting a business
+life-event-housing = Housing
+life-event-marriage = Marriage
+life-event-social-security = Social insurance
+life-event-retirement = Retirement
+life-event-health = Health
+life-event-residence = Residence
+life-event-tax = Fees and taxes
+life-event-intro = Services about “{ $event }”.
+
+home-title = Home
+home-service-count = Guides for { $count ->
+    [one] { $count } service
+   *[other] { $count } services
+} are available.
+home-by-audience = By who you are
+home-by-life-event = By topic
+home-by-department = By department
+service-count = { $count ->
+    [one] { $count } service
+   *[other] { $count } services
+}
+list-empty = There are no services here yet.
+
+department-services = Services
+department-contact = Contact
+department-halls = Service halls
+
+contact-hotline = Hotline
+contact-phone = Enquiries
+contact-complaints = Complaints
+contact-email = Email
+contact-address = Address
+contact-hours = Opening hours
+hall-district = District
+hall-directions = Getting there
+
+footer-contact = Contact us
+footer-about = About this site
+footer-platform = Tongban: a one-stop government service platform, open-source software.
+
+guide-caption = Service guide
+kind-administrative-permit = Administrative permit
+kind-administrative-confirmation = Administrative confirmation
+kind-administrative-payment = Administrative benefit
+kind-public-service = Public service
+kind-other = Other administrative power
+guide-department = Department
+guide-audience = Who it is for
+guide-channels = How to apply
+guide-visits = Visits in person
+guide-committed = Committed time limit
+guide-statutory = Statutory time limit
+guide-fee = Fee
+guide-result = What you get
+guide-contents = Contents
+guide-conditions = Who can apply
+guide-materials = What you need
+guide-process = Steps
+guide-fees = Fees
+guide-time-limits = How long it takes
+guide-where = Where and how to apply
+guide-legal-basis = Legal basis
+guide-faq = Questions people ask
+guide-contact = Enquiries and complaints
+guide-code = Service code
+guide-version = Version { $version }
+guide-version-since = Version { $version }
+
+channel-online = Online
+channel-hall = At a service hall
+channel-online-how = Online: submit your application and documents on this platform and follow its progress at any time.
+channel-hall-how = In person: bring your documents to one of the service halls below.
+
+visits-none = No visit needed
+visits-one = At most one visit
+visits-many = { $count } visits
+
+time-limit-immediate = Decided on the spot
+time-limit-days = { $days ->
+    [one] { $days } working day
+   *[other] { $days } working days
+}
+time-limit-note = Time limits count working days, not public holidays; time waiting for corrected documents or a lawful suspension does not count.
+
+materials-none = You do not need to provide any documents.
+material-name = Document
+material-how = How to provide it
+material-required = Required
+material-copies = Paper copies
+material-mandatory = Required
+material-optional = If it applies to you
+material-no-paper = None
+material-copies-count = { $count }
+material-form-upload = Upload a scan or show the original
+material-form-field = Answer in the application form
+
+fee-free = Free
+fees-none = This service is free of charge.
+fee-item = Item
+fee-amount = Amount
+fee-note = Notes
+fee-basis = Set by
+
+accessibility-title = Accessibility statement
+accessibility-intro = We want everyone to be able to use this website, including older people, disabled people and people who speak minority languages.
+accessibility-standard-title = Standards we follow
+accessibility-standard = This website is designed and tested to meet GB/T 37668-2019 (accessibility of web content) and WCAG 2.2 level AA.
+accessibility-features-title = You can
+accessibility-feature-elder = switch to larger text mode at the top of every page for bigger type, more space and a simpler layout; your choice is remembered
+accessibility-feature-languages = use the site in Simplified Chinese, English, Uyghur or Tibetan; Uyghur pages read right to left
+accessibility-feature-nojs = do everything with JavaScript turned off
+accessibility-feature-keyboard = use the whole site with a keyboard only, and skip the navigation with the “Skip to main content” link
+accessibility-feature-zoom = zoom in up to 400% without losing content
+accessibility-limits-title = What is not yet accessible
+accessibility-limits = Some service guides are not yet translated into Uyghur and Tibetan and are shown in Chinese; we are adding the translations.
+accessibility-feedback-title = Reporting problems
+accessibility-feedback = If you have difficulty using this website or need information in another format, contact us below. We reply within 5 working days.
+
+error-id = Error reference
+error-back-home = Go to the home page
+not-found-title = Page not found
+not-found-message = The page you asked for does not exist or has been removed. If you followed a link, check that the address is right.
+server-error-title = Sorry, there is a problem with the service
+server-error-message = We could not handle your request and nothing you entered was lost. Try again later. If the problem continues, call the hotline and give the error reference below.
+too-large-title = What you sent is too large
+too-large-message = What you submitted is bigger than we accept. Compress or split the file and try again.

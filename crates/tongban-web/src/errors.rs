@@ -1,0 +1,139 @@
+//! Error pages and the safety nets around handlers: localised 404, 413 and 500 pages, a panic
+//! catcher that turns a bug into a 500 with an error id (also in the log), and the body limit.
+
+use std::panic::AssertUnwindSafe;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use crate::catalog::chrome;
+use crate::layout::Chrome;
+use crate::prefs::Prefs;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage<'a> {
+    c: Chrome<'a>,
+    title: String,
+    message: String,
+    error_id: Option<String>,
+}
+
+/// Renders an error page; if even that fails, a plain-text line in the same spirit.
+fn error_page(
+    state: &AppState,
+    prefs: Prefs,
+    status: StatusCode,
+    key: &str,
+    error_id: Option<String>,
+) -> Response {
+    let snapshot = state.snapshots.current();
+    let c = chrome(state, &snapshot, prefs, "/");
+    let title = c.tr.t(&format!("{key}-title"));
+    let message = c.tr.t(&format!("{key}-message"));
+    let html = ErrorPage {
+        c,
+        title: title.clone(),
+        message,
+        error_id: error_id.clone(),
+    }
+    .render()
+    .unwrap_or_else(|_| {
+        format!(
+            "<!DOCTYPE html><title>{title}</title><h1>{title}</h1><p>{}</p>",
+            error_id.unwrap_or_default()
+        )
+    });
+    let mut response = (status, html).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::HTML));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn not_found(state: &AppState, prefs: Prefs) -> Response {
+    error_page(state, prefs, StatusCode::NOT_FOUND, "not-found", None)
+}
+
+/// A 500 page whose error id is also in the log line that explains it.
+pub fn internal_error(state: &AppState, prefs: Prefs, cause: &dyn std::fmt::Display) -> Response {
+    let id = Uuid::now_v7().simple().to_string();
+    tracing::error!(error_id = %id, error = %cause, "request failed");
+    error_page(
+        state,
+        prefs,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server-error",
+        Some(id),
+    )
+}
+
+pub fn render_failed(state: &AppState, prefs: Prefs, error: askama::Error) -> Response {
+    internal_error(
+        state,
+        prefs,
+        &format_args!("template rendering failed: {error}"),
+    )
+}
+
+/// For assets: no page chrome, nothing to localise.
+pub fn not_found_plain() -> Response {
+    (StatusCode::NOT_FOUND, "not found").into_response()
+}
+
+/// Any route nobody serves.
+pub async fn fallback(State(state): State<AppState>, prefs: Prefs) -> Response {
+    not_found(&state, prefs)
+}
+
+/// Turns a panic in a handler into a logged, localised 500 instead of a dropped connection.
+pub async fn catch_panic(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let prefs = Prefs::resolve(request.uri().query(), request.headers());
+    let route = request.uri().path().to_owned();
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            internal_error(&state, prefs, &format_args!("panic in {route}: {message}"))
+        }
+    }
+}
+
+/// Refuses bodies over the configured size before anything reads them (a declared
+/// `Content-Length`); bodies without one are cut off by `DefaultBodyLimit` in the extractors.
+pub async fn limit_body(
+    State(state): State<AppState>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > state.settings.max_body_bytes as u64) {
+        let prefs = Prefs::resolve(request.uri().query(), request.headers());
+        return error_page(
+            &state,
+            prefs,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            None,
+        );
+    }
+    next.run(request).await
+}

@@ -1,0 +1,128 @@
+//! The application state handlers share: the database, the catalogue snapshot with its page
+//! cache, interface strings and settings.
+//!
+//! The snapshot sits behind [`Snapshots`] so that a later multi-instance deployment can replace
+//! the reload trigger (today: in-process, after a change) without touching handlers.
+
+use std::sync::{Arc, RwLock};
+
+use tongban_domain::clock::Clock;
+use tongban_services::catalog::{CatalogError, PortalCatalog};
+use tongban_store::Connection;
+
+use crate::i18n::I18n;
+use crate::pages::PageCache;
+
+/// Whether the platform runs with demo data (and says so on every page) or for real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Production,
+}
+
+/// Settings the HTTP layer needs.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    pub mode: Mode,
+    /// The region the portal shows.
+    pub region: String,
+    /// Cookies carry `Secure` (served over HTTPS or behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Request bodies larger than this get 413.
+    pub max_body_bytes: usize,
+}
+
+/// A catalogue snapshot and the pages rendered from it.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub catalog: PortalCatalog,
+    pub pages: PageCache,
+}
+
+/// Holds the current snapshot; readers clone an `Arc` and never wait for a reload.
+#[derive(Debug)]
+pub struct Snapshots {
+    current: RwLock<Arc<Snapshot>>,
+}
+
+impl Snapshots {
+    pub fn new(catalog: PortalCatalog) -> Snapshots {
+        Snapshots {
+            current: RwLock::new(Arc::new(Snapshot {
+                catalog,
+                pages: PageCache::default(),
+            })),
+        }
+    }
+
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the snapshot (and so drops every cached page).
+    pub fn replace(&self, catalog: PortalCatalog) {
+        let fresh = Arc::new(Snapshot {
+            catalog,
+            pages: PageCache::default(),
+        });
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Connection,
+    pub i18n: Arc<I18n>,
+    pub snapshots: Arc<Snapshots>,
+    pub settings: Arc<WebSettings>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Loads interface strings and the portal's snapshot from the database.
+    pub async fn load(
+        db: Connection,
+        settings: WebSettings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<AppState> {
+        let i18n = Arc::new(I18n::load()?);
+        let catalog = load_catalog(&db, &settings.region, clock.as_ref()).await?;
+        Ok(AppState {
+            db,
+            i18n,
+            snapshots: Arc::new(Snapshots::new(catalog)),
+            settings: Arc::new(settings),
+            clock,
+        })
+    }
+
+    /// Rebuilds the snapshot from the database, e.g. after a service is published.
+    pub async fn reload_catalog(&self) -> Result<(), CatalogError> {
+        let catalog = load_catalog(&self.db, &self.settings.region, self.clock.as_ref()).await?;
+        self.snapshots.replace(catalog);
+        Ok(())
+    }
+
+    pub fn demo(&self) -> bool {
+        self.settings.mode == Mode::Demo
+    }
+}
+
+/// The region's published catalogue, or an empty one when the region has not been imported
+/// yet (a production install before its first import still serves its pages).
+async fn load_catalog(
+    db: &Connection,
+    region: &str,
+    clock: &dyn Clock,
+) -> Result<PortalCatalog, CatalogError> {
+    match tongban_services::catalog::load_portal_catalog(db, region, clock).await {
+        Err(CatalogError::UnknownRegion(code)) => {
+            tracing::warn!(region = %code, "region not imported yet: the portal is empty");
+            Ok(PortalCatalog::empty(&code))
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,109 @@
+//! Test builders: a demo-seeded app on a given database, and request helpers.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use chrono::TimeZone;
+use http_body_util::BodyExt;
+use tongban_domain::clock::FixedClock;
+use tongban_store::testing::TestDb;
+use tongban_web::{AppState, Mode, WebSettings};
+use tower::ServiceExt;
+
+pub const DEMO_REGION: &str = "990100";
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock(
+        chrono::Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap(),
+    ))
+}
+
+pub fn settings(mode: Mode) -> WebSettings {
+    WebSettings {
+        mode,
+        region: DEMO_REGION.to_owned(),
+        secure_cookies: false,
+        max_body_bytes: MAX_BODY,
+    }
+}
+
+/// The app over `db` with the demo region seeded.
+pub async fn demo_state(db: &TestDb, mode: Mode) -> AppState {
+    let clock = clock();
+    tongban_services::catalog::seed_demo(&db.conn, clock.as_ref())
+        .await
+        .expect("seed demo");
+    AppState::load(db.conn.clone(), settings(mode), clock)
+        .await
+        .expect("load state")
+}
+
+pub async fn demo_app(db: &TestDb) -> Router {
+    tongban_web::app(demo_state(db, Mode::Demo).await)
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("utf-8 body")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response: Response<Body> = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+pub async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = Request::get(uri);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    send(app, request.body(Body::empty()).unwrap()).await
+}
+
+/// HTML-escapes text the way askama does, so tests can look for content in pages.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&#38;"),
+            '<' => out.push_str("&#60;"),
+            '>' => out.push_str("&#62;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -84,7 +84,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         idle_rss.map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0))
     );
     for (label, max) in &sizes {
-        println!("largest {label}: {:.1} KB", *max as f64 / 1024.0);
+        println!("{label}: {:.1} KB", *max as f64 / 1024.0);
     }
 
     let duration = Duration::from_secs(args.seconds);
@@ -249,7 +249,7 @@ async fn page_sizes(
             }
             max = max.max(len);
         }
-        sizes.push((format!("{} guide page HTML", locale.tag()), max));
+        sizes.push((format!("largest {} guide page HTML", locale.tag()), max));
     }
     let (_, home) = conn.get("/", None).await?;
     sizes.push(("zh-CN home page HTML".into(), home));
@@ -258,7 +258,7 @@ async fn page_sizes(
     if status != 200 {
         bail!("{css} answered {status}");
     }
-    sizes.push(("stylesheet".into(), css_len));
+    sizes.push(("stylesheet (uncompressed)".into(), css_len));
     Ok(sizes)
 }
 

@@ -55,9 +55,21 @@ impl<'a> Chrome<'a> {
         }
     }
 
-    /// Content text in the page's language, falling back to zh-CN.
+    /// Content text in the page's language, falling back to zh-CN, as plain text (for
+    /// `<title>` and for building strings).
     pub fn l<'t>(&self, text: &'t LocalizedText) -> &'t str {
         text.get(self.locale)
+    }
+
+    /// Content text for the page body: a fallback to zh-CN is marked with its own `lang` and
+    /// `dir`, so screen readers switch voice and Chinese punctuation stays in place on
+    /// right-to-left pages.
+    pub fn lx<'t>(&self, text: &'t LocalizedText) -> Shown<'t> {
+        let shown = text.shown_locale(self.locale);
+        Shown {
+            text: text.get(self.locale),
+            marked: (shown != self.locale).then_some(shown),
+        }
     }
 
     pub fn contact(&self) -> &'a Contact {
@@ -104,5 +116,73 @@ impl<'a> Chrome<'a> {
             MaterialForm::Upload => "material-form-upload",
             MaterialForm::FormField => "material-form-field",
         })
+    }
+}
+
+/// Escaped content text, wrapped in a `lang`/`dir` span when it is in another language than
+/// the page.
+pub struct Shown<'t> {
+    text: &'t str,
+    marked: Option<Locale>,
+}
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.marked {
+            Some(locale) => {
+                write!(
+                    f,
+                    "<span lang=\"{}\" dir=\"{}\">",
+                    locale.tag(),
+                    locale.direction().as_str()
+                )?;
+                escape_html(f, self.text)?;
+                f.write_str("</span>")
+            }
+            None => escape_html(f, self.text),
+        }
+    }
+}
+
+/// `Shown` escapes its text itself.
+impl askama::filters::HtmlSafe for Shown<'_> {}
+
+/// Escapes like askama does (numeric character references), so pages are uniform.
+fn escape_html(f: &mut std::fmt::Formatter<'_>, text: &str) -> std::fmt::Result {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        f.write_str(&rest[..at])?;
+        f.write_str(match rest.as_bytes()[at] {
+            b'&' => "&#38;",
+            b'<' => "&#60;",
+            b'>' => "&#62;",
+            b'"' => "&#34;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[at + 1..];
+    }
+    f.write_str(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_text_is_marked_and_everything_is_escaped() {
+        let text = LocalizedText::new("<b>\"示范\" & 'x'</b>");
+        let shown = Shown {
+            text: text.get(Locale::Ug),
+            marked: Some(Locale::ZhCn),
+        };
+        assert_eq!(
+            shown.to_string(),
+            "<span lang=\"zh-CN\" dir=\"ltr\">&#60;b&#62;&#34;示范&#34; &#38; &#39;x&#39;&#60;/b&#62;</span>"
+        );
+        let own = Shown {
+            text: "plain",
+            marked: None,
+        };
+        assert_eq!(own.to_string(), "plain");
     }
 }

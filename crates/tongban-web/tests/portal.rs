@@ -98,6 +98,10 @@ async fn uyghur_pages_are_right_to_left_throughout() {
             // The switcher offers every language in its own script and direction.
             assert!(html.contains("lang=\"zh-CN\" hreflang=\"zh-CN\""), "{path}");
         }
+        // Guide text not yet translated into Uyghur falls back to Chinese, marked as such so it
+        // reads left to right inside the right-to-left page.
+        let guide = get(&app, "/services/GA0002?lang=ug").await.text();
+        assert!(guide.contains("<span lang=\"zh-CN\" dir=\"ltr\">"));
         db.finish().await;
     }
 }

@@ -3,8 +3,10 @@
 //! Nothing here talks to a database, the network or the clock; CI checks that this crate
 //! pulls in no sea-orm, sqlx, axum or tokio. One module per feature, named as in every layer.
 
+pub mod access;
 pub mod catalog;
 pub mod clock;
+pub mod identity;
 pub mod locale;
 pub mod money;
 

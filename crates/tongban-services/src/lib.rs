@@ -3,5 +3,7 @@
 //! never the store directly for anything that changes data.
 
 pub mod catalog;
+pub mod crypto;
+pub mod identity;
 
 pub use tongban_store::StoreError;

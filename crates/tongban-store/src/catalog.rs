@@ -333,3 +333,26 @@ pub async fn count_rows<C: ConnectionTrait>(db: &C, region_code: &str) -> StoreR
             .await?,
     ])
 }
+
+/// The id of the region `code`.
+pub async fn region_id<C: ConnectionTrait>(db: &C, code: &str) -> StoreResult<Option<Uuid>> {
+    Ok(region::Entity::find()
+        .filter(region::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .map(|r| r.id))
+}
+
+/// Department ids of a region by department code.
+pub async fn department_ids<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+) -> StoreResult<HashMap<String, Uuid>> {
+    Ok(department::Entity::find()
+        .filter(department::Column::RegionId.eq(region_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.id))
+        .collect())
+}

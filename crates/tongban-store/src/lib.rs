@@ -3,8 +3,10 @@
 //! The backend is chosen once, from the URL scheme, by [`connect`]. Every repository function
 //! takes the tenant (region) it works in and filters on it.
 
+pub mod audit;
 pub mod catalog;
 pub mod entities;
+pub mod identity;
 mod migration;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -33,6 +35,8 @@ pub enum StoreError {
         table: &'static str,
         source: serde_json::Error,
     },
+    #[error("a record with the same unique value exists: {0}")]
+    Duplicate(String),
     #[error("cannot create the data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -134,3 +138,5 @@ pub fn backend(db: &DatabaseConnection) -> Backend {
         _ => Backend::Sqlite,
     }
 }
+
+pub use sea_orm;

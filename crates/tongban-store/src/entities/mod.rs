@@ -3,8 +3,14 @@
 //! Structured content (guides, contacts, multilingual names) is stored as JSON documents beside
 //! the columns that queries filter and join on; every table carries `region_id`, the tenant.
 
+pub mod account;
+pub mod audit_entry;
+pub mod audit_head;
 pub mod department;
 pub mod hall;
+pub mod login_throttle;
 pub mod region;
+pub mod role_assignment;
 pub mod service;
 pub mod service_version;
+pub mod session;

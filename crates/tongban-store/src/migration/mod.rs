@@ -5,12 +5,16 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_catalog;
+mod m20261127_000002_identity;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_catalog::Migration)]
+        vec![
+            Box::new(m20261126_000001_catalog::Migration),
+            Box::new(m20261127_000002_identity::Migration),
+        ]
     }
 }

@@ -1,0 +1,650 @@
+//! Identity use cases: signing in and out, sessions, the signed-in person's profile, and the
+//! demo accounts. Personal identifiers are encrypted before they reach the store and looked up
+//! through keyed hashes; every sign-in, success or failure, leaves an audit entry.
+
+pub mod password;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use tongban_domain::LocalizedText;
+use tongban_domain::access::{Role, check_separation};
+use tongban_domain::clock::Clock;
+use tongban_domain::identity::{MobileNumber, PersonName, ResidentId};
+use tongban_store::Connection;
+use tongban_store::audit::AuditRecord;
+use tongban_store::identity::{LoginKey, NewAccount, SessionRow};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::crypto::{BlindIndex, FieldCipher, random_bytes, sha256_hex};
+use password::{PasswordPolicy, Passwords};
+
+/// Column contexts for encrypted fields (bound into the ciphertext).
+const ID_DOC_FIELD: &str = "accounts.id_doc";
+const PHONE_FIELD: &str = "accounts.phone";
+/// Blind index namespaces.
+const RESIDENT_ID_INDEX: &str = "resident-id";
+const MOBILE_INDEX: &str = "mobile";
+const LOGIN_INDEX: &str = "login";
+
+/// Session lifetimes and sign-in throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentitySettings {
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute: Duration,
+    /// Failures for one account before back-off starts.
+    pub account_threshold: i32,
+    /// Failures from one address before back-off starts (higher: offices share addresses).
+    pub address_threshold: i32,
+    pub policy: PasswordPolicy,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        IdentitySettings {
+            session_idle: Duration::minutes(30),
+            session_absolute: Duration::hours(12),
+            account_threshold: 5,
+            address_threshold: 20,
+            policy: PasswordPolicy::Standard,
+        }
+    }
+}
+
+/// The identity feature's dependencies, shared by its use cases.
+#[derive(Clone)]
+pub struct Identity {
+    pub db: Connection,
+    pub cipher: Arc<dyn FieldCipher>,
+    pub index: BlindIndex,
+    pub passwords: Passwords,
+    pub settings: IdentitySettings,
+}
+
+/// Where a request came from, for audit and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown account, wrong password, locked or closed: deliberately indistinguishable.
+    #[error("the account or password is wrong")]
+    Invalid,
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A session just created: the token goes into the cookie, never into storage.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub token: String,
+    pub account_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The signed-in account, as handlers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub account_id: Uuid,
+    pub kind: AccountKind,
+    pub display_name: String,
+    pub roles: Vec<Grant>,
+    /// Hash of the session token: binds CSRF tokens to this session.
+    pub session_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Person,
+    Staff,
+}
+
+impl AccountKind {
+    fn key(self) -> &'static str {
+        match self {
+            AccountKind::Person => "person",
+            AccountKind::Staff => "staff",
+        }
+    }
+    fn from_key(key: &str) -> AccountKind {
+        if key == "staff" {
+            AccountKind::Staff
+        } else {
+            AccountKind::Person
+        }
+    }
+}
+
+/// A role held in a region, and in one department for departmental roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub region_id: Uuid,
+    pub department_id: Option<Uuid>,
+}
+
+/// What the profile page shows: identifiers masked, never in full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub display_name: String,
+    pub kind: AccountKind,
+    pub username: Option<String>,
+    pub masked_id: Option<String>,
+    pub masked_mobile: Option<String>,
+    pub email: Option<String>,
+    pub roles: Vec<Grant>,
+    pub sessions: Vec<SessionSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub current: bool,
+}
+
+/// How the sign-in identifier was understood.
+enum Identifier {
+    ResidentId(ResidentId),
+    Mobile(MobileNumber),
+    Username(String),
+}
+
+fn classify(input: &str) -> Identifier {
+    if let Ok(id) = ResidentId::parse(input) {
+        Identifier::ResidentId(id)
+    } else if let Ok(mobile) = MobileNumber::parse(input) {
+        Identifier::Mobile(mobile)
+    } else {
+        Identifier::Username(input.trim().to_lowercase())
+    }
+}
+
+impl Identity {
+    fn login_key(&self, identifier: &Identifier) -> LoginKey {
+        match identifier {
+            Identifier::ResidentId(id) => {
+                LoginKey::IdDocIndex(self.index.of(RESIDENT_ID_INDEX, id.as_str()))
+            }
+            Identifier::Mobile(m) => LoginKey::PhoneIndex(self.index.of(MOBILE_INDEX, m.as_str())),
+            Identifier::Username(u) => LoginKey::Username(u.clone()),
+        }
+    }
+
+    /// Signs in with a mobile number, resident ID number or staff user name and a password.
+    /// Throttling is checked before any hashing, and an unknown account costs as much time as
+    /// a known one.
+    pub async fn login(
+        &self,
+        clock: &dyn Clock,
+        identifier: &str,
+        password: &str,
+        origin: &Origin,
+    ) -> Result<IssuedSession, LoginError> {
+        let now = clock.now();
+        let identifier = classify(identifier);
+        let login_key = self.login_key(&identifier);
+        let account_throttle = format!(
+            "account:{}",
+            self.index.of(
+                LOGIN_INDEX,
+                match &login_key {
+                    LoginKey::Username(u) | LoginKey::PhoneIndex(u) | LoginKey::IdDocIndex(u) => u,
+                }
+            )
+        );
+        let address_throttle = origin.ip.as_ref().map(|ip| format!("address:{ip}"));
+
+        for key in std::iter::once(&account_throttle).chain(address_throttle.as_ref()) {
+            if let Some(state) = tongban_store::identity::throttle(&self.db, key).await?
+                && let Some(until) = state.blocked_until
+                && until > now
+            {
+                self.audit(
+                    now,
+                    None,
+                    "identity.login",
+                    "throttled",
+                    origin,
+                    serde_json::json!({}),
+                )
+                .await?;
+                return Err(LoginError::Throttled {
+                    retry_after_secs: (until - now).num_seconds().max(1),
+                });
+            }
+        }
+
+        let account = tongban_store::identity::find_by_login(&self.db, &login_key).await?;
+        let matched = self
+            .passwords
+            .verify(account.as_ref().map(|a| a.password_hash.as_str()), password)
+            .await;
+        let usable = account.as_ref().is_some_and(|a| a.status == "active");
+
+        let Some(account) = account.filter(|_| matched && usable) else {
+            self.count_failure(&account_throttle, self.settings.account_threshold, now)
+                .await?;
+            if let Some(key) = &address_throttle {
+                self.count_failure(key, self.settings.address_threshold, now)
+                    .await?;
+            }
+            self.audit(
+                now,
+                None,
+                "identity.login",
+                "failure",
+                origin,
+                serde_json::json!({}),
+            )
+            .await?;
+            return Err(LoginError::Invalid);
+        };
+
+        tongban_store::identity::clear_throttle(&self.db, &account_throttle).await?;
+        let token_bytes =
+            random_bytes::<32>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
+        let token = URL_SAFE_NO_PAD.encode(token_bytes);
+        let expires_at = now + self.settings.session_absolute;
+        tongban_store::identity::insert_session(
+            &self.db,
+            SessionRow {
+                token_hash: sha256_hex(token.as_bytes()),
+                account_id: account.id,
+                created_at: now,
+                last_seen_at: now,
+                expires_at,
+                ip: origin.ip.clone(),
+                user_agent: origin
+                    .user_agent
+                    .as_ref()
+                    .map(|ua| ua.chars().take(256).collect()),
+                revoked_at: None,
+            },
+        )
+        .await?;
+        self.audit(
+            now,
+            Some(account.id),
+            "identity.login",
+            "success",
+            origin,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(IssuedSession {
+            token,
+            account_id: account.id,
+            expires_at,
+        })
+    }
+
+    async fn count_failure(
+        &self,
+        key: &str,
+        threshold: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let failures = tongban_store::identity::throttle(&self.db, key)
+            .await?
+            .map_or(0, |s| s.failures)
+            + 1;
+        // Exponential back-off once past the threshold: 1, 2, 4 … minutes, at most an hour.
+        let blocked_until = (failures >= threshold).then(|| {
+            let exponent = (failures - threshold).min(6) as u32;
+            now + Duration::minutes(2i64.pow(exponent).min(60))
+        });
+        tongban_store::identity::record_failure(&self.db, key, failures, now, blocked_until).await
+    }
+
+    /// The signed-in user of a session token, if the session is live; ends idle sessions.
+    pub async fn current_user(
+        &self,
+        clock: &dyn Clock,
+        token: &str,
+    ) -> Result<Option<CurrentUser>, StoreError> {
+        let now = clock.now();
+        let token_hash = sha256_hex(token.as_bytes());
+        let Some((session, account)) =
+            tongban_store::identity::live_session(&self.db, &token_hash, now).await?
+        else {
+            return Ok(None);
+        };
+        if now - session.last_seen_at > self.settings.session_idle || account.status != "active" {
+            tongban_store::identity::revoke_session(&self.db, &token_hash, now).await?;
+            return Ok(None);
+        }
+        // Recording activity once a minute is enough for the idle timeout and spares a write
+        // per request.
+        if now - session.last_seen_at > Duration::minutes(1) {
+            tongban_store::identity::touch_session(&self.db, &token_hash, now).await?;
+        }
+        Ok(Some(CurrentUser {
+            account_id: account.id,
+            kind: AccountKind::from_key(&account.kind),
+            display_name: account.display_name,
+            roles: self.grants(account.id).await?,
+            session_hash: token_hash,
+        }))
+    }
+
+    async fn grants(&self, account_id: Uuid) -> Result<Vec<Grant>, StoreError> {
+        Ok(tongban_store::identity::roles_of(&self.db, account_id)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                Some(Grant {
+                    role: Role::from_key(&row.role)?,
+                    region_id: row.region_id,
+                    department_id: row.department_id,
+                })
+            })
+            .collect())
+    }
+
+    /// Ends the session of `token`.
+    pub async fn logout(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        origin: &Origin,
+    ) -> Result<(), StoreError> {
+        let now = clock.now();
+        tongban_store::identity::revoke_session(&self.db, &user.session_hash, now).await?;
+        self.audit(
+            now,
+            Some(user.account_id),
+            "identity.logout",
+            "success",
+            origin,
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// Ends every session of the user, this one included.
+    pub async fn logout_everywhere(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        origin: &Origin,
+    ) -> Result<u64, StoreError> {
+        let now = clock.now();
+        let ended =
+            tongban_store::identity::revoke_all_sessions(&self.db, user.account_id, now).await?;
+        self.audit(
+            now,
+            Some(user.account_id),
+            "identity.logout-everywhere",
+            "success",
+            origin,
+            serde_json::json!({ "sessions": ended }),
+        )
+        .await?;
+        Ok(ended)
+    }
+
+    /// The signed-in user's own profile, identifiers masked.
+    pub async fn profile(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+    ) -> Result<Profile, StoreError> {
+        let account = tongban_store::identity::account_by_id(&self.db, user.account_id)
+            .await?
+            .ok_or_else(|| StoreError::Db(sea_orm_custom("account vanished".into())))?;
+        let reveal = |field: &str, ciphertext: &Option<String>| -> Option<String> {
+            let sealed = ciphertext.as_ref()?;
+            match self.cipher.decrypt(field, sealed) {
+                Ok(plain) => Some(plain),
+                Err(error) => {
+                    tracing::error!(%error, field, account = %account.id, "cannot decrypt a personal field");
+                    None
+                }
+            }
+        };
+        let masked_id = reveal(ID_DOC_FIELD, &account.id_doc_ciphertext).map(|plain| {
+            ResidentId::parse(&plain).map_or_else(|_| mask_generic(&plain), |id| id.to_string())
+        });
+        let masked_mobile = reveal(PHONE_FIELD, &account.phone_ciphertext).map(|plain| {
+            MobileNumber::parse(&plain).map_or_else(|_| mask_generic(&plain), |m| m.to_string())
+        });
+        let now = clock.now();
+        let sessions = tongban_store::identity::live_sessions_of(&self.db, account.id, now)
+            .await?
+            .into_iter()
+            .map(|s| SessionSummary {
+                current: s.token_hash == user.session_hash,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                ip: s.ip,
+                user_agent: s.user_agent,
+            })
+            .collect();
+        Ok(Profile {
+            display_name: account.display_name,
+            kind: AccountKind::from_key(&account.kind),
+            username: account.username,
+            masked_id,
+            masked_mobile,
+            email: account.email,
+            roles: self.grants(account.id).await?,
+            sessions,
+        })
+    }
+
+    async fn audit(
+        &self,
+        at: DateTime<Utc>,
+        actor: Option<Uuid>,
+        action: &str,
+        outcome: &str,
+        origin: &Origin,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        tongban_store::audit::append(
+            &self.db,
+            &AuditRecord {
+                at,
+                region_id: None,
+                actor_id: actor,
+                on_behalf_of: None,
+                action: action.to_owned(),
+                target: None,
+                outcome: outcome.to_owned(),
+                ip: origin.ip.clone(),
+                detail,
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Loads the demo accounts (people and staff with their roles), adding only those missing.
+    pub async fn seed_demo_accounts(&self, clock: &dyn Clock) -> Result<DemoAccounts, SeedError> {
+        let demo: DemoAccounts = serde_norway::from_str(DEMO_ACCOUNTS_YAML)
+            .map_err(|e| SeedError::Invalid(e.to_string()))?;
+        let now = clock.now();
+        let region = tongban_store::catalog::region_id(&self.db, &demo.region)
+            .await?
+            .ok_or_else(|| SeedError::Invalid(format!("region {} is not loaded", demo.region)))?;
+        let departments = tongban_store::catalog::department_ids(&self.db, region).await?;
+        // One hash for the shared, published demo password keeps the first start fast.
+        let hash = self
+            .passwords
+            .hash(&demo.password)
+            .await
+            .map_err(|e| SeedError::Invalid(e.to_string()))?;
+
+        for person in &demo.people {
+            let name = PersonName::parse(&person.name)
+                .map_err(|e| SeedError::Invalid(format!("{}: {e}", person.name)))?;
+            let id = ResidentId::parse(&person.resident_id)
+                .map_err(|e| SeedError::Invalid(format!("{}: {e}", person.name)))?;
+            let mobile = MobileNumber::parse(&person.mobile)
+                .map_err(|e| SeedError::Invalid(format!("{}: {e}", person.name)))?;
+            let new = NewAccount {
+                id: Uuid::now_v7(),
+                kind: AccountKind::Person.key(),
+                username: None,
+                display_name: name.as_str().to_owned(),
+                id_doc_kind: Some("resident-id".to_owned()),
+                id_doc_ciphertext: Some(
+                    self.cipher
+                        .encrypt(ID_DOC_FIELD, id.as_str())
+                        .map_err(|e| SeedError::Invalid(e.to_string()))?,
+                ),
+                id_doc_index: Some(self.index.of(RESIDENT_ID_INDEX, id.as_str())),
+                phone_ciphertext: Some(
+                    self.cipher
+                        .encrypt(PHONE_FIELD, mobile.as_str())
+                        .map_err(|e| SeedError::Invalid(e.to_string()))?,
+                ),
+                phone_index: Some(self.index.of(MOBILE_INDEX, mobile.as_str())),
+                email: person.email.clone(),
+                password_hash: hash.clone(),
+                region_id: Some(region),
+                department_id: None,
+            };
+            insert_unless_present(&self.db, &new, now).await?;
+        }
+        for staff in &demo.staff {
+            let roles: Vec<Role> = staff
+                .roles
+                .iter()
+                .map(|r| {
+                    Role::from_key(r).ok_or_else(|| {
+                        SeedError::Invalid(format!("{}: unknown role {r}", staff.username))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            check_separation(&roles)
+                .map_err(|e| SeedError::Invalid(format!("{}: {e}", staff.username)))?;
+            let department = match &staff.department {
+                Some(code) => Some(*departments.get(code).ok_or_else(|| {
+                    SeedError::Invalid(format!("{}: unknown department {code}", staff.username))
+                })?),
+                None => None,
+            };
+            let new = NewAccount {
+                id: Uuid::now_v7(),
+                kind: AccountKind::Staff.key(),
+                username: Some(staff.username.clone()),
+                display_name: staff.name.clone(),
+                id_doc_kind: None,
+                id_doc_ciphertext: None,
+                id_doc_index: None,
+                phone_ciphertext: None,
+                phone_index: None,
+                email: None,
+                password_hash: hash.clone(),
+                region_id: Some(region),
+                department_id: department,
+            };
+            insert_unless_present(&self.db, &new, now).await?;
+            let account = tongban_store::identity::find_by_login(
+                &self.db,
+                &LoginKey::Username(staff.username.clone()),
+            )
+            .await?
+            .ok_or_else(|| SeedError::Invalid(format!("{} was not stored", staff.username)))?;
+            for role in roles {
+                let scope = if role.is_departmental() {
+                    department
+                } else {
+                    None
+                };
+                tongban_store::identity::grant_role(
+                    &self.db,
+                    account.id,
+                    role.key(),
+                    region,
+                    scope,
+                    None,
+                    now,
+                )
+                .await?;
+            }
+        }
+        Ok(demo)
+    }
+}
+
+async fn insert_unless_present(
+    db: &Connection,
+    new: &NewAccount,
+    now: DateTime<Utc>,
+) -> Result<(), SeedError> {
+    match tongban_store::identity::insert_account(db, new, now).await {
+        Ok(()) | Err(StoreError::Duplicate(_)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn sea_orm_custom(message: String) -> tongban_store::sea_orm::DbErr {
+    tongban_store::sea_orm::DbErr::Custom(message)
+}
+
+/// Shows the first and last characters only, for identifiers that no longer parse.
+fn mask_generic(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    match chars.len() {
+        0..=2 => "*".repeat(chars.len()),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+/// The demo accounts file, shipped in the binary.
+pub const DEMO_ACCOUNTS_YAML: &str = include_str!("../../../../demo/accounts.yaml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoAccounts {
+    pub schema: String,
+    pub region: String,
+    pub password: String,
+    pub people: Vec<DemoPerson>,
+    pub staff: Vec<DemoStaff>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoPerson {
+    pub name: String,
+    pub resident_id: String,
+    pub mobile: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub about: LocalizedText,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoStaff {
+    pub username: String,
+    pub name: String,
+    #[serde(default)]
+    pub department: Option<String>,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("demo accounts: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,280 @@
+//! Storage of accounts, role assignments, sessions and sign-in throttling.
+//!
+//! Personal identifiers arrive here already encrypted (ciphertext) and hashed with a key
+//! (index); this layer never sees them in clear.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::entities::{account, login_throttle, role_assignment, session};
+use crate::{StoreError, StoreResult};
+
+pub use account::Model as AccountRow;
+pub use role_assignment::Model as RoleRow;
+pub use session::Model as SessionRow;
+
+/// An account to create; identifiers already encrypted and indexed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub username: Option<String>,
+    pub display_name: String,
+    pub id_doc_kind: Option<String>,
+    pub id_doc_ciphertext: Option<String>,
+    pub id_doc_index: Option<String>,
+    pub phone_ciphertext: Option<String>,
+    pub phone_index: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub region_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+}
+
+/// How an account is looked up at sign-in.
+#[derive(Debug, Clone)]
+pub enum LoginKey {
+    Username(String),
+    PhoneIndex(String),
+    IdDocIndex(String),
+}
+
+/// Inserts an account; a unique identifier already taken is [`StoreError::Duplicate`].
+pub async fn insert_account<C: ConnectionTrait>(
+    db: &C,
+    new: &NewAccount,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let result = account::Entity::insert(account::ActiveModel {
+        id: Set(new.id),
+        kind: Set(new.kind.to_owned()),
+        username: Set(new.username.clone()),
+        display_name: Set(new.display_name.clone()),
+        id_doc_kind: Set(new.id_doc_kind.clone()),
+        id_doc_ciphertext: Set(new.id_doc_ciphertext.clone()),
+        id_doc_index: Set(new.id_doc_index.clone()),
+        phone_ciphertext: Set(new.phone_ciphertext.clone()),
+        phone_index: Set(new.phone_index.clone()),
+        email: Set(new.email.clone()),
+        password_hash: Set(new.password_hash.clone()),
+        status: Set("active".to_owned()),
+        region_id: Set(new.region_id),
+        department_id: Set(new.department_id),
+        totp_secret_ciphertext: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        password_changed_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) => match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) => Err(StoreError::Duplicate(detail)),
+            _ => Err(error.into()),
+        },
+    }
+}
+
+pub async fn find_by_login<C: ConnectionTrait>(
+    db: &C,
+    key: &LoginKey,
+) -> StoreResult<Option<AccountRow>> {
+    let query = account::Entity::find();
+    let query = match key {
+        LoginKey::Username(name) => query.filter(account::Column::Username.eq(name.as_str())),
+        LoginKey::PhoneIndex(index) => query.filter(account::Column::PhoneIndex.eq(index.as_str())),
+        LoginKey::IdDocIndex(index) => query.filter(account::Column::IdDocIndex.eq(index.as_str())),
+    };
+    Ok(query.one(db).await?)
+}
+
+pub async fn account_by_id<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> StoreResult<Option<AccountRow>> {
+    Ok(account::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Grants a role; granting what is already held changes nothing.
+pub async fn grant_role<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    role: &str,
+    region_id: Uuid,
+    department_id: Option<Uuid>,
+    granted_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    role_assignment::Entity::insert(role_assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(account_id),
+        role: Set(role.to_owned()),
+        region_id: Set(region_id),
+        department_id: Set(department_id),
+        scope: Set(department_id.map_or_else(|| "region".to_owned(), |d| d.to_string())),
+        granted_by: Set(granted_by),
+        granted_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            role_assignment::Column::AccountId,
+            role_assignment::Column::Role,
+            role_assignment::Column::RegionId,
+            role_assignment::Column::Scope,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn roles_of<C: ConnectionTrait>(db: &C, account_id: Uuid) -> StoreResult<Vec<RoleRow>> {
+    Ok(role_assignment::Entity::find()
+        .filter(role_assignment::Column::AccountId.eq(account_id))
+        .order_by_asc(role_assignment::Column::GrantedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn insert_session<C: ConnectionTrait>(db: &C, row: SessionRow) -> StoreResult<()> {
+    session::Entity::insert(session::ActiveModel {
+        token_hash: Set(row.token_hash),
+        account_id: Set(row.account_id),
+        created_at: Set(row.created_at),
+        last_seen_at: Set(row.last_seen_at),
+        expires_at: Set(row.expires_at),
+        ip: Set(row.ip),
+        user_agent: Set(row.user_agent),
+        revoked_at: Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// A live session (not revoked, not past its absolute expiry) and its account.
+pub async fn live_session<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(SessionRow, AccountRow)>> {
+    let Some(row) = session::Entity::find_by_id(token_hash.to_owned())
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let account = account_by_id(db, row.account_id).await?;
+    Ok(account.map(|a| (row, a)))
+}
+
+pub async fn touch_session<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::LastSeenAt, now.into())
+        .filter(session::Column::TokenHash.eq(token_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_session<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let revoked = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Some(now).into())
+        .filter(session::Column::TokenHash.eq(token_hash))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(revoked > 0)
+}
+
+/// Revokes every live session of an account ("sign out everywhere"); returns how many.
+pub async fn revoke_all_sessions<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Some(now).into())
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+pub async fn live_sessions_of<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<SessionRow>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .order_by_desc(session::Column::LastSeenAt)
+        .all(db)
+        .await?)
+}
+
+/// Failed sign-ins recorded under `key` (an account or an address).
+pub async fn throttle<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+) -> StoreResult<Option<login_throttle::Model>> {
+    Ok(login_throttle::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?)
+}
+
+/// Counts one more failure under `key` and stores when the next attempt may be made.
+pub async fn record_failure<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    failures: i32,
+    now: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
+) -> StoreResult<()> {
+    login_throttle::Entity::insert(login_throttle::ActiveModel {
+        key: Set(key.to_owned()),
+        failures: Set(failures),
+        last_failure_at: Set(now),
+        blocked_until: Set(blocked_until),
+    })
+    .on_conflict(
+        OnConflict::column(login_throttle::Column::Key)
+            .update_columns([
+                login_throttle::Column::Failures,
+                login_throttle::Column::LastFailureAt,
+                login_throttle::Column::BlockedUntil,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_throttle<C: ConnectionTrait>(db: &C, key: &str) -> StoreResult<()> {
+    login_throttle::Entity::delete_by_id(key.to_owned())
+        .exec(db)
+        .await?;
+    Ok(())
+}

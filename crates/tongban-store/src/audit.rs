@@ -1,13 +1,14 @@
 //! The tamper-evident audit trail: an append-only log whose entries are chained by SHA-256.
 //!
-//! Appending updates the single `audit_head` row only if it still holds the head the new entry
-//! was chained to (a conditional update), so concurrent writers serialise instead of forking
-//! the chain. [`verify_chain`] recomputes every hash.
+//! Appending first takes the write lock of the single `audit_head` row, so concurrent writers
+//! serialise instead of forking the chain, and the head moves in the same transaction as the
+//! entry, so a crash leaves neither. [`verify_chain`] recomputes every hash.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -62,49 +63,63 @@ fn entry_hash(prev: &str, seq: i64, id: Uuid, record: &AuditRecord) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Appends `record` to the chain inside the caller's transaction; returns the entry's sequence.
-pub async fn append<C: ConnectionTrait>(db: &C, record: &AuditRecord) -> StoreResult<i64> {
+/// Appends `record` to the chain; call it inside the transaction of the change it records.
+///
+/// The first statement takes the head row's write lock (a row lock on PostgreSQL, the write lock
+/// on SQLite), so appenders queue behind each other and no transaction chains to a stale head.
+/// In a transaction that has only read so far, that first write is what starts its SQLite
+/// snapshot, which is why the head is read after it.
+pub async fn append<C: ConnectionTrait>(txn: &C, record: &AuditRecord) -> StoreResult<i64> {
     let mut record = record.clone();
     // Stored timestamps keep microseconds on both databases; hash what will be read back.
     record.at = record.at.trunc_subsecs(6);
-    for _attempt in 0..16 {
-        let head = audit_head::Entity::find_by_id(1)
-            .one(db)
-            .await?
-            .ok_or_else(|| sea_orm::DbErr::RecordNotFound("audit_head".into()))?;
-        let seq = head.seq + 1;
-        let id = Uuid::now_v7();
-        let hash = entry_hash(&head.hash, seq, id, &record);
-        let moved = audit_head::Entity::update_many()
-            .col_expr(audit_head::Column::Seq, seq.into())
-            .col_expr(audit_head::Column::Hash, hash.clone().into())
-            .filter(audit_head::Column::Id.eq(1))
-            .filter(audit_head::Column::Seq.eq(head.seq))
-            .exec(db)
-            .await?
-            .rows_affected;
-        if moved == 1 {
-            audit_entry::Entity::insert(audit_entry::ActiveModel {
-                seq: Set(seq),
-                id: Set(id),
-                at: Set(record.at),
-                region_id: Set(record.region_id),
-                actor_id: Set(record.actor_id),
-                on_behalf_of: Set(record.on_behalf_of),
-                action: Set(record.action.clone()),
-                target: Set(record.target.clone()),
-                outcome: Set(record.outcome.clone()),
-                ip: Set(record.ip.clone()),
-                detail: Set(record.detail.clone()),
-                prev_hash: Set(head.hash),
-                hash: Set(hash),
-            })
-            .exec_without_returning(db)
-            .await?;
-            return Ok(seq);
-        }
-    }
-    Err(sea_orm::DbErr::Custom("audit chain head kept moving: too much contention".into()).into())
+    audit_head::Entity::update_many()
+        .col_expr(
+            audit_head::Column::Seq,
+            Expr::col(audit_head::Column::Seq).add(1),
+        )
+        .filter(audit_head::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    let head = audit_head::Entity::find_by_id(1)
+        .one(txn)
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("audit_head".into()))?;
+    let seq = head.seq;
+    let id = Uuid::now_v7();
+    let hash = entry_hash(&head.hash, seq, id, &record);
+    audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::Hash, hash.clone().into())
+        .filter(audit_head::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    audit_entry::Entity::insert(audit_entry::ActiveModel {
+        seq: Set(seq),
+        id: Set(id),
+        at: Set(record.at),
+        region_id: Set(record.region_id),
+        actor_id: Set(record.actor_id),
+        on_behalf_of: Set(record.on_behalf_of),
+        action: Set(record.action),
+        target: Set(record.target),
+        outcome: Set(record.outcome),
+        ip: Set(record.ip),
+        detail: Set(record.detail),
+        prev_hash: Set(head.hash),
+        hash: Set(hash),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(seq)
+}
+
+/// Appends `record` in a transaction of its own, for events that change nothing else
+/// (a failed sign-in).
+pub async fn append_alone(db: &DatabaseConnection, record: &AuditRecord) -> StoreResult<i64> {
+    let txn = db.begin().await?;
+    let seq = append(&txn, record).await?;
+    txn.commit().await?;
+    Ok(seq)
 }
 
 /// Where the chain is broken.

@@ -17,6 +17,7 @@ use tongban_domain::identity::{MobileNumber, PersonName, ResidentId};
 use tongban_store::Connection;
 use tongban_store::audit::AuditRecord;
 use tongban_store::identity::{LoginKey, NewAccount, SessionRow};
+use tongban_store::sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -254,13 +255,15 @@ impl Identity {
             return Err(LoginError::Invalid);
         };
 
-        tongban_store::identity::clear_throttle(&self.db, &account_throttle).await?;
         let token_bytes =
             random_bytes::<32>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
         let token = URL_SAFE_NO_PAD.encode(token_bytes);
         let expires_at = now + self.settings.session_absolute;
+        // The session and its audit entry are written together or not at all.
+        let txn = self.db.begin().await.map_err(StoreError::from)?;
+        tongban_store::identity::clear_throttle(&txn, &account_throttle).await?;
         tongban_store::identity::insert_session(
-            &self.db,
+            &txn,
             SessionRow {
                 token_hash: sha256_hex(token.as_bytes()),
                 account_id: account.id,
@@ -276,15 +279,12 @@ impl Identity {
             },
         )
         .await?;
-        self.audit(
-            now,
-            Some(account.id),
-            "identity.login",
-            "success",
-            origin,
-            serde_json::json!({}),
+        tongban_store::audit::append(
+            &txn,
+            &audit_record(now, Some(account.id), "identity.login", "success", origin),
         )
         .await?;
+        txn.commit().await.map_err(StoreError::from)?;
         Ok(IssuedSession {
             token,
             account_id: account.id,
@@ -455,22 +455,13 @@ impl Identity {
         origin: &Origin,
         detail: serde_json::Value,
     ) -> Result<(), StoreError> {
-        tongban_store::audit::append(
-            &self.db,
-            &AuditRecord {
-                at,
-                region_id: None,
-                actor_id: actor,
-                on_behalf_of: None,
-                action: action.to_owned(),
-                target: None,
-                outcome: outcome.to_owned(),
-                ip: origin.ip.clone(),
-                detail,
-            },
-        )
-        .await
-        .map(|_| ())
+        let record = AuditRecord {
+            detail,
+            ..audit_record(at, actor, action, outcome, origin)
+        };
+        tongban_store::audit::append_alone(&self.db, &record)
+            .await
+            .map(|_| ())
     }
 
     /// Loads the demo accounts (people and staff with their roles), adding only those missing.
@@ -580,6 +571,26 @@ impl Identity {
             }
         }
         Ok(demo)
+    }
+}
+
+fn audit_record(
+    at: DateTime<Utc>,
+    actor: Option<Uuid>,
+    action: &str,
+    outcome: &str,
+    origin: &Origin,
+) -> AuditRecord {
+    AuditRecord {
+        at,
+        region_id: None,
+        actor_id: actor,
+        on_behalf_of: None,
+        action: action.to_owned(),
+        target: None,
+        outcome: outcome.to_owned(),
+        ip: origin.ip.clone(),
+        detail: serde_json::json!({}),
     }
 }
 

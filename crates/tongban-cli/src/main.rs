@@ -2,6 +2,7 @@
 
 mod bench;
 mod logging;
+mod secrets;
 mod serve;
 mod settings;
 

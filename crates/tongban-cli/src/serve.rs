@@ -8,6 +8,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use tongban_domain::clock::SystemClock;
+use tongban_services::crypto::{AesGcmKeyring, BlindIndex};
+use tongban_services::identity::password::Passwords;
+use tongban_services::identity::{DemoAccounts, Identity, IdentitySettings};
 use tongban_web::{AppState, WebSettings};
 
 use crate::settings::{LogFormat, Mode, Settings};
@@ -184,7 +187,31 @@ async fn run(
         secure_cookies: settings.server.secure_cookies,
         max_body_bytes: settings.server.max_body_bytes,
     };
-    let state = AppState::load(db, web, Arc::new(SystemClock)).await?;
+    let keys = crate::secrets::load(&settings)?;
+    let identity = Identity {
+        db: db.clone(),
+        cipher: Arc::new(AesGcmKeyring::new(keys.data, &[])),
+        index: BlindIndex::derive(&keys.secret),
+        passwords: Passwords::new(
+            settings.security.argon2,
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )?,
+        settings: IdentitySettings {
+            policy: settings.security.password_policy,
+            ..IdentitySettings::default()
+        },
+    };
+    let demo_accounts = if settings.mode == Mode::Demo {
+        Some(
+            identity
+                .seed_demo_accounts(&SystemClock)
+                .await
+                .context("cannot load the demo accounts")?,
+        )
+    } else {
+        None
+    };
+    let state = AppState::load(db, web, Arc::new(SystemClock), identity, keys.secret).await?;
     let region_name = state
         .snapshots
         .current()
@@ -225,18 +252,50 @@ async fn run(
         println!("  metrics:  http://{m}/metrics");
     }
     println!("  database: {}", redact(&settings.database_url()));
+    if let Some(demo) = &demo_accounts {
+        print_demo_accounts(demo);
+    }
     println!(
         "  ready in {} ms; stop with Ctrl-C",
         started.elapsed().as_millis()
     );
     tracing::info!(%addr, mode, "listening");
 
-    axum::serve(listener, tongban_web::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    axum::serve(
+        listener,
+        tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     tracing::info!("stopped after finishing in-flight requests");
     Ok(())
+}
+
+/// The demo accounts with their shared password, for whoever starts a demo.
+fn print_demo_accounts(demo: &DemoAccounts) {
+    println!("  demo accounts (password {}):", demo.password);
+    for person in &demo.people {
+        println!(
+            "    {:<14} {} ({})",
+            person.mobile,
+            person.name,
+            person.about.get(tongban_domain::Locale::En)
+        );
+    }
+    for staff in &demo.staff {
+        let department = staff
+            .department
+            .as_deref()
+            .map(|d| format!(", {d}"))
+            .unwrap_or_default();
+        println!(
+            "    {:<14} {} ({}{department})",
+            staff.username,
+            staff.name,
+            staff.roles.join(", ")
+        );
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM; axum then stops accepting and drains requests.

@@ -180,8 +180,8 @@ fn the_same_binary_runs_on_postgresql() {
     assert_eq!(server.get("/readyz").0, 200);
     assert!(server.terminate().0.success());
     assert!(
-        !dir.path().join("data").exists(),
-        "nothing written to the data directory"
+        !dir.path().join("data/tongban.db").exists(),
+        "no SQLite database beside PostgreSQL"
     );
     runtime.block_on(db.finish());
 }

@@ -10,6 +10,7 @@ use tongban_domain::catalog::{
 use tongban_domain::clock::Clock;
 use tongban_store::Connection as DatabaseConnection;
 use tongban_store::catalog::{InsertReport, PublishedService};
+use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -99,6 +100,7 @@ pub struct PortalCatalog {
     department_by_code: HashMap<String, usize>,
     service_by_code: HashMap<String, usize>,
     hall_by_code: HashMap<String, usize>,
+    department_by_id: HashMap<Uuid, usize>,
 }
 
 impl fmt::Debug for PortalCatalog {
@@ -116,6 +118,7 @@ impl PortalCatalog {
         region: Region,
         halls: Vec<Hall>,
         departments: Vec<Department>,
+        department_ids: &HashMap<String, Uuid>,
         services: Vec<PublishedService>,
     ) -> PortalCatalog {
         let index = |keys: Vec<String>| -> HashMap<String, usize> {
@@ -126,6 +129,11 @@ impl PortalCatalog {
             department_by_code: index(departments.iter().map(|d| d.code.clone()).collect()),
             service_by_code: index(services.iter().map(|s| s.service.code.clone()).collect()),
             hall_by_code: index(halls.iter().map(|h| h.code.clone()).collect()),
+            department_by_id: departments
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| department_ids.get(&d.code).map(|id| (*id, i)))
+                .collect(),
             region,
             halls,
             departments,
@@ -146,6 +154,7 @@ impl PortalCatalog {
             },
             Vec::new(),
             Vec::new(),
+            &HashMap::new(),
             Vec::new(),
         )
     }
@@ -153,6 +162,13 @@ impl PortalCatalog {
     pub fn department_by_slug(&self, slug: &str) -> Option<&Department> {
         self.department_by_slug
             .get(slug)
+            .map(|&i| &self.departments[i])
+    }
+
+    /// The department with database id `id` (role grants refer to departments by id).
+    pub fn department_by_id(&self, id: Uuid) -> Option<&Department> {
+        self.department_by_id
+            .get(&id)
             .map(|&i| &self.departments[i])
     }
 
@@ -237,6 +253,7 @@ pub async fn load_portal_catalog(
         published.region,
         published.halls,
         published.departments,
+        &published.department_ids,
         published.services,
     ))
 }

@@ -26,6 +26,8 @@ pub struct PublishedCatalog {
     pub region: Region,
     pub halls: Vec<Hall>,
     pub departments: Vec<Department>,
+    /// Database ids of the departments, by department code.
+    pub department_ids: HashMap<String, Uuid>,
     pub services: Vec<PublishedService>,
 }
 
@@ -101,11 +103,16 @@ pub async fn load_published(
         .map(|row| decode("halls", row.content))
         .collect::<StoreResult<Vec<Hall>>>()?;
 
-    let departments = department::Entity::find()
+    let department_rows = department::Entity::find()
         .filter(department::Column::RegionId.eq(region_id))
         .order_by_asc(department::Column::SortOrder)
         .all(db)
-        .await?
+        .await?;
+    let department_ids = department_rows
+        .iter()
+        .map(|d| (d.code.clone(), d.id))
+        .collect();
+    let departments = department_rows
         .into_iter()
         .map(|row| decode("departments", row.content))
         .collect::<StoreResult<Vec<Department>>>()?;
@@ -144,6 +151,7 @@ pub async fn load_published(
         region,
         halls,
         departments,
+        department_ids,
         services,
     }))
 }

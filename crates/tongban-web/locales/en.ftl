@@ -148,3 +148,61 @@ server-error-title = Sorry, there is a problem with the service
 server-error-message = We could not handle your request and nothing you entered was lost. Try again later. If the problem continues, call the hotline and give the error reference below.
 too-large-title = What you sent is too large
 too-large-message = What you submitted is bigger than we accept. Compress or split the file and try again.
+
+nav-sign-in = Sign in
+nav-sign-out = Sign out
+error-summary-title = There is a problem
+csrf-title = This form has expired
+csrf-message = To keep your account safe, this form has to be opened again before it is sent. Go back, reload the page and try again.
+
+login-title = Sign in
+login-intro = One account for the services of every department. People sign in with their mobile number or resident ID number; staff with their work user name.
+login-identifier = Mobile number, ID number or staff user name
+login-identifier-hint = For example 13800000001
+login-password = Password
+login-submit = Sign in
+login-error-identifier-missing = Enter your mobile number, ID number or staff user name
+login-error-password-missing = Enter your password
+login-error-invalid = The account or password is not right
+login-error-throttled = Too many attempts. Try again in { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}
+login-demo-title = Demo accounts
+login-demo-text = All these fictional accounts have the password { $password }.
+login-demo-login = Sign in with
+login-demo-who = Who
+
+account-title = Your account
+account-details = Account details
+account-name = Name
+account-kind = Account type
+account-kind-person = Individual
+account-kind-staff = Staff
+account-username = User name
+account-id-number = ID number
+account-mobile = Mobile number
+account-email = Email
+account-masked-note = To protect your privacy, only some digits of your ID and mobile numbers are shown.
+account-roles = Your roles
+account-role = Role
+account-scope = Where
+account-sessions = Where you are signed in
+account-sessions-intro = These browsers are signed in to your account. If you do not recognise one, sign out everywhere and change your password.
+session-started = Signed in
+session-last-seen = Last used
+session-from = From
+session-current = This browser
+account-sign-out-everywhere = Sign out everywhere
+account-sign-out-everywhere-hint = Every session ends, this one included.
+
+role-front-desk-clerk = Front-desk clerk
+role-reviewer = Reviewer
+role-approver = Approver
+role-hall-staff = Service hall staff
+role-content-editor = Content editor
+role-department-admin = Department administrator
+role-supervisor = Supervisor
+role-system-admin = System administrator
+role-security-admin = Security administrator
+role-auditor = Auditor

@@ -4,8 +4,12 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tongban_services::identity::CurrentUser;
+
+use crate::csrf::Csrf;
+use crate::identity::MaybeUser;
 use axum::routing::get;
 use tongban_domain::catalog::{Audience, Channel, Department, Hall, LifeEvent, Service};
 
@@ -34,10 +38,33 @@ fn cached(
     state: &AppState,
     snapshot: &Snapshot,
     prefs: Prefs,
+    user: Option<&CurrentUser>,
     path: &str,
     headers: &HeaderMap,
     render: impl FnOnce(Chrome<'_>) -> Result<String, askama::Error>,
 ) -> Response {
+    if let Some(user) = user {
+        // A signed-in view carries the user's name and a sign-out form: rendered per request,
+        // never cached, compressed on the way out.
+        let csrf = Csrf::issue(&state.secret, Some(user), headers);
+        let c = chrome(state, snapshot, prefs, path).for_user(Some(user), Some(csrf.token));
+        return match render(c) {
+            Ok(html) => {
+                let mut response = (
+                    StatusCode::OK,
+                    [
+                        (header::CONTENT_TYPE, crate::HTML),
+                        (header::CACHE_CONTROL, "private, no-store"),
+                    ],
+                    html,
+                )
+                    .into_response();
+                prefs.apply(&mut response, state.settings.secure_cookies);
+                response
+            }
+            Err(error) => render_failed(state, prefs, error),
+        };
+    }
     let key = PageKey {
         path: path.to_owned(),
         locale: prefs.locale,
@@ -98,35 +125,48 @@ struct HomePage<'a> {
     events: Vec<EventCard>,
 }
 
-async fn home(State(state): State<AppState>, prefs: Prefs, headers: HeaderMap) -> Response {
+async fn home(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> Response {
     let snapshot = state.snapshots.current();
-    cached(&state, &snapshot, prefs, "/", &headers, |c| {
-        let catalog = c.catalog;
-        let audiences = Audience::ALL
-            .into_iter()
-            .map(|a| AudienceCard {
-                key: a.key(),
-                label: c.tr.t(&format!("audience-{}", a.key())),
-                hint: c.tr.t(&format!("audience-{}-hint", a.key())),
-                count: catalog.services_for_audience(a).count(),
-            })
-            .collect();
-        let events = catalog
-            .life_events()
-            .into_iter()
-            .map(|e| EventCard {
-                key: e.key(),
-                label: c.tr.t(&format!("life-event-{}", e.key())),
-                count: catalog.services_for_event(e).count(),
-            })
-            .collect();
-        HomePage {
-            c,
-            audiences,
-            events,
-        }
-        .render()
-    })
+    cached(
+        &state,
+        &snapshot,
+        prefs,
+        user.as_ref(),
+        "/",
+        &headers,
+        |c| {
+            let catalog = c.catalog;
+            let audiences = Audience::ALL
+                .into_iter()
+                .map(|a| AudienceCard {
+                    key: a.key(),
+                    label: c.tr.t(&format!("audience-{}", a.key())),
+                    hint: c.tr.t(&format!("audience-{}-hint", a.key())),
+                    count: catalog.services_for_audience(a).count(),
+                })
+                .collect();
+            let events = catalog
+                .life_events()
+                .into_iter()
+                .map(|e| EventCard {
+                    key: e.key(),
+                    label: c.tr.t(&format!("life-event-{}", e.key())),
+                    count: catalog.services_for_event(e).count(),
+                })
+                .collect();
+            HomePage {
+                c,
+                audiences,
+                events,
+            }
+            .render()
+        },
+    )
 }
 
 #[derive(Template)]
@@ -135,11 +175,22 @@ struct DepartmentsPage<'a> {
     c: Chrome<'a>,
 }
 
-async fn departments(State(state): State<AppState>, prefs: Prefs, headers: HeaderMap) -> Response {
+async fn departments(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> Response {
     let snapshot = state.snapshots.current();
-    cached(&state, &snapshot, prefs, "/departments", &headers, |c| {
-        DepartmentsPage { c }.render()
-    })
+    cached(
+        &state,
+        &snapshot,
+        prefs,
+        user.as_ref(),
+        "/departments",
+        &headers,
+        |c| DepartmentsPage { c }.render(),
+    )
 }
 
 #[derive(Template)]
@@ -154,6 +205,7 @@ async fn department(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     prefs: Prefs,
+    MaybeUser(user): MaybeUser,
     headers: HeaderMap,
 ) -> Response {
     let snapshot = state.snapshots.current();
@@ -161,10 +213,18 @@ async fn department(
         return not_found(&state, prefs);
     };
     let path = format!("/departments/{}", d.slug);
-    cached(&state, &snapshot, prefs, &path, &headers, |c| {
-        let halls = d.halls.iter().filter_map(|h| c.catalog.hall(h)).collect();
-        DepartmentPage { c, d, halls }.render()
-    })
+    cached(
+        &state,
+        &snapshot,
+        prefs,
+        user.as_ref(),
+        &path,
+        &headers,
+        |c| {
+            let halls = d.halls.iter().filter_map(|h| c.catalog.hall(h)).collect();
+            DepartmentPage { c, d, halls }.render()
+        },
+    )
 }
 
 #[derive(Template)]
@@ -180,6 +240,7 @@ async fn life_event(
     State(state): State<AppState>,
     Path(key): Path<String>,
     prefs: Prefs,
+    MaybeUser(user): MaybeUser,
     headers: HeaderMap,
 ) -> Response {
     let Some(event) = LifeEvent::from_key(&key) else {
@@ -187,24 +248,33 @@ async fn life_event(
     };
     let snapshot = state.snapshots.current();
     let path = format!("/life-events/{}", event.key());
-    cached(&state, &snapshot, prefs, &path, &headers, |c| {
-        let heading = c.tr.t(&format!("life-event-{}", event.key()));
-        let intro = c.tr.t1("life-event-intro", "event", heading.as_str());
-        let services = c.catalog.services_for_event(event).collect();
-        ServiceListPage {
-            c,
-            heading,
-            intro,
-            services,
-        }
-        .render()
-    })
+    cached(
+        &state,
+        &snapshot,
+        prefs,
+        user.as_ref(),
+        &path,
+        &headers,
+        |c| {
+            let heading = c.tr.t(&format!("life-event-{}", event.key()));
+            let intro = c.tr.t1("life-event-intro", "event", heading.as_str());
+            let services = c.catalog.services_for_event(event).collect();
+            ServiceListPage {
+                c,
+                heading,
+                intro,
+                services,
+            }
+            .render()
+        },
+    )
 }
 
 async fn audience(
     State(state): State<AppState>,
     Path(key): Path<String>,
     prefs: Prefs,
+    MaybeUser(user): MaybeUser,
     headers: HeaderMap,
 ) -> Response {
     let Some(audience) = Audience::from_key(&key) else {
@@ -212,18 +282,26 @@ async fn audience(
     };
     let snapshot = state.snapshots.current();
     let path = format!("/audiences/{}", audience.key());
-    cached(&state, &snapshot, prefs, &path, &headers, |c| {
-        let heading = c.tr.t(&format!("audience-{}", audience.key()));
-        let intro = c.tr.t(&format!("audience-{}-hint", audience.key()));
-        let services = c.catalog.services_for_audience(audience).collect();
-        ServiceListPage {
-            c,
-            heading,
-            intro,
-            services,
-        }
-        .render()
-    })
+    cached(
+        &state,
+        &snapshot,
+        prefs,
+        user.as_ref(),
+        &path,
+        &headers,
+        |c| {
+            let heading = c.tr.t(&format!("audience-{}", audience.key()));
+            let intro = c.tr.t(&format!("audience-{}-hint", audience.key()));
+            let services = c.catalog.services_for_audience(audience).collect();
+            ServiceListPage {
+                c,
+                heading,
+                intro,
+                services,
+            }
+            .render()
+        },
+    )
 }
 
 #[derive(Template)]
@@ -245,6 +323,7 @@ async fn service(
     State(state): State<AppState>,
     Path(code): Path<String>,
     prefs: Prefs,
+    MaybeUser(user): MaybeUser,
     headers: HeaderMap,
 ) -> Response {
     let snapshot = state.snapshots.current();
@@ -253,62 +332,70 @@ async fn service(
     };
     let s = &published.service;
     let path = format!("/services/{}", s.code);
-    cached(&state, &snapshot, prefs, &path, &headers, |c| {
-        let tr = c.tr;
-        let separator = tr.t("list-separator");
-        let audiences = s
-            .audiences
-            .iter()
-            .map(|a| tr.t(&format!("audience-{}", a.key())))
-            .collect::<Vec<_>>()
-            .join(&separator);
-        let channels = s
-            .channels
-            .iter()
-            .map(|ch| tr.t(&format!("channel-{}", ch.key())))
-            .collect::<Vec<_>>()
-            .join(&separator);
-        let channel_lines = s
-            .channels
-            .iter()
-            .map(|ch| match ch {
-                Channel::Online => tr.t("channel-online-how"),
-                Channel::Hall => tr.t("channel-hall-how"),
-            })
-            .collect();
-        let fee_summary = s
-            .fees
-            .iter()
-            .map(|fee| format!("{} {}", c.l(&fee.item), fee.amount))
-            .collect::<Vec<_>>()
-            .join(&separator);
-        let version_line = match published.effective_from {
-            Some(from) => tr.t1(
-                "guide-version-since",
-                "version",
-                format!(
-                    "{} · {}",
-                    published.version,
-                    from.with_timezone(&tz_offset(&c.catalog.region.timezone))
-                        .format("%Y-%m-%d")
+    cached(
+        &state,
+        &snapshot,
+        prefs,
+        user.as_ref(),
+        &path,
+        &headers,
+        |c| {
+            let tr = c.tr;
+            let separator = tr.t("list-separator");
+            let audiences = s
+                .audiences
+                .iter()
+                .map(|a| tr.t(&format!("audience-{}", a.key())))
+                .collect::<Vec<_>>()
+                .join(&separator);
+            let channels = s
+                .channels
+                .iter()
+                .map(|ch| tr.t(&format!("channel-{}", ch.key())))
+                .collect::<Vec<_>>()
+                .join(&separator);
+            let channel_lines = s
+                .channels
+                .iter()
+                .map(|ch| match ch {
+                    Channel::Online => tr.t("channel-online-how"),
+                    Channel::Hall => tr.t("channel-hall-how"),
+                })
+                .collect();
+            let fee_summary = s
+                .fees
+                .iter()
+                .map(|fee| format!("{} {}", c.l(&fee.item), fee.amount))
+                .collect::<Vec<_>>()
+                .join(&separator);
+            let version_line = match published.effective_from {
+                Some(from) => tr.t1(
+                    "guide-version-since",
+                    "version",
+                    format!(
+                        "{} · {}",
+                        published.version,
+                        from.with_timezone(&tz_offset(&c.catalog.region.timezone))
+                            .format("%Y-%m-%d")
+                    ),
                 ),
-            ),
-            None => tr.t1("guide-version", "version", i64::from(published.version)),
-        };
-        ServicePage {
-            department: c.catalog.department(&s.department),
-            halls: c.catalog.halls_for(s),
-            kind_key: format!("kind-{}", s.kind.key()),
-            c,
-            s,
-            audiences,
-            channels,
-            channel_lines,
-            fee_summary,
-            version_line,
-        }
-        .render()
-    })
+                None => tr.t1("guide-version", "version", i64::from(published.version)),
+            };
+            ServicePage {
+                department: c.catalog.department(&s.department),
+                halls: c.catalog.halls_for(s),
+                kind_key: format!("kind-{}", s.kind.key()),
+                c,
+                s,
+                audiences,
+                channels,
+                channel_lines,
+                fee_summary,
+                version_line,
+            }
+            .render()
+        },
+    )
 }
 
 /// The UTC offset of the region's time zone. Mainland China has kept UTC+8 without daylight
@@ -326,10 +413,17 @@ struct AccessibilityPage<'a> {
 async fn accessibility(
     State(state): State<AppState>,
     prefs: Prefs,
+    MaybeUser(user): MaybeUser,
     headers: HeaderMap,
 ) -> Response {
     let snapshot = state.snapshots.current();
-    cached(&state, &snapshot, prefs, "/accessibility", &headers, |c| {
-        AccessibilityPage { c }.render()
-    })
+    cached(
+        &state,
+        &snapshot,
+        prefs,
+        user.as_ref(),
+        "/accessibility",
+        &headers,
+        |c| AccessibilityPage { c }.render(),
+    )
 }

@@ -27,7 +27,7 @@ struct ErrorPage<'a> {
 }
 
 /// Renders an error page; if even that fails, a plain-text line in the same spirit.
-fn error_page(
+pub(crate) fn error_page(
     state: &AppState,
     prefs: Prefs,
     status: StatusCode,

@@ -4,6 +4,7 @@
 use tongban_domain::catalog::{Contact, MaterialForm};
 use tongban_domain::{Locale, LocalizedText};
 use tongban_services::catalog::PortalCatalog;
+use tongban_services::identity::CurrentUser;
 
 use crate::i18n::Tr;
 use crate::prefs::Prefs;
@@ -21,6 +22,10 @@ pub struct Chrome<'a> {
     /// The page's path, for the language links and the elder-mode toggle.
     pub path: &'a str,
     pub catalog: &'a PortalCatalog,
+    /// The signed-in user, on pages rendered for them (never on cached pages).
+    pub user: Option<&'a CurrentUser>,
+    /// The CSRF token for forms on this page (the header's sign-out button among them).
+    pub csrf: Option<String>,
 }
 
 /// One entry of the language switcher.
@@ -52,7 +57,21 @@ impl<'a> Chrome<'a> {
             css_href,
             path,
             catalog,
+            user: None,
+            csrf: None,
         }
+    }
+
+    /// The same chrome for a page rendered for a signed-in user.
+    pub fn for_user(mut self, user: Option<&'a CurrentUser>, csrf: Option<String>) -> Chrome<'a> {
+        self.user = user;
+        self.csrf = csrf;
+        self
+    }
+
+    /// The CSRF token, for templates (empty where the page has no form).
+    pub fn csrf_token(&self) -> &str {
+        self.csrf.as_deref().unwrap_or("")
     }
 
     /// Content text in the page's language, falling back to zh-CN, as plain text (for

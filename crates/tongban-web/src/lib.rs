@@ -5,9 +5,11 @@
 
 pub mod assets;
 pub mod catalog;
+pub mod csrf;
 pub mod errors;
 pub mod health;
 pub mod i18n;
+pub mod identity;
 pub mod layout;
 pub mod metrics;
 pub mod pages;
@@ -46,6 +48,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
         .merge(catalog::router())
         .merge(health::router())
+        .merge(identity::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

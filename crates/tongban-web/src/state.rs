@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use tongban_domain::clock::Clock;
 use tongban_services::catalog::{CatalogError, PortalCatalog};
+use tongban_services::identity::Identity;
 use tongban_store::Connection;
 
 use crate::i18n::I18n;
@@ -79,6 +80,9 @@ pub struct AppState {
     pub snapshots: Arc<Snapshots>,
     pub settings: Arc<WebSettings>,
     pub clock: Arc<dyn Clock>,
+    pub identity: Identity,
+    /// The platform secret: signs CSRF tokens.
+    pub secret: Arc<[u8; 32]>,
 }
 
 impl AppState {
@@ -87,6 +91,8 @@ impl AppState {
         db: Connection,
         settings: WebSettings,
         clock: Arc<dyn Clock>,
+        identity: Identity,
+        secret: [u8; 32],
     ) -> anyhow::Result<AppState> {
         let i18n = Arc::new(I18n::load()?);
         let catalog = load_catalog(&db, &settings.region, clock.as_ref()).await?;
@@ -96,6 +102,8 @@ impl AppState {
             snapshots: Arc::new(Snapshots::new(catalog)),
             settings: Arc::new(settings),
             clock,
+            identity,
+            secret: Arc::new(secret),
         })
     }
 

@@ -475,9 +475,15 @@ async fn production_mode_shows_no_demo_ribbon() {
 #[tokio::test]
 async fn an_empty_production_install_still_serves_its_pages() {
     let db = TestDb::sqlite().await;
-    let state = tongban_web::AppState::load(db.conn.clone(), settings(Mode::Production), clock())
-        .await
-        .unwrap();
+    let state = tongban_web::AppState::load(
+        db.conn.clone(),
+        settings(Mode::Production),
+        clock(),
+        identity(&db),
+        SECRET,
+    )
+    .await
+    .unwrap();
     let app = tongban_web::app(state);
     assert_eq!(get(&app, "/").await.status, StatusCode::OK);
     assert_eq!(

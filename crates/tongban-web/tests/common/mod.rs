@@ -9,6 +9,9 @@ use axum::http::{Request, Response, StatusCode};
 use chrono::TimeZone;
 use http_body_util::BodyExt;
 use tongban_domain::clock::FixedClock;
+use tongban_services::crypto::{AesGcmKeyring, BlindIndex};
+use tongban_services::identity::password::{Argon2Settings, Passwords};
+use tongban_services::identity::{Identity, IdentitySettings};
 use tongban_store::testing::TestDb;
 use tongban_web::{AppState, Mode, WebSettings};
 use tower::ServiceExt;
@@ -31,13 +34,42 @@ pub fn settings(mode: Mode) -> WebSettings {
     }
 }
 
-/// The app over `db` with the demo region seeded.
+pub const SECRET: [u8; 32] = [42u8; 32];
+pub const DEMO_PASSWORD: &str = "Demo-Tongban-2026";
+
+/// The identity feature over `db`, with cheap password hashing for tests.
+pub fn identity(db: &TestDb) -> Identity {
+    Identity {
+        db: db.conn.clone(),
+        cipher: Arc::new(AesGcmKeyring::new([7u8; 32], &[])),
+        index: BlindIndex::derive(&SECRET),
+        passwords: Passwords::new(
+            Argon2Settings {
+                memory_kib: 256,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap(),
+        settings: IdentitySettings::default(),
+    }
+}
+
+/// The app over `db` with the demo region seeded (and its accounts, in demo mode).
 pub async fn demo_state(db: &TestDb, mode: Mode) -> AppState {
     let clock = clock();
     tongban_services::catalog::seed_demo(&db.conn, clock.as_ref())
         .await
         .expect("seed demo");
-    AppState::load(db.conn.clone(), settings(mode), clock)
+    let identity = identity(db);
+    if mode == Mode::Demo {
+        identity
+            .seed_demo_accounts(clock.as_ref())
+            .await
+            .expect("demo accounts");
+    }
+    AppState::load(db.conn.clone(), settings(mode), clock, identity, SECRET)
         .await
         .expect("load state")
 }

@@ -1,0 +1,498 @@
+//! Signing in and out, and the signed-in person's account page.
+//!
+//! The session cookie is `HttpOnly`, `SameSite=Lax` and `Secure` behind HTTPS; a new session is
+//! issued at every sign-in. Every form carries a CSRF token; a POST without a valid one is
+//! refused with 403 before anything else happens.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Query, State};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tongban_services::identity::{
+    CurrentUser, DEMO_ACCOUNTS_YAML, DemoAccounts, LoginError, Origin, Profile,
+};
+
+use crate::catalog::chrome;
+use crate::csrf::{self, Csrf};
+use crate::errors::internal_error;
+use crate::layout::Chrome;
+use crate::prefs::{Prefs, cookie, is_local_path};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "tb_session";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/account", get(account))
+        .route("/account/sign-out-everywhere", post(sign_out_everywhere))
+}
+
+/// The signed-in user, if the request carries a live session. Looking it up costs a database
+/// read, so only requests with a session cookie pay it.
+#[derive(Debug, Clone, Default)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) =
+            cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128)
+        else {
+            return Ok(MaybeUser(None));
+        };
+        match state
+            .identity
+            .current_user(state.clock.as_ref(), token)
+            .await
+        {
+            Ok(user) => Ok(MaybeUser(user)),
+            Err(error) => {
+                tracing::error!(%error, "session look-up failed; treating the request as signed out");
+                Ok(MaybeUser(None))
+            }
+        }
+    }
+}
+
+/// The peer's address when the server was started with connect info (tests through `oneshot`
+/// have none).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// The client's address and browser, for audit and throttling.
+fn origin(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> Origin {
+    Origin {
+        ip: peer.map(|p| p.ip().to_string()),
+        user_agent: parts_headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::HTML),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("tb_session=; Path=/; Max-Age=0"))
+}
+
+/// 403 for a form whose CSRF token is missing or wrong.
+fn forbidden(state: &AppState, prefs: Prefs) -> Response {
+    crate::errors::error_page(state, prefs, StatusCode::FORBIDDEN, "csrf", None)
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+struct DemoAccountLine {
+    login: String,
+    who: String,
+}
+
+#[derive(Template)]
+#[template(path = "identity/login.html")]
+struct LoginPage<'a> {
+    c: Chrome<'a>,
+    identifier: String,
+    next: String,
+    errors: Vec<(&'static str, String)>,
+    demo_accounts: Vec<DemoAccountLine>,
+    demo_password: String,
+}
+
+fn demo_lines(state: &AppState, prefs: Prefs) -> (Vec<DemoAccountLine>, String) {
+    if !state.demo() {
+        return (Vec::new(), String::new());
+    }
+    let Ok(demo) = serde_norway::from_str::<DemoAccounts>(DEMO_ACCOUNTS_YAML) else {
+        return (Vec::new(), String::new());
+    };
+    let tr = state.i18n.tr(prefs.locale);
+    let mut lines: Vec<DemoAccountLine> = demo
+        .people
+        .iter()
+        .map(|p| DemoAccountLine {
+            login: p.mobile.clone(),
+            who: format!("{} · {}", p.name, p.about.get(prefs.locale)),
+        })
+        .collect();
+    lines.extend(demo.staff.iter().map(|s| DemoAccountLine {
+        login: s.username.clone(),
+        who: format!(
+                "{} · {}",
+                s.name,
+                s.roles
+                    .iter()
+                    .map(|r| tr.t(&format!("role-{r}")))
+                    .collect::<Vec<_>>()
+                    .join(&tr.t("list-separator"))
+            ),
+    }));
+    (lines, demo.password)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_login(
+    state: &AppState,
+    prefs: Prefs,
+    headers: &HeaderMap,
+    status: StatusCode,
+    identifier: String,
+    next: String,
+    errors: Vec<(&'static str, String)>,
+) -> Response {
+    let snapshot = state.snapshots.current();
+    let csrf = Csrf::issue(&state.secret, None, headers);
+    let c = chrome(state, &snapshot, prefs, "/login").for_user(None, Some(csrf.token.clone()));
+    let (demo_accounts, demo_password) = demo_lines(state, prefs);
+    match (LoginPage {
+        c,
+        identifier,
+        next,
+        errors,
+        demo_accounts,
+        demo_password,
+    })
+    .render()
+    {
+        Ok(body) => {
+            let mut response = html(status, body);
+            csrf.apply(&mut response, state.settings.secure_cookies);
+            prefs.apply(&mut response, state.settings.secure_cookies);
+            response
+        }
+        Err(error) => crate::errors::render_failed(state, prefs, error),
+    }
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<NextQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let next = query
+        .next
+        .filter(|n| is_local_path(n))
+        .unwrap_or_else(|| "/account".to_owned());
+    if user.is_some() {
+        return see_other(&next);
+    }
+    render_login(
+        &state,
+        prefs,
+        &headers,
+        StatusCode::OK,
+        String::new(),
+        next,
+        Vec::new(),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !csrf::verify(&state.secret, None, &headers, &form.csrf) {
+        return forbidden(&state, prefs);
+    }
+    let tr = state.i18n.tr(prefs.locale);
+    let next = Some(form.next.clone())
+        .filter(|n| is_local_path(n))
+        .unwrap_or_else(|| "/account".to_owned());
+    let identifier = form.identifier.trim().to_owned();
+    let mut errors = Vec::new();
+    if identifier.is_empty() {
+        errors.push(("identifier", tr.t("login-error-identifier-missing")));
+    }
+    if form.password.is_empty() {
+        errors.push(("password", tr.t("login-error-password-missing")));
+    }
+    if !errors.is_empty() {
+        return render_login(
+            &state,
+            prefs,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            identifier,
+            next,
+            errors,
+        );
+    }
+    let origin = origin(&headers, peer);
+    match state
+        .identity
+        .login(state.clock.as_ref(), &identifier, &form.password, &origin)
+        .await
+    {
+        Ok(session) => {
+            let mut response = see_other(&next);
+            let max_age = (session.expires_at - state.clock.now())
+                .num_seconds()
+                .max(0);
+            response.headers_mut().append(
+                SET_COOKIE,
+                session_cookie(&session.token, max_age, state.settings.secure_cookies),
+            );
+            response
+        }
+        Err(LoginError::Invalid) => render_login(
+            &state,
+            prefs,
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            identifier,
+            next,
+            vec![("identifier", tr.t("login-error-invalid"))],
+        ),
+        Err(LoginError::Throttled { retry_after_secs }) => {
+            let minutes = (retry_after_secs + 59) / 60;
+            let mut response = render_login(
+                &state,
+                prefs,
+                &headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                identifier,
+                next,
+                vec![(
+                    "identifier",
+                    tr.t1("login-error-throttled", "minutes", minutes),
+                )],
+            );
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+            response
+        }
+        Err(LoginError::Store(error)) => internal_error(&state, prefs, &error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(user) = user else {
+        // Already signed out (expired session): nothing to protect, just go home.
+        return see_other("/");
+    };
+    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
+        return forbidden(&state, prefs);
+    }
+    if let Err(error) = state
+        .identity
+        .logout(state.clock.as_ref(), &user, &origin(&headers, peer))
+        .await
+    {
+        return internal_error(&state, prefs, &error);
+    }
+    let mut response = see_other("/");
+    response.headers_mut().append(
+        SET_COOKIE,
+        session_cookie("", 0, state.settings.secure_cookies),
+    );
+    response
+}
+
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(user) = user else {
+        return see_other("/login?next=/account");
+    };
+    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
+        return forbidden(&state, prefs);
+    }
+    if let Err(error) = state
+        .identity
+        .logout_everywhere(state.clock.as_ref(), &user, &origin(&headers, peer))
+        .await
+    {
+        return internal_error(&state, prefs, &error);
+    }
+    let mut response = see_other("/");
+    response.headers_mut().append(
+        SET_COOKIE,
+        session_cookie("", 0, state.settings.secure_cookies),
+    );
+    response
+}
+
+struct RoleLine {
+    role: String,
+    scope: String,
+}
+
+struct SessionLine {
+    started: String,
+    last_seen: String,
+    from: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "identity/account.html")]
+struct AccountPage<'a> {
+    c: Chrome<'a>,
+    profile: Profile,
+    roles: Vec<RoleLine>,
+    sessions: Vec<SessionLine>,
+}
+
+async fn account(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> Response {
+    let Some(user) = user else {
+        return see_other("/login?next=/account");
+    };
+    let profile = match state.identity.profile(state.clock.as_ref(), &user).await {
+        Ok(profile) => profile,
+        Err(error) => return internal_error(&state, prefs, &error),
+    };
+    let snapshot = state.snapshots.current();
+    let csrf = Csrf::issue(&state.secret, Some(&user), &headers);
+    let c = chrome(&state, &snapshot, prefs, "/account")
+        .for_user(Some(&user), Some(csrf.token.clone()));
+    let tr = c.tr;
+    let department_name = |id: uuid::Uuid| -> Option<String> {
+        snapshot
+            .catalog
+            .department_by_id(id)
+            .map(|d| d.name.get(prefs.locale).to_owned())
+    };
+    let region_name = snapshot.catalog.region.name.get(prefs.locale).to_owned();
+    let roles = profile
+        .roles
+        .iter()
+        .map(|grant| RoleLine {
+            role: tr.t(&format!("role-{}", grant.role.key())),
+            scope: grant
+                .department_id
+                .and_then(department_name)
+                .unwrap_or_else(|| region_name.clone()),
+        })
+        .collect();
+    let local = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is valid"))
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let sessions = profile
+        .sessions
+        .iter()
+        .map(|s| SessionLine {
+            started: local(s.created_at),
+            last_seen: local(s.last_seen_at),
+            from: [
+                s.ip.clone().unwrap_or_default(),
+                s.user_agent.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
+            current: s.current,
+        })
+        .collect();
+    match (AccountPage {
+        c,
+        profile,
+        roles,
+        sessions,
+    })
+    .render()
+    {
+        Ok(body) => {
+            let mut response = html(StatusCode::OK, body);
+            prefs.apply(&mut response, state.settings.secure_cookies);
+            response
+        }
+        Err(error) => crate::errors::render_failed(&state, prefs, error),
+    }
+}

@@ -1,0 +1,339 @@
+//! Signing in and out through the real router, on SQLite and PostgreSQL: CSRF on every form,
+//! cookies, masking, throttling and signed-in pages that are never cached.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::*;
+use tongban_store::testing::TestDb;
+
+/// A browser: keeps cookies between requests.
+struct Browser {
+    app: axum::Router,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(app: axum::Router) -> Browser {
+        Browser {
+            app,
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, reply: &Reply) {
+        for value in reply.headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() && !text.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    async fn get(&mut self, uri: &str) -> Reply {
+        let reply = get_with(
+            &self.app,
+            uri,
+            &[("cookie", &self.cookie_header()), ("accept-language", "en")],
+        )
+        .await;
+        self.keep(&reply);
+        reply
+    }
+
+    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Reply {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let reply = send(
+            &self.app,
+            Request::post(uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", self.cookie_header())
+                .header("accept-language", "en")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        self.keep(&reply);
+        reply
+    }
+
+    fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.iter().any(|(k, _)| k == name)
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The CSRF token in a page's forms.
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+async fn signed_in(app: axum::Router, who: &str) -> Browser {
+    let mut browser = Browser::new(app);
+    let page = browser.get("/login").await;
+    let csrf = csrf_of(&page.text());
+    let reply = browser
+        .post(
+            "/login",
+            &[
+                ("identifier", who),
+                ("password", DEMO_PASSWORD),
+                ("csrf", &csrf),
+                ("next", "/account"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    browser
+}
+
+#[tokio::test]
+async fn a_person_signs_in_sees_masked_identifiers_and_signs_out() {
+    for db in TestDb::all("web sign-in").await {
+        let app = demo_app(&db).await;
+        let mut browser = Browser::new(app);
+        let page = browser.get("/login").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(browser.has_cookie("tb_csrf"), "the form's CSRF seed is set");
+        let html = page.text();
+        assert!(html.contains("autocomplete=\"current-password\""));
+        assert!(
+            html.contains("Demo accounts"),
+            "demo mode lists its accounts"
+        );
+        let csrf = csrf_of(&html);
+
+        let reply = browser
+            .post(
+                "/login",
+                &[
+                    ("identifier", "13800000001"),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", &csrf),
+                    ("next", "/account"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        assert_eq!(reply.header("location"), Some("/account"));
+        let cookie = reply.header("set-cookie").unwrap();
+        assert!(
+            cookie.starts_with("tb_session=")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+
+        let account = browser.get("/account").await;
+        assert_eq!(account.status, StatusCode::OK);
+        let html = account.text();
+        assert!(html.contains("990***********1233"), "masked ID shown");
+        assert!(html.contains("138****0001"), "masked mobile shown");
+        assert!(
+            !html.contains("990102199003071233") && !html.contains("13800000001"),
+            "never in full"
+        );
+        assert_eq!(account.header("cache-control"), Some("private, no-store"));
+
+        // Public pages show who is signed in and are not served from the shared cache.
+        let home = browser.get("/").await;
+        assert!(home.text().contains("张三"));
+        assert_eq!(home.header("cache-control"), Some("private, no-store"));
+        let anonymous = get(&demo_app_cached(&db).await, "/").await;
+        assert!(!anonymous.text().contains("张三"));
+
+        let csrf = csrf_of(&home.text());
+        let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert!(!browser.has_cookie("tb_session"));
+        let after = browser.get("/account").await;
+        assert_eq!(after.status, StatusCode::SEE_OTHER);
+        assert_eq!(after.header("location"), Some("/login?next=/account"));
+        db.finish().await;
+    }
+}
+
+async fn demo_app_cached(db: &TestDb) -> axum::Router {
+    tongban_web::app(demo_state(db, tongban_web::Mode::Demo).await)
+}
+
+#[tokio::test]
+async fn every_form_post_without_its_csrf_token_is_refused() {
+    let db = TestDb::sqlite().await;
+    let app = demo_app(&db).await;
+    // Signed out: the sign-in form.
+    let mut browser = Browser::new(app.clone());
+    browser.get("/login").await;
+    for token in ["", "forged"] {
+        let reply = browser
+            .post(
+                "/login",
+                &[
+                    ("identifier", "13800000001"),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", token),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        assert!(reply.text().contains("This form has expired"));
+        assert!(!browser.has_cookie("tb_session"));
+    }
+    // Signed in: sign-out and sign-out-everywhere.
+    let mut browser = signed_in(app.clone(), "ga.clerk").await;
+    for path in ["/logout", "/account/sign-out-everywhere"] {
+        let reply = browser.post(path, &[("csrf", "forged")]).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(
+        browser.get("/account").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+    // A token from another browser's session does not work either.
+    let other = signed_in(app.clone(), "sj.clerk").await;
+    let mut other = other;
+    let foreign = csrf_of(&other.get("/account").await.text());
+    assert_eq!(
+        browser.post("/logout", &[("csrf", &foreign)]).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_get_a_localised_error_and_then_back_off() {
+    let db = TestDb::sqlite().await;
+    let app = demo_app(&db).await;
+    let mut browser = Browser::new(app);
+    let csrf = csrf_of(&browser.get("/login").await.text());
+    let empty = browser
+        .post(
+            "/login",
+            &[("identifier", ""), ("password", ""), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = empty.text();
+    assert!(html.contains("There is a problem"));
+    assert!(
+        html.contains("href=\"#identifier\""),
+        "the summary links to the field"
+    );
+    assert!(html.contains("Enter your password"));
+
+    for _ in 0..5 {
+        let reply = browser
+            .post(
+                "/login",
+                &[
+                    ("identifier", "sj.admin"),
+                    ("password", "wrong password"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            reply
+                .text()
+                .contains("The account or password is not right")
+        );
+        assert!(
+            reply.text().contains("value=\"sj.admin\""),
+            "what was typed is kept"
+        );
+    }
+    let blocked = browser
+        .post(
+            "/login",
+            &[
+                ("identifier", "sj.admin"),
+                ("password", DEMO_PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.header("retry-after").is_some());
+    assert!(
+        blocked
+            .text()
+            .contains("Too many attempts. Try again in 1 minute")
+    );
+}
+
+#[tokio::test]
+async fn staff_see_their_roles_and_sign_out_everywhere() {
+    for db in TestDb::all("web roles").await {
+        let app = demo_app(&db).await;
+        let mut first = signed_in(app.clone(), "sj.reviewer").await;
+        let mut second = signed_in(app.clone(), "sj.reviewer").await;
+        let account = first.get("/account").await.text();
+        assert!(account.contains("Reviewer"));
+        assert!(
+            account.contains("Market Regulation"),
+            "the department of the grant"
+        );
+        assert!(account.contains("This browser"));
+
+        let csrf = csrf_of(&account);
+        let reply = first
+            .post("/account/sign-out-everywhere", &[("csrf", &csrf)])
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            second.get("/account").await.status,
+            StatusCode::SEE_OTHER,
+            "the other browser is signed out too"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn sign_in_never_redirects_off_site() {
+    let db = TestDb::sqlite().await;
+    let app = demo_app(&db).await;
+    let mut browser = Browser::new(app);
+    let csrf = csrf_of(&browser.get("/login?next=//evil.example").await.text());
+    let reply = browser
+        .post(
+            "/login",
+            &[
+                ("identifier", "ga.clerk"),
+                ("password", DEMO_PASSWORD),
+                ("csrf", &csrf),
+                ("next", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.header("location"), Some("/account"));
+}

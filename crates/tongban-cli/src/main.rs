@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Work with the audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// Measure throughput, latency, memory, start-up time and page sizes over HTTP.
     Bench(bench::BenchArgs),
 }
@@ -49,6 +54,12 @@ enum Command {
 enum SeedCommand {
     /// The fictional demo region 示范市; adds only what is missing.
     Demo(serve::DatabaseArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every hash of the audit chain; exits non-zero where it is broken.
+    Verify(serve::DatabaseArgs),
 }
 
 #[derive(Subcommand)]
@@ -75,6 +86,9 @@ fn main() -> ExitCode {
             print!("{}", settings::EXAMPLE);
             Ok(())
         }
+        Command::Audit {
+            what: AuditCommand::Verify(args),
+        } => serve::verify_audit(config, args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -123,6 +123,29 @@ pub fn seed_demo(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()
     })
 }
 
+pub fn verify_audit(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()> {
+    let settings = settings_with(config, &args)?;
+    let _guard = crate::logging::init(&settings.log);
+    runtime()?.block_on(async {
+        let db = open(&settings).await?;
+        match tongban_store::audit::verify_chain(&db).await? {
+            Ok(count) => {
+                println!("audit chain intact: {count} entries");
+                Ok(())
+            }
+            Err(tongban_store::audit::ChainBreak::Altered { seq }) => {
+                bail!("audit entry {seq} was altered after it was written")
+            }
+            Err(tongban_store::audit::ChainBreak::Unlinked { seq }) => {
+                bail!("audit entry {seq} does not follow the entry before it: entries were removed or reordered")
+            }
+            Err(tongban_store::audit::ChainBreak::Truncated { head_seq, last_seq }) => {
+                bail!("the audit chain ends at entry {last_seq} but its head names entry {head_seq}: entries were removed from the end")
+            }
+        }
+    })
+}
+
 pub fn serve(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut settings = settings_with(config, &args.db)?;

@@ -319,3 +319,62 @@ fn migrate_and_seed_are_separate_commands() {
     seed("demo region loaded");
     seed("nothing to add");
 }
+
+#[test]
+fn audit_verify_finds_an_altered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    // A demo start creates the database; two entries are then appended as sign-ins would.
+    let mut server = start(dir.path(), &[]);
+    let (_, page) = server.get("/login");
+    assert!(page.contains("name=\"csrf\""));
+    server.terminate();
+    let url = format!("sqlite://{}", dir.path().join("data/tongban.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = tongban_store::connect(&url).await.unwrap();
+        for outcome in ["failure", "success"] {
+            tongban_store::audit::append_alone(
+                &db,
+                &tongban_store::audit::AuditRecord {
+                    at: chrono_now(),
+                    region_id: None,
+                    actor_id: None,
+                    on_behalf_of: None,
+                    action: "identity.login".into(),
+                    target: None,
+                    outcome: outcome.into(),
+                    ip: Some("127.0.0.1".into()),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    });
+    let verify = || {
+        Command::new(BIN)
+            .current_dir(dir.path())
+            .args(["audit", "verify"])
+            .output()
+            .unwrap()
+    };
+    let intact = verify();
+    assert!(intact.status.success());
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 2 entries"));
+
+    runtime.block_on(async {
+        use tongban_store::sea_orm::ConnectionTrait;
+        let db = tongban_store::connect(&url).await.unwrap();
+        db.execute_unprepared("UPDATE audit_log SET outcome = 'success' WHERE seq = 1")
+            .await
+            .unwrap();
+    });
+    let broken = verify();
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("audit entry 1 was altered"));
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    use tongban_domain::clock::{Clock, SystemClock};
+    SystemClock.now()
+}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tongban_domain::Locale;
@@ -107,6 +107,35 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             result.bytes as f64 / result.elapsed.as_secs_f64() / 1e6,
         );
     }
+    let argon2 = tongban_services::identity::password::Argon2Settings::default();
+    let logins = runtime.block_on(sign_ins(addr, args.connections.min(16), duration))?;
+    println!(
+        "sign-ins: {:.0} per second with argon2id m={} KiB, t={}, p={} ({} sign-ins, {} errors; p50 {:.1} ms, p99 {:.1} ms)",
+        logins.requests as f64 / logins.elapsed.as_secs_f64(),
+        argon2.memory_kib,
+        argon2.iterations,
+        argon2.parallelism,
+        logins.requests,
+        logins.errors,
+        logins.percentile(0.50),
+        logins.percentile(0.99),
+    );
+    let session = runtime.block_on(sign_in(addr))?;
+    let account = runtime.block_on(load_with_cookie(
+        addr,
+        "/account",
+        &session,
+        args.connections,
+        duration,
+    ))?;
+    println!(
+        "signed-in page (/account, rendered per request with a session look-up): {:.0} requests/s, {} connections, {} errors; p50 {:.2} ms, p99 {:.2} ms",
+        account.requests as f64 / account.elapsed.as_secs_f64(),
+        args.connections,
+        account.errors,
+        account.percentile(0.50),
+        account.percentile(0.99),
+    );
     let loaded_rss = rss_kib(server.pid());
     println!(
         "resident memory after the load: {}",
@@ -201,7 +230,14 @@ async fn wait_ready(addr: SocketAddr, limit: Duration) -> anyhow::Result<()> {
     }
 }
 
-struct Connection(hyper::client::conn::http1::SendRequest<Empty<Bytes>>);
+struct Connection(hyper::client::conn::http1::SendRequest<Full<Bytes>>);
+
+/// What a response said that the benchmark needs.
+struct Answer {
+    status: u16,
+    body: Bytes,
+    set_cookies: Vec<String>,
+}
 
 impl Connection {
     async fn open(addr: SocketAddr) -> anyhow::Result<Connection> {
@@ -216,15 +252,45 @@ impl Connection {
 
     /// Status and body length of `GET path`.
     async fn get(&mut self, path: &str, encoding: Option<&str>) -> anyhow::Result<(u16, usize)> {
-        let mut request = Request::get(path).header("host", "bench");
-        if let Some(encoding) = encoding {
-            request = request.header("accept-encoding", encoding);
+        let headers: Vec<(&str, &str)> = encoding
+            .map(|e| ("accept-encoding", e))
+            .into_iter()
+            .collect();
+        let answer = self.send("GET", path, &headers, Bytes::new()).await?;
+        Ok((answer.status, answer.body.len()))
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> anyhow::Result<Answer> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "bench");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         self.0.ready().await?;
-        let response = self.0.send_request(request.body(Empty::new())?).await?;
+        let response = self.0.send_request(request.body(Full::new(body))?).await?;
         let status = response.status().as_u16();
+        let set_cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .map(str::to_owned)
+            .collect();
         let body = response.into_body().collect().await?.to_bytes();
-        Ok((status, body.len()))
+        Ok(Answer {
+            status,
+            body,
+            set_cookies,
+        })
     }
 }
 
@@ -329,6 +395,138 @@ async fn load(
             (latencies, errors, bytes)
         }));
     }
+    collect(tasks, started).await
+}
+
+/// The demo password and a demo account to sign in as.
+const DEMO_LOGIN: (&str, &str) = ("13800000001", "Demo-Tongban-2026");
+
+/// Signs in once as a demo person; returns the cookie header of the session.
+async fn sign_in(addr: SocketAddr) -> anyhow::Result<String> {
+    let mut conn = Connection::open(addr).await?;
+    sign_in_on(&mut conn).await
+}
+
+async fn sign_in_on(conn: &mut Connection) -> anyhow::Result<String> {
+    let form = conn.send("GET", "/login", &[], Bytes::new()).await?;
+    let html = String::from_utf8_lossy(&form.body);
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .context("the sign-in page has no CSRF field")?
+        + marker.len();
+    let end = start + html[start..].find('"').context("unterminated CSRF field")?;
+    let csrf = &html[start..end];
+    let seed = form
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("tb_csrf="))
+        .context("the sign-in page set no CSRF cookie")?
+        .clone();
+    let body = format!(
+        "identifier={}&password={}&csrf={csrf}&next=%2Faccount",
+        DEMO_LOGIN.0, DEMO_LOGIN.1
+    );
+    let answer = conn
+        .send(
+            "POST",
+            "/login",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("cookie", &seed),
+            ],
+            Bytes::from(body),
+        )
+        .await?;
+    if answer.status != 303 {
+        bail!("sign-in answered {}", answer.status);
+    }
+    answer
+        .set_cookies
+        .into_iter()
+        .find(|c| c.starts_with("tb_session="))
+        .context("sign-in set no session cookie")
+}
+
+/// Signs in over and over on `connections` connections; each sign-in is GET form + POST.
+async fn sign_ins(
+    addr: SocketAddr,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<LoadResult> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let Ok(mut conn) = Connection::open(addr).await else {
+                return (latencies, 1, 0);
+            };
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match sign_in_on(&mut conn).await {
+                    Ok(_) => {
+                        latencies.push(sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32)
+                    }
+                    Err(_) => {
+                        errors += 1;
+                        match Connection::open(addr).await {
+                            Ok(c) => conn = c,
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            (latencies, errors, 0)
+        }));
+    }
+    collect(tasks, started).await
+}
+
+/// GETs `path` with a session cookie on `connections` connections.
+async fn load_with_cookie(
+    addr: SocketAddr,
+    path: &'static str,
+    cookie: &str,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<LoadResult> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let cookie = cookie.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let Ok(mut conn) = Connection::open(addr).await else {
+                return (latencies, 1, 0);
+            };
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match conn
+                    .send("GET", path, &[("cookie", &cookie)], Bytes::new())
+                    .await
+                {
+                    Ok(answer) if answer.status == 200 => {
+                        latencies.push(sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32)
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors, 0)
+        }));
+    }
+    collect(tasks, started).await
+}
+
+/// Merges what each connection measured: latencies, errors and bytes received.
+async fn collect(
+    tasks: Vec<tokio::task::JoinHandle<(Vec<u32>, u64, u64)>>,
+    started: Instant,
+) -> anyhow::Result<LoadResult> {
     let mut result = LoadResult {
         requests: 0,
         errors: 0,

@@ -342,6 +342,13 @@ struct CsrfForm {
     csrf: String,
 }
 
+/// Which sessions a sign-out ends.
+#[derive(Clone, Copy)]
+enum SignOut {
+    ThisBrowser,
+    Everywhere,
+}
+
 async fn logout(
     State(state): State<AppState>,
     prefs: Prefs,
@@ -350,26 +357,16 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some(user) = user else {
-        // Already signed out (expired session): nothing to protect, just go home.
-        return see_other("/");
-    };
-    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
-        return forbidden(&state, prefs);
-    }
-    if let Err(error) = state
-        .identity
-        .logout(state.clock.as_ref(), &user, &origin(&headers, peer))
-        .await
-    {
-        return internal_error(&state, prefs, &error);
-    }
-    let mut response = see_other("/");
-    response.headers_mut().append(
-        SET_COOKIE,
-        session_cookie("", 0, state.settings.secure_cookies),
-    );
-    response
+    sign_out(
+        &state,
+        prefs,
+        user,
+        peer,
+        &headers,
+        &form,
+        SignOut::ThisBrowser,
+    )
+    .await
 }
 
 async fn sign_out_everywhere(
@@ -380,18 +377,46 @@ async fn sign_out_everywhere(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
+    sign_out(
+        &state,
+        prefs,
+        user,
+        peer,
+        &headers,
+        &form,
+        SignOut::Everywhere,
+    )
+    .await
+}
+
+async fn sign_out(
+    state: &AppState,
+    prefs: Prefs,
+    user: Option<CurrentUser>,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    form: &CsrfForm,
+    scope: SignOut,
+) -> Response {
     let Some(user) = user else {
-        return see_other("/login?next=/account");
+        // Already signed out (an expired session): nothing to protect, just go home.
+        return see_other("/");
     };
-    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
-        return forbidden(&state, prefs);
+    if !csrf::verify(&state.secret, Some(&user), headers, &form.csrf) {
+        return forbidden(state, prefs);
     }
-    if let Err(error) = state
-        .identity
-        .logout_everywhere(state.clock.as_ref(), &user, &origin(&headers, peer))
-        .await
-    {
-        return internal_error(&state, prefs, &error);
+    let origin = origin(headers, peer);
+    let clock = state.clock.as_ref();
+    let ended = match scope {
+        SignOut::ThisBrowser => state.identity.logout(clock, &user, &origin).await,
+        SignOut::Everywhere => state
+            .identity
+            .logout_everywhere(clock, &user, &origin)
+            .await
+            .map(|_| ()),
+    };
+    if let Err(error) = ended {
+        return internal_error(state, prefs, &error);
     }
     let mut response = see_other("/");
     response.headers_mut().append(

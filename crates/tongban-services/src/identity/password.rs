@@ -136,7 +136,7 @@ impl Passwords {
         )
         .map_err(|e| HashError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = hash_with(&argon2, "tongban dummy password for unknown accounts")?;
+        let dummy_hash = dummy_hash(settings)?;
         Ok(Passwords {
             argon2,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -179,6 +179,23 @@ impl Passwords {
     }
 }
 
+/// A well-formed hash with the configured cost whose output matches no password: verifying
+/// against it costs a full argon2 run, yet making it costs nothing at start-up.
+fn dummy_hash(settings: Argon2Settings) -> Result<String, HashError> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let salt = random_bytes::<16>().map_err(|e| HashError::Hash(e.to_string()))?;
+    let output = random_bytes::<32>().map_err(|e| HashError::Hash(e.to_string()))?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        settings.memory_kib,
+        settings.iterations,
+        settings.parallelism,
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(output)
+    ))
+}
+
 fn hash_with(argon2: &Argon2<'_>, password: &str) -> Result<String, HashError> {
     let salt_bytes = random_bytes::<16>().map_err(|e| HashError::Hash(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| HashError::Hash(e.to_string()))?;
@@ -219,6 +236,8 @@ mod tests {
                 .await
         );
         assert!(!passwords.verify(Some("not a hash"), "x").await);
+        // The dummy hash parses, so unknown accounts pay for a full verification.
+        assert!(PasswordHash::new(&passwords.dummy_hash).is_ok());
     }
 
     #[test]

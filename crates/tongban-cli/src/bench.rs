@@ -120,7 +120,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         logins.percentile(0.50),
         logins.percentile(0.99),
     );
-    let session = runtime.block_on(sign_in(addr))?;
+    let session = runtime.block_on(sign_in(addr, PAGE_ACCOUNT))?;
     let account = runtime.block_on(load_with_cookie(
         addr,
         "/account",
@@ -398,16 +398,21 @@ async fn load(
     collect(tasks, started).await
 }
 
-/// The demo password and a demo account to sign in as.
-const DEMO_LOGIN: (&str, &str) = ("13800000001", "Demo-Tongban-2026");
+/// The shared demo password.
+const DEMO_PASSWORD: &str = "Demo-Tongban-2026";
+/// Signed in repeatedly by the sign-in phase.
+const SIGN_IN_ACCOUNT: &str = "13800000001";
+/// Signed in once for the page phase: an account the sign-in phase leaves with one session,
+/// as a real person would have.
+const PAGE_ACCOUNT: &str = "13800000002";
 
-/// Signs in once as a demo person; returns the cookie header of the session.
-async fn sign_in(addr: SocketAddr) -> anyhow::Result<String> {
+/// Signs in once as `who`; returns the cookie header of the session.
+async fn sign_in(addr: SocketAddr, who: &str) -> anyhow::Result<String> {
     let mut conn = Connection::open(addr).await?;
-    sign_in_on(&mut conn).await
+    sign_in_on(&mut conn, who).await
 }
 
-async fn sign_in_on(conn: &mut Connection) -> anyhow::Result<String> {
+async fn sign_in_on(conn: &mut Connection, who: &str) -> anyhow::Result<String> {
     let form = conn.send("GET", "/login", &[], Bytes::new()).await?;
     let html = String::from_utf8_lossy(&form.body);
     let marker = "name=\"csrf\" value=\"";
@@ -423,10 +428,7 @@ async fn sign_in_on(conn: &mut Connection) -> anyhow::Result<String> {
         .find(|c| c.starts_with("tb_csrf="))
         .context("the sign-in page set no CSRF cookie")?
         .clone();
-    let body = format!(
-        "identifier={}&password={}&csrf={csrf}&next=%2Faccount",
-        DEMO_LOGIN.0, DEMO_LOGIN.1
-    );
+    let body = format!("identifier={who}&password={DEMO_PASSWORD}&csrf={csrf}&next=%2Faccount");
     let answer = conn
         .send(
             "POST",
@@ -466,7 +468,7 @@ async fn sign_ins(
             };
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                match sign_in_on(&mut conn).await {
+                match sign_in_on(&mut conn, SIGN_IN_ACCOUNT).await {
                     Ok(_) => {
                         latencies.push(sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32)
                     }

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
@@ -220,16 +221,19 @@ pub async fn revoke_all_sessions<C: ConnectionTrait>(
         .rows_affected)
 }
 
+/// The most recently used live sessions of an account, at most `limit`.
 pub async fn live_sessions_of<C: ConnectionTrait>(
     db: &C,
     account_id: Uuid,
     now: DateTime<Utc>,
+    limit: u64,
 ) -> StoreResult<Vec<SessionRow>> {
     Ok(session::Entity::find()
         .filter(session::Column::AccountId.eq(account_id))
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::ExpiresAt.gt(now))
         .order_by_desc(session::Column::LastSeenAt)
+        .limit(limit)
         .all(db)
         .await?)
 }

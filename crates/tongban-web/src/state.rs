@@ -73,8 +73,20 @@ impl Snapshots {
     }
 }
 
+/// Cheap to clone (one reference count): axum clones the state for every extractor and
+/// middleware of every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub db: Connection,
     pub i18n: Arc<I18n>,
     pub snapshots: Arc<Snapshots>,
@@ -96,7 +108,7 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let i18n = Arc::new(I18n::load()?);
         let catalog = load_catalog(&db, &settings.region, clock.as_ref()).await?;
-        Ok(AppState {
+        Ok(AppState(Arc::new(AppParts {
             db,
             i18n,
             snapshots: Arc::new(Snapshots::new(catalog)),
@@ -104,7 +116,7 @@ impl AppState {
             clock,
             identity,
             secret: Arc::new(secret),
-        })
+        })))
     }
 
     /// Rebuilds the snapshot from the database, e.g. after a service is published.

@@ -24,6 +24,10 @@ use crate::StoreError;
 use crate::crypto::{BlindIndex, FieldCipher, random_bytes, sha256_hex};
 use password::{PasswordPolicy, Passwords};
 
+/// The account page lists this many of the most recently used sessions; "sign out
+/// everywhere" ends all of them, listed or not.
+pub const SESSIONS_SHOWN: u64 = 20;
+
 /// Column contexts for encrypted fields (bound into the ciphertext).
 const ID_DOC_FIELD: &str = "accounts.id_doc";
 const PHONE_FIELD: &str = "accounts.phone";
@@ -423,17 +427,18 @@ impl Identity {
             MobileNumber::parse(&plain).map_or_else(|_| mask_generic(&plain), |m| m.to_string())
         });
         let now = clock.now();
-        let sessions = tongban_store::identity::live_sessions_of(&self.db, account.id, now)
-            .await?
-            .into_iter()
-            .map(|s| SessionSummary {
-                current: s.token_hash == user.session_hash,
-                created_at: s.created_at,
-                last_seen_at: s.last_seen_at,
-                ip: s.ip,
-                user_agent: s.user_agent,
-            })
-            .collect();
+        let sessions =
+            tongban_store::identity::live_sessions_of(&self.db, account.id, now, SESSIONS_SHOWN)
+                .await?
+                .into_iter()
+                .map(|s| SessionSummary {
+                    current: s.token_hash == user.session_hash,
+                    created_at: s.created_at,
+                    last_seen_at: s.last_seen_at,
+                    ip: s.ip,
+                    user_agent: s.user_agent,
+                })
+                .collect();
         Ok(Profile {
             display_name: account.display_name,
             kind: AccountKind::from_key(&account.kind),

@@ -282,3 +282,20 @@ pub async fn clear_throttle<C: ConnectionTrait>(db: &C, key: &str) -> StoreResul
         .await?;
     Ok(())
 }
+
+/// Replaces an account's password hash.
+pub async fn set_password<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, password_hash.into())
+        .col_expr(account::Column::PasswordChangedAt, now.into())
+        .col_expr(account::Column::UpdatedAt, now.into())
+        .filter(account::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

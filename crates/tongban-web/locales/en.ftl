@@ -206,3 +206,27 @@ role-supervisor = Supervisor
 role-system-admin = System administrator
 role-security-admin = Security administrator
 role-auditor = Auditor
+
+account-change-password = Change your password
+account-download-data = Download your data (JSON)
+account-download-hint = Your account details, your full ID and mobile numbers, where you are signed in and what you did.
+account-password-changed = Your password was changed. You were signed out everywhere else.
+password-title = Change your password
+password-current = Current password
+password-new = New password
+password-new-hint = At least 10 characters. A sentence you can remember works well; do not use a common password or your name, mobile number or ID number.
+password-confirm = New password again
+password-submit = Change password
+password-error-current-missing = Enter your current password
+password-error-wrong-current = Your current password is not right
+password-error-too-short = The new password must have at least { $min } characters
+password-error-too-long = The new password must have no more than { $max } characters
+password-error-common = This password is too common and easy to guess; choose another
+password-error-too-simple = The new password needs three of: lower-case letters, capital letters, digits, symbols
+password-error-personal = The new password must not contain your name, user name, mobile number or ID number
+password-error-mismatch = The two new passwords are not the same
+password-error-unchanged = The new password must differ from the current one
+password-error-throttled = Too many wrong current passwords. Try again in { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}

@@ -15,8 +15,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use tongban_services::identity::password::PasswordRejection;
 use tongban_services::identity::{
-    CurrentUser, DEMO_ACCOUNTS_YAML, DemoAccounts, LoginError, Origin, Profile,
+    CurrentUser, DEMO_ACCOUNTS_YAML, DemoAccounts, LoginError, Origin, PasswordChangeError, Profile,
 };
 
 use crate::catalog::chrome;
@@ -34,6 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/account", get(account))
         .route("/account/sign-out-everywhere", post(sign_out_everywhere))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
+        .route("/account/data", get(download_data))
 }
 
 /// The signed-in user, if the request carries a live session. Looking it up costs a database
@@ -442,15 +448,22 @@ struct SessionLine {
 #[template(path = "identity/account.html")]
 struct AccountPage<'a> {
     c: Chrome<'a>,
+    done: Option<String>,
     profile: Profile,
     roles: Vec<RoleLine>,
     sessions: Vec<SessionLine>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
 }
 
 async fn account(
     State(state): State<AppState>,
     prefs: Prefs,
     MaybeUser(user): MaybeUser,
+    Query(query): Query<DoneQuery>,
     headers: HeaderMap,
 ) -> Response {
     let Some(user) = user else {
@@ -505,8 +518,11 @@ async fn account(
             current: s.current,
         })
         .collect();
+    let done =
+        (query.done.as_deref() == Some("password")).then(|| tr.t("account-password-changed"));
     match (AccountPage {
         c,
+        done,
         profile,
         roles,
         sessions,
@@ -519,5 +535,218 @@ async fn account(
             response
         }
         Err(error) => crate::errors::render_failed(&state, prefs, error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity/password.html")]
+struct PasswordPage<'a> {
+    c: Chrome<'a>,
+    /// Name, label, hint and autocomplete token of each field.
+    fields: Vec<(&'static str, String, String, &'static str)>,
+    errors: Vec<(&'static str, String)>,
+}
+
+fn render_password(
+    state: &AppState,
+    prefs: Prefs,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    status: StatusCode,
+    errors: Vec<(&'static str, String)>,
+) -> Response {
+    let snapshot = state.snapshots.current();
+    let csrf = Csrf::issue(&state.secret, Some(user), headers);
+    let c =
+        chrome(state, &snapshot, prefs, "/account/password").for_user(Some(user), Some(csrf.token));
+    let tr = c.tr;
+    let fields = vec![
+        (
+            "current",
+            tr.t("password-current"),
+            String::new(),
+            "current-password",
+        ),
+        (
+            "new",
+            tr.t("password-new"),
+            tr.t("password-new-hint"),
+            "new-password",
+        ),
+        (
+            "confirm",
+            tr.t("password-confirm"),
+            String::new(),
+            "new-password",
+        ),
+    ];
+    match (PasswordPage { c, fields, errors }).render() {
+        Ok(body) => {
+            let mut response = html(status, body);
+            prefs.apply(&mut response, state.settings.secure_cookies);
+            response
+        }
+        Err(error) => crate::errors::render_failed(state, prefs, error),
+    }
+}
+
+async fn password_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> Response {
+    let Some(user) = user else {
+        return see_other("/login?next=/account/password");
+    };
+    render_password(&state, prefs, &user, &headers, StatusCode::OK, Vec::new())
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let Some(user) = user else {
+        return see_other("/login?next=/account/password");
+    };
+    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
+        return forbidden(&state, prefs);
+    }
+    let tr = state.i18n.tr(prefs.locale);
+    let mut errors = Vec::new();
+    if form.current.is_empty() {
+        errors.push(("current", tr.t("password-error-current-missing")));
+    }
+    if form.new != form.confirm {
+        errors.push(("confirm", tr.t("password-error-mismatch")));
+    }
+    if !errors.is_empty() {
+        return render_password(
+            &state,
+            prefs,
+            &user,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        );
+    }
+    let origin = origin(&headers, peer);
+    match state
+        .identity
+        .change_password(
+            state.clock.as_ref(),
+            &user,
+            &form.current,
+            &form.new,
+            &origin,
+        )
+        .await
+    {
+        Ok(session) => {
+            let mut response = see_other("/account?done=password");
+            let max_age = (session.expires_at - state.clock.now())
+                .num_seconds()
+                .max(0);
+            response.headers_mut().append(
+                SET_COOKIE,
+                session_cookie(&session.token, max_age, state.settings.secure_cookies),
+            );
+            response
+        }
+        Err(PasswordChangeError::Store(error)) => internal_error(&state, prefs, &error),
+        Err(refusal) => {
+            let refused = |field: &'static str, message: String| {
+                render_password(
+                    &state,
+                    prefs,
+                    &user,
+                    &headers,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    vec![(field, message)],
+                )
+            };
+            match refusal {
+                PasswordChangeError::WrongCurrent => {
+                    refused("current", tr.t("password-error-wrong-current"))
+                }
+                PasswordChangeError::Throttled { retry_after_secs } => refused(
+                    "current",
+                    tr.t1(
+                        "password-error-throttled",
+                        "minutes",
+                        (retry_after_secs + 59) / 60,
+                    ),
+                ),
+                PasswordChangeError::Unchanged => refused("new", tr.t("password-error-unchanged")),
+                PasswordChangeError::Rejected(rejection) => {
+                    refused("new", rejection_message(&tr, rejection))
+                }
+                PasswordChangeError::Store(error) => internal_error(&state, prefs, &error),
+            }
+        }
+    }
+}
+
+fn rejection_message(tr: &crate::i18n::Tr<'_>, rejection: PasswordRejection) -> String {
+    match rejection {
+        PasswordRejection::TooShort(min) => tr.t1("password-error-too-short", "min", min),
+        PasswordRejection::TooLong(max) => tr.t1("password-error-too-long", "max", max),
+        PasswordRejection::Common => tr.t("password-error-common"),
+        PasswordRejection::TooSimple => tr.t("password-error-too-simple"),
+        PasswordRejection::Personal => tr.t("password-error-personal"),
+    }
+}
+
+/// `GET /account/data`: the signed-in user's own data as a JSON download.
+async fn download_data(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+) -> Response {
+    let Some(user) = user else {
+        return see_other("/login?next=/account");
+    };
+    match state
+        .identity
+        .export_my_data(state.clock.as_ref(), &user, &origin(&headers, peer))
+        .await
+    {
+        Ok(data) => {
+            let body = serde_json::to_vec_pretty(&data).unwrap_or_default();
+            let mut response = (StatusCode::OK, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            headers.insert(
+                axum::http::header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"tongban-my-data.json\""),
+            );
+            headers.insert(
+                axum::http::header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            response
+        }
+        Err(error) => internal_error(&state, prefs, &error),
     }
 }

@@ -337,3 +337,178 @@ async fn sign_in_never_redirects_off_site() {
         .await;
     assert_eq!(reply.header("location"), Some("/account"));
 }
+
+#[tokio::test]
+async fn a_password_change_checks_everything_and_signs_out_other_browsers() {
+    for db in TestDb::all("password change").await {
+        let app = demo_app(&db).await;
+        let mut browser = signed_in(app.clone(), "13800000004").await;
+        let mut elsewhere = signed_in(app.clone(), "13800000004").await;
+        let form = browser.get("/account/password").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = csrf_of(&form.text());
+
+        let attempt = |current: &'static str, new: &'static str, confirm: &'static str| {
+            [("current", current), ("new", new), ("confirm", confirm)]
+        };
+        let cases = [
+            (
+                attempt("", "a long new passphrase", "a long new passphrase"),
+                "Enter your current password",
+            ),
+            (
+                attempt(DEMO_PASSWORD, "a long new passphrase", "another passphrase"),
+                "The two new passwords are not the same",
+            ),
+            (
+                attempt(
+                    "not my password",
+                    "a long new passphrase",
+                    "a long new passphrase",
+                ),
+                "Your current password is not right",
+            ),
+            (
+                attempt(DEMO_PASSWORD, "short", "short"),
+                "at least 10 characters",
+            ),
+            (
+                attempt(DEMO_PASSWORD, "password123", "password123"),
+                "too common",
+            ),
+            (
+                attempt(
+                    DEMO_PASSWORD,
+                    "my 13800000004 phone",
+                    "my 13800000004 phone",
+                ),
+                "must not contain your name",
+            ),
+        ];
+        for (fields, expected) in cases {
+            let mut form: Vec<(&str, &str)> = fields.to_vec();
+            form.push(("csrf", &csrf));
+            let reply = browser.post("/account/password", &form).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{expected}");
+            assert!(
+                reply.text().contains(expected),
+                "{expected}: {}",
+                reply.text()
+            );
+        }
+        let no_token = browser
+            .post(
+                "/account/password",
+                &[
+                    ("current", DEMO_PASSWORD),
+                    ("new", "a long new passphrase"),
+                    ("confirm", "a long new passphrase"),
+                ],
+            )
+            .await;
+        assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+
+        let done = browser
+            .post(
+                "/account/password",
+                &[
+                    ("current", DEMO_PASSWORD),
+                    ("new", "a long new passphrase"),
+                    ("confirm", "a long new passphrase"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+        assert_eq!(done.header("location"), Some("/account?done=password"));
+        let account = browser.get("/account?done=password").await;
+        assert_eq!(
+            account.status,
+            StatusCode::OK,
+            "this browser got a fresh session"
+        );
+        assert!(account.text().contains("Your password was changed"));
+        assert_eq!(
+            elsewhere.get("/account").await.status,
+            StatusCode::SEE_OTHER,
+            "the other browser is out"
+        );
+
+        let mut fresh = Browser::new(app.clone());
+        let csrf = csrf_of(&fresh.get("/login").await.text());
+        let old = fresh
+            .post(
+                "/login",
+                &[
+                    ("identifier", "13800000004"),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+        let new = fresh
+            .post(
+                "/login",
+                &[
+                    ("identifier", "13800000004"),
+                    ("password", "a long new passphrase"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(new.status, StatusCode::SEE_OTHER);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn people_download_their_own_data_in_full_and_it_is_audited() {
+    for db in TestDb::all("data download").await {
+        let app = demo_app(&db).await;
+        let mut browser = signed_in(app.clone(), "13800000002").await;
+        let reply = browser.get("/account/data").await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert!(
+            reply
+                .header("content-disposition")
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let data: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(data["format"], "tongban/personal-data/v1");
+        assert_eq!(data["account"]["name"], "阿依古丽·买买提");
+        assert_eq!(
+            data["account"]["identity_document"]["number"],
+            "990105198507150028"
+        );
+        assert_eq!(data["account"]["mobile"], "13800000002");
+        assert_eq!(data["sessions"].as_array().unwrap().len(), 1);
+        let actions: Vec<&str> = data["activity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["action"].as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&"identity.login"));
+
+        // The download itself is on record.
+        let again: serde_json::Value =
+            serde_json::from_slice(&browser.get("/account/data").await.body).unwrap();
+        let actions: Vec<&str> = again["activity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["action"].as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&"identity.data-download"));
+
+        let anonymous = get(&app, "/account/data").await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+        db.finish().await;
+    }
+}

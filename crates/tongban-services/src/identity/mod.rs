@@ -379,6 +379,200 @@ impl Identity {
         .await
     }
 
+    /// Changes the signed-in user's password after checking the current one. Every session of
+    /// the account ends and a fresh one replaces the current, so whoever may have known the old
+    /// password is signed out everywhere.
+    pub async fn change_password(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        current: &str,
+        new: &str,
+        origin: &Origin,
+    ) -> Result<IssuedSession, PasswordChangeError> {
+        let now = clock.now();
+        let account = tongban_store::identity::account_by_id(&self.db, user.account_id)
+            .await?
+            .ok_or(PasswordChangeError::WrongCurrent)?;
+        let throttle_key = format!("password:{}", account.id);
+        if let Some(state) = tongban_store::identity::throttle(&self.db, &throttle_key).await?
+            && let Some(until) = state.blocked_until
+            && until > now
+        {
+            return Err(PasswordChangeError::Throttled {
+                retry_after_secs: (until - now).num_seconds().max(1),
+            });
+        }
+        if !self
+            .passwords
+            .verify(Some(&account.password_hash), current)
+            .await
+        {
+            self.count_failure(&throttle_key, self.settings.account_threshold, now)
+                .await?;
+            self.audit(
+                now,
+                Some(account.id),
+                "identity.password-change",
+                "failure",
+                origin,
+                serde_json::json!({}),
+            )
+            .await?;
+            return Err(PasswordChangeError::WrongCurrent);
+        }
+        let mut personal: Vec<String> = vec![account.display_name.clone()];
+        personal.extend(account.username.clone());
+        if let Some(sealed) = &account.phone_ciphertext
+            && let Ok(phone) = self.cipher.decrypt(PHONE_FIELD, sealed)
+        {
+            personal.push(phone);
+        }
+        if let Some(sealed) = &account.id_doc_ciphertext
+            && let Ok(id) = self.cipher.decrypt(ID_DOC_FIELD, sealed)
+        {
+            personal.push(id);
+        }
+        let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
+        self.settings
+            .policy
+            .check(new, &personal)
+            .map_err(PasswordChangeError::Rejected)?;
+        if new == current {
+            return Err(PasswordChangeError::Unchanged);
+        }
+        let hash = self
+            .passwords
+            .hash(new)
+            .await
+            .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
+        let token = URL_SAFE_NO_PAD.encode(
+            random_bytes::<32>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?,
+        );
+        let expires_at = now + self.settings.session_absolute;
+        let txn = self.db.begin().await.map_err(StoreError::from)?;
+        tongban_store::identity::set_password(&txn, account.id, &hash, now).await?;
+        tongban_store::identity::clear_throttle(&txn, &throttle_key).await?;
+        let ended = tongban_store::identity::revoke_all_sessions(&txn, account.id, now).await?;
+        tongban_store::identity::insert_session(
+            &txn,
+            SessionRow {
+                token_hash: sha256_hex(token.as_bytes()),
+                account_id: account.id,
+                created_at: now,
+                last_seen_at: now,
+                expires_at,
+                ip: origin.ip.clone(),
+                user_agent: origin
+                    .user_agent
+                    .as_ref()
+                    .map(|ua| ua.chars().take(256).collect()),
+                revoked_at: None,
+            },
+        )
+        .await?;
+        let record = AuditRecord {
+            detail: serde_json::json!({ "sessions_ended": ended }),
+            ..audit_record(
+                now,
+                Some(account.id),
+                "identity.password-change",
+                "success",
+                origin,
+            )
+        };
+        tongban_store::audit::append(&txn, &record).await?;
+        txn.commit().await.map_err(StoreError::from)?;
+        Ok(IssuedSession {
+            token,
+            account_id: account.id,
+            expires_at,
+        })
+    }
+
+    /// Everything the platform holds about the signed-in user, in full (it is their own data),
+    /// as JSON for download. The download itself is audited.
+    pub async fn export_my_data(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        origin: &Origin,
+    ) -> Result<serde_json::Value, StoreError> {
+        let now = clock.now();
+        let account = tongban_store::identity::account_by_id(&self.db, user.account_id)
+            .await?
+            .ok_or_else(|| StoreError::Db(sea_orm_custom("account vanished".into())))?;
+        let reveal = |field: &str, sealed: &Option<String>| {
+            sealed
+                .as_ref()
+                .and_then(|s| self.cipher.decrypt(field, s).ok())
+        };
+        let sessions = tongban_store::identity::live_sessions_of(&self.db, account.id, now, 10_000)
+            .await?
+            .into_iter()
+            .map(|s| {
+                serde_json::json!({
+                    "signed_in_at": s.created_at,
+                    "last_used_at": s.last_seen_at,
+                    "expires_at": s.expires_at,
+                    "ip": s.ip,
+                    "browser": s.user_agent,
+                })
+            })
+            .collect::<Vec<_>>();
+        let activity = tongban_store::audit::recent_for_actor(&self.db, account.id, 1000)
+            .await?
+            .into_iter()
+            .map(|e| {
+                serde_json::json!({
+                    "at": e.at,
+                    "action": e.action,
+                    "outcome": e.outcome,
+                    "ip": e.ip,
+                    "on_behalf_of": e.on_behalf_of,
+                })
+            })
+            .collect::<Vec<_>>();
+        let roles = self
+            .grants(account.id)
+            .await?
+            .into_iter()
+            .map(|g| serde_json::json!({ "role": g.role.key(), "department_id": g.department_id }))
+            .collect::<Vec<_>>();
+        let export = serde_json::json!({
+            "format": "tongban/personal-data/v1",
+            "exported_at": now,
+            "account": {
+                "id": account.id,
+                "kind": account.kind,
+                "name": account.display_name,
+                "user_name": account.username,
+                "identity_document": {
+                    "kind": account.id_doc_kind,
+                    "number": reveal(ID_DOC_FIELD, &account.id_doc_ciphertext),
+                },
+                "mobile": reveal(PHONE_FIELD, &account.phone_ciphertext),
+                "email": account.email,
+                "status": account.status,
+                "created_at": account.created_at,
+                "password_changed_at": account.password_changed_at,
+            },
+            "roles": roles,
+            "sessions": sessions,
+            "activity": activity,
+        });
+        self.audit(
+            now,
+            Some(account.id),
+            "identity.data-download",
+            "success",
+            origin,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(export)
+    }
+
     /// Ends every session of the user, this one included.
     pub async fn logout_everywhere(
         &self,
@@ -682,6 +876,21 @@ pub struct DemoStaff {
     #[serde(default)]
     pub department: Option<String>,
     pub roles: Vec<String>,
+}
+
+/// Why a password was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is wrong")]
+    WrongCurrent,
+    #[error("the new password is refused: {0}")]
+    Rejected(password::PasswordRejection),
+    #[error("the new password is the current one")]
+    Unchanged,
+    #[error("too many wrong current passwords; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[derive(Debug, thiserror::Error)]

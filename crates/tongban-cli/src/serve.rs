@@ -10,7 +10,9 @@ use anyhow::{Context, bail};
 use tongban_domain::clock::SystemClock;
 use tongban_services::crypto::{AesGcmKeyring, BlindIndex};
 use tongban_services::identity::password::Passwords;
+use tongban_services::identity::registration::DemoRealNameVerifier;
 use tongban_services::identity::{DemoAccounts, Identity, IdentitySettings};
+use tongban_services::notifications::{LogSms, Templates, Worker};
 use tongban_web::{AppState, WebSettings};
 
 use crate::settings::{LogFormat, Mode, Settings};
@@ -223,7 +225,15 @@ async fn run(
             policy: settings.security.password_policy,
             ..IdentitySettings::default()
         },
+        // No national identity service is reachable from here; a deployment plugs its
+        // provider in behind this trait.
+        verifier: Arc::new(DemoRealNameVerifier),
     };
+    if settings.mode == Mode::Production {
+        tracing::warn!(
+            "real-name verification uses the demo verifier: connect the national identity service before opening registration"
+        );
+    }
     let demo_accounts = if settings.mode == Mode::Demo {
         Some(
             identity
@@ -284,6 +294,21 @@ async fn run(
     );
     tracing::info!(%addr, mode, "listening");
 
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = Worker {
+        db: state.db.clone(),
+        cipher: state.identity.cipher.clone(),
+        templates: Arc::new(Templates::load()?),
+        sms: Arc::new(LogSms {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+        }),
+        clock: state.clock.clone(),
+    };
+    let worker = tokio::spawn(worker.run(Arc::new(tokio::sync::Notify::new()), async {
+        let _ = worker_stopped.await;
+    }));
+
     axum::serve(
         listener,
         tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -291,6 +316,9 @@ async fn run(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
+    // Notifications not yet delivered stay in the outbox for the next start.
+    let _ = stop_worker.send(());
+    let _ = worker.await;
     tracing::info!("stopped after finishing in-flight requests");
     Ok(())
 }

@@ -5,5 +5,7 @@
 pub mod catalog;
 pub mod crypto;
 pub mod identity;
+pub mod notifications;
+pub mod text;
 
 pub use tongban_store::StoreError;

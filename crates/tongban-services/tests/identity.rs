@@ -44,6 +44,7 @@ async fn identity(db: &TestDb) -> Identity {
         )
         .unwrap(),
         settings: IdentitySettings::default(),
+        verifier: Arc::new(tongban_services::identity::registration::DemoRealNameVerifier),
     };
     identity.seed_demo_accounts(&clock()).await.unwrap();
     identity

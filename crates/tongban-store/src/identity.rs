@@ -34,6 +34,8 @@ pub struct NewAccount {
     pub password_hash: String,
     pub region_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
+    /// The privacy notice version accepted at registration.
+    pub privacy_version: Option<String>,
 }
 
 /// How an account is looked up at sign-in.
@@ -69,6 +71,8 @@ pub async fn insert_account<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         password_changed_at: Set(now),
+        privacy_accepted_at: Set(new.privacy_version.as_ref().map(|_| now)),
+        privacy_version: Set(new.privacy_version.clone()),
     })
     .exec_without_returning(db)
     .await;

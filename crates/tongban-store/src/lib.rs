@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod entities;
 pub mod identity;
 mod migration;
+pub mod notifications;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -230,3 +230,60 @@ password-error-throttled = Too many wrong current passwords. Try again in { $min
     [one] { $minutes } minute
    *[other] { $minutes } minutes
 }
+
+login-no-account = No account yet?
+login-register = Register
+account-inbox = Your messages
+inbox-title = Your messages
+inbox-empty = You have no messages yet.
+inbox-new = New
+
+register-title = Create an account
+register-step-1 = Step 1 of 2
+register-step-2 = Step 2 of 2
+register-intro = Register with your mobile number to apply online to every department. We will text you a code.
+register-mobile = Mobile number
+register-mobile-hint = A mainland China mobile number, for example 13800000001
+register-privacy-accept = I have read and accept the
+register-send-code = Send the code
+register-have-account = Already have an account?
+register-verify-title = Your details
+register-code-sent = We have texted a code to your phone. It is valid for { $minutes } minutes.
+register-demo-code = This demo sends no text messages. Your code is { $code }.
+register-code = Code from the text message
+register-code-hint = 6 digits
+register-name = Full name
+register-name-hint = As written on your ID card
+register-resident-id = Resident ID number
+register-resident-id-hint = 18 characters; the last may be X. It is stored encrypted and only partly shown on screen.
+register-create = Create account
+register-new-code = Did not get the code? Get a new one
+register-hall-title = Please have your identity checked at a service hall
+register-hall-intro = We cannot create your account online. To protect your information, bring your ID card to any service hall; staff will check your identity and open your account.
+register-hall-bring = Bring your resident ID card and the mobile phone you registered with.
+register-error-mobile = Enter a mainland China mobile number, for example 13800000001
+register-error-privacy = Read and accept the privacy notice
+register-error-too-soon = A code was sent moments ago. Try again in { $seconds } seconds
+register-error-too-many = Too many codes for this number in the last hour. Try again later
+register-error-code-wrong = The code is not right
+register-error-code-expired = The code has expired. Get a new one
+register-error-name = Enter your name as it is on your ID card
+register-error-resident-id = Enter your 18-character resident ID number
+register-error-real-name = The name does not match the ID number. Check both and try again
+register-error-mobile-taken = This mobile number already has an account. Sign in instead
+
+privacy-title = Privacy notice
+privacy-version = Version { $version }
+privacy-intro = This notice explains what personal information the platform collects, what it is used for, how it is protected and what your rights are. The platform processes your personal information under the Personal Information Protection Law and the Data Security Law of the People's Republic of China.
+privacy-collect-title = What we collect
+privacy-collect = When you register: your name, resident ID number and mobile number, and when you accepted which version of this notice. When you use the platform: when and from where you sign in, your browser, and what you do. When you apply for a service: only the documents its guide lists.
+privacy-use-title = How we use it
+privacy-use = To check who you are, to let you use one account for every department, to tell you how your applications progress and warn you about security events, and to keep the records the law requires. Not for anything else without your consent.
+privacy-store-title = How we protect it
+privacy-store = ID and mobile numbers are stored encrypted and only partly shown on screen; passwords are kept only as one-way hashes; staff see only what their duties need, and every access is recorded.
+privacy-share-title = Who we share it with
+privacy-share = Only the department responsible for a service you apply for, and only what it needs. Using certificates or data another department already holds needs your consent, and you can see every such use in your data-use record.
+privacy-keep-title = How long we keep it
+privacy-keep = Your account details are deleted or anonymised when you close your account; case and audit records the law requires are kept for the period the Archives Law and the case-archive rules set, then destroyed.
+privacy-rights-title = Your rights
+privacy-rights = In "Your account" you can see and download your data, change your password and sign out everywhere. To correct your details, close your account or ask about how your information is handled, contact us below.

@@ -1,14 +1,10 @@
-//! Interface strings from Project Fluent files, one bundle per locale, compiled into the binary.
-//!
-//! A key missing in a locale falls back to zh-CN and is logged once; a test makes sure no
-//! locale misses any key, so the fallback is a safety net, not a habit.
+//! Interface strings from Project Fluent files, one bundle per locale, compiled into the binary
+//! and loaded through [`tongban_services::text::Texts`].
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
-
-use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_bundle::{FluentArgs, FluentValue};
 use tongban_domain::Locale;
+use tongban_services::text::Texts;
+pub use tongban_services::text::{FluentFileError, message_ids};
 
 /// The Fluent source of each locale, as shipped.
 pub const SOURCES: [(Locale, &str); 4] = [
@@ -19,108 +15,24 @@ pub const SOURCES: [(Locale, &str); 4] = [
 ];
 
 /// All interface strings of all locales.
-pub struct I18n {
-    bundles: HashMap<Locale, FluentBundle<FluentResource>>,
-    reported_missing: Mutex<BTreeSet<(Locale, String)>>,
-}
-
-impl std::fmt::Debug for I18n {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("I18n").finish_non_exhaustive()
-    }
-}
-
-/// A problem in a shipped Fluent file, found at start-up and by tests.
-#[derive(Debug, thiserror::Error)]
-#[error("{locale}.ftl: {message}")]
-pub struct FluentFileError {
-    pub locale: Locale,
-    pub message: String,
-}
+#[derive(Debug)]
+pub struct I18n(Texts);
 
 impl I18n {
     /// Parses every shipped locale; an error names the file and the problem.
     pub fn load() -> Result<I18n, FluentFileError> {
-        let mut bundles = HashMap::new();
-        for (locale, source) in SOURCES {
-            let resource = FluentResource::try_new(source.to_owned()).map_err(|(_, errors)| {
-                FluentFileError {
-                    locale,
-                    message: format!("syntax errors: {errors:?}"),
-                }
-            })?;
-            let langid = locale.tag().parse().map_err(|e| FluentFileError {
-                locale,
-                message: format!("bad language tag: {e}"),
-            })?;
-            let mut bundle = FluentBundle::new_concurrent(vec![langid]);
-            // HTML gives direction through `dir`; isolation marks would only litter the text.
-            bundle.set_use_isolating(false);
-            bundle
-                .add_resource(resource)
-                .map_err(|errors| FluentFileError {
-                    locale,
-                    message: format!("duplicate messages: {errors:?}"),
-                })?;
-            bundles.insert(locale, bundle);
-        }
-        Ok(I18n {
-            bundles,
-            reported_missing: Mutex::new(BTreeSet::new()),
-        })
+        Texts::load(&SOURCES).map(I18n)
     }
 
     /// The message `key` in `locale`, with arguments, falling back to zh-CN and then to the key.
     pub fn message(&self, locale: Locale, key: &str, args: Option<&FluentArgs>) -> String {
-        if let Some(text) = self.format(locale, key, args) {
-            return text;
-        }
-        self.report_missing(locale, key);
-        self.format(Locale::DEFAULT, key, args)
-            .unwrap_or_else(|| key.to_owned())
-    }
-
-    fn format(&self, locale: Locale, key: &str, args: Option<&FluentArgs>) -> Option<String> {
-        let bundle = self.bundles.get(&locale)?;
-        let message = bundle.get_message(key)?;
-        let pattern = message.value()?;
-        let mut errors = Vec::new();
-        let text = bundle.format_pattern(pattern, args, &mut errors);
-        if !errors.is_empty() {
-            tracing::warn!(%locale, key, ?errors, "fluent formatting errors");
-        }
-        Some(text.into_owned())
-    }
-
-    fn report_missing(&self, locale: Locale, key: &str) {
-        let mut reported = self
-            .reported_missing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if reported.insert((locale, key.to_owned())) {
-            tracing::warn!(%locale, key, "interface string missing");
-        }
+        self.0.message(locale, key, args)
     }
 
     /// A translator bound to one locale, for templates.
     pub fn tr(&self, locale: Locale) -> Tr<'_> {
         Tr { i18n: self, locale }
     }
-}
-
-/// The message ids defined in a Fluent source.
-pub fn message_ids(source: &str) -> BTreeSet<String> {
-    let resource = match FluentResource::try_new(source.to_owned()) {
-        Ok(r) => r,
-        Err((r, _)) => r,
-    };
-    resource
-        .entries()
-        .filter_map(|entry| match entry {
-            fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Looks up interface strings in one locale.
@@ -193,3 +105,9 @@ macro_rules! arg_from_ref {
     )*};
 }
 arg_from_ref!(i64, usize, u16, u8);
+
+impl From<&&str> for ArgValue {
+    fn from(value: &&str) -> Self {
+        ArgValue::from(*value)
+    }
+}

@@ -95,6 +95,8 @@ pub struct AppParts {
     pub identity: Identity,
     /// The platform secret: signs CSRF tokens.
     pub secret: Arc<[u8; 32]>,
+    /// Notification templates, for the inbox.
+    pub templates: Arc<tongban_services::notifications::Templates>,
 }
 
 impl AppState {
@@ -116,6 +118,7 @@ impl AppState {
             clock,
             identity,
             secret: Arc::new(secret),
+            templates: Arc::new(tongban_services::notifications::Templates::load()?),
         })))
     }
 

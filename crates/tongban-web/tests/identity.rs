@@ -512,3 +512,167 @@ async fn people_download_their_own_data_in_full_and_it_is_audited() {
         db.finish().await;
     }
 }
+
+/// The demo code shown on the second registration page.
+fn demo_code_of(html: &str) -> String {
+    let marker = "Your code is ";
+    let start = html.find(marker).expect("demo mode shows the code") + marker.len();
+    html[start..start + 6].to_owned()
+}
+
+fn flow_of(html: &str) -> String {
+    let marker = "name=\"flow\" value=\"";
+    let start = html.find(marker).expect("flow field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn a_visitor_registers_and_lands_in_their_inbox() {
+    for db in TestDb::all("web registration").await {
+        let app = demo_app(&db).await;
+        let mut browser = Browser::new(app.clone());
+        let page = browser.get("/register").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text().contains("href=\"/privacy\""));
+        let csrf = csrf_of(&page.text());
+
+        let refused = browser
+            .post("/register", &[("mobile", "13900000001"), ("csrf", &csrf)])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .text()
+                .contains("Read and accept the privacy notice")
+        );
+        assert_eq!(
+            browser
+                .post(
+                    "/register",
+                    &[("mobile", "13900000001"), ("privacy", "accepted")]
+                )
+                .await
+                .status,
+            StatusCode::FORBIDDEN,
+            "no CSRF token, no code"
+        );
+
+        let step2 = browser
+            .post(
+                "/register",
+                &[
+                    ("mobile", "13900000001"),
+                    ("privacy", "accepted"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(step2.status, StatusCode::OK);
+        let html = step2.text();
+        let code = demo_code_of(&html);
+        let flow = flow_of(&html);
+        assert!(html.contains("autocomplete=\"one-time-code\""));
+
+        let bad_id = browser
+            .post(
+                "/register/verify",
+                &[
+                    ("flow", &flow),
+                    ("code", &code),
+                    ("name", "赵六"),
+                    ("resident_id", "110105194912310021"),
+                    ("password", "a long new passphrase"),
+                    ("confirm", "a long new passphrase"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(bad_id.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad_id
+                .text()
+                .contains("Enter your 18-character resident ID number")
+        );
+        assert!(bad_id.text().contains("value=\"赵六\""), "answers are kept");
+
+        let done = browser
+            .post(
+                "/register/verify",
+                &[
+                    ("flow", &flow),
+                    ("code", &code),
+                    ("name", "赵六"),
+                    ("resident_id", "11010519491231002X"),
+                    ("password", "a long new passphrase"),
+                    ("confirm", "a long new passphrase"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+        assert_eq!(done.header("location"), Some("/account/inbox"));
+        let inbox = browser.get("/account/inbox").await;
+        assert_eq!(inbox.status, StatusCode::OK);
+        assert!(inbox.text().contains("Your account is ready"));
+        let account = browser.get("/account").await.text();
+        assert!(account.contains("110***********002X"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn registering_someone_elses_id_number_leads_to_a_hall_without_naming_them() {
+    let db = TestDb::sqlite().await;
+    let app = demo_app(&db).await;
+    let mut browser = Browser::new(app.clone());
+    let csrf = csrf_of(&browser.get("/register").await.text());
+    let step2 = browser
+        .post(
+            "/register",
+            &[
+                ("mobile", "13900000002"),
+                ("privacy", "accepted"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await
+        .text();
+    let reply = browser
+        .post(
+            "/register/verify",
+            &[
+                ("flow", &flow_of(&step2)),
+                ("code", &demo_code_of(&step2)),
+                ("name", "某人"),
+                ("resident_id", "990102199003071233"),
+                ("password", "a long new passphrase"),
+                ("confirm", "a long new passphrase"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    let html = reply.text();
+    assert!(html.contains("Please have your identity checked at a service hall"));
+    assert!(!html.contains("张三") && !html.contains("138****0001"));
+    // The owner finds a message in their inbox.
+    let mut owner = signed_in(app, "13800000001").await;
+    assert!(
+        owner
+            .get("/account/inbox")
+            .await
+            .text()
+            .contains("Someone tried to register with your ID number")
+    );
+}
+
+#[tokio::test]
+async fn the_privacy_notice_is_public_and_versioned() {
+    let db = TestDb::sqlite().await;
+    let app = demo_app(&db).await;
+    let page = get_with(&app, "/privacy", &[("accept-language", "en")]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Version 2026-11"));
+    assert!(html.contains("Personal Information Protection Law"));
+}

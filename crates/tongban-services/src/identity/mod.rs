@@ -3,6 +3,7 @@
 //! through keyed hashes; every sign-in, success or failure, leaves an audit entry.
 
 pub mod password;
+pub mod registration;
 
 use std::sync::Arc;
 
@@ -24,16 +25,19 @@ use crate::StoreError;
 use crate::crypto::{BlindIndex, FieldCipher, random_bytes, sha256_hex};
 use password::{PasswordPolicy, Passwords};
 
+/// The version of the privacy notice people accept at registration (shown at `/privacy`).
+pub const PRIVACY_VERSION: &str = "2026-11";
+
 /// The account page lists this many of the most recently used sessions; "sign out
 /// everywhere" ends all of them, listed or not.
 pub const SESSIONS_SHOWN: u64 = 20;
 
 /// Column contexts for encrypted fields (bound into the ciphertext).
-const ID_DOC_FIELD: &str = "accounts.id_doc";
-const PHONE_FIELD: &str = "accounts.phone";
+pub(crate) const ID_DOC_FIELD: &str = "accounts.id_doc";
+pub(crate) const PHONE_FIELD: &str = "accounts.phone";
 /// Blind index namespaces.
-const RESIDENT_ID_INDEX: &str = "resident-id";
-const MOBILE_INDEX: &str = "mobile";
+pub(crate) const RESIDENT_ID_INDEX: &str = "resident-id";
+pub(crate) const MOBILE_INDEX: &str = "mobile";
 const LOGIN_INDEX: &str = "login";
 
 /// Session lifetimes and sign-in throttling.
@@ -70,6 +74,8 @@ pub struct Identity {
     pub index: BlindIndex,
     pub passwords: Passwords,
     pub settings: IdentitySettings,
+    /// Checks names against ID numbers at registration.
+    pub verifier: Arc<dyn registration::RealNameVerifier>,
 }
 
 /// Where a request came from, for audit and throttling.
@@ -116,7 +122,7 @@ pub enum AccountKind {
 }
 
 impl AccountKind {
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             AccountKind::Person => "person",
             AccountKind::Staff => "staff",
@@ -259,41 +265,52 @@ impl Identity {
             return Err(LoginError::Invalid);
         };
 
-        let token_bytes =
-            random_bytes::<32>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
-        let token = URL_SAFE_NO_PAD.encode(token_bytes);
-        let expires_at = now + self.settings.session_absolute;
+        let (issued, session) = self.new_session(account.id, origin, now)?;
         // The session and its audit entry are written together or not at all.
         let txn = self.db.begin().await.map_err(StoreError::from)?;
         tongban_store::identity::clear_throttle(&txn, &account_throttle).await?;
-        tongban_store::identity::insert_session(
-            &txn,
-            SessionRow {
-                token_hash: sha256_hex(token.as_bytes()),
-                account_id: account.id,
-                created_at: now,
-                last_seen_at: now,
-                expires_at,
-                ip: origin.ip.clone(),
-                user_agent: origin
-                    .user_agent
-                    .as_ref()
-                    .map(|ua| ua.chars().take(256).collect()),
-                revoked_at: None,
-            },
-        )
-        .await?;
+        tongban_store::identity::insert_session(&txn, session).await?;
         tongban_store::audit::append(
             &txn,
             &audit_record(now, Some(account.id), "identity.login", "success", origin),
         )
         .await?;
         txn.commit().await.map_err(StoreError::from)?;
-        Ok(IssuedSession {
-            token,
-            account_id: account.id,
+        Ok(issued)
+    }
+
+    /// A fresh session for `account_id`: the token for the cookie and the row to store.
+    pub(crate) fn new_session(
+        &self,
+        account_id: Uuid,
+        origin: &Origin,
+        now: DateTime<Utc>,
+    ) -> Result<(IssuedSession, SessionRow), StoreError> {
+        let token_bytes =
+            random_bytes::<32>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
+        let token = URL_SAFE_NO_PAD.encode(token_bytes);
+        let expires_at = now + self.settings.session_absolute;
+        let row = SessionRow {
+            token_hash: sha256_hex(token.as_bytes()),
+            account_id,
+            created_at: now,
+            last_seen_at: now,
             expires_at,
-        })
+            ip: origin.ip.clone(),
+            user_agent: origin
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(256).collect()),
+            revoked_at: None,
+        };
+        Ok((
+            IssuedSession {
+                token,
+                account_id,
+                expires_at,
+            },
+            row,
+        ))
     }
 
     async fn count_failure(
@@ -446,31 +463,12 @@ impl Identity {
             .hash(new)
             .await
             .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
-        let token = URL_SAFE_NO_PAD.encode(
-            random_bytes::<32>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?,
-        );
-        let expires_at = now + self.settings.session_absolute;
+        let (issued, session) = self.new_session(account.id, origin, now)?;
         let txn = self.db.begin().await.map_err(StoreError::from)?;
         tongban_store::identity::set_password(&txn, account.id, &hash, now).await?;
         tongban_store::identity::clear_throttle(&txn, &throttle_key).await?;
         let ended = tongban_store::identity::revoke_all_sessions(&txn, account.id, now).await?;
-        tongban_store::identity::insert_session(
-            &txn,
-            SessionRow {
-                token_hash: sha256_hex(token.as_bytes()),
-                account_id: account.id,
-                created_at: now,
-                last_seen_at: now,
-                expires_at,
-                ip: origin.ip.clone(),
-                user_agent: origin
-                    .user_agent
-                    .as_ref()
-                    .map(|ua| ua.chars().take(256).collect()),
-                revoked_at: None,
-            },
-        )
-        .await?;
+        tongban_store::identity::insert_session(&txn, session).await?;
         let record = AuditRecord {
             detail: serde_json::json!({ "sessions_ended": ended }),
             ..audit_record(
@@ -483,11 +481,7 @@ impl Identity {
         };
         tongban_store::audit::append(&txn, &record).await?;
         txn.commit().await.map_err(StoreError::from)?;
-        Ok(IssuedSession {
-            token,
-            account_id: account.id,
-            expires_at,
-        })
+        Ok(issued)
     }
 
     /// Everything the platform holds about the signed-in user, in full (it is their own data),
@@ -735,6 +729,7 @@ impl Identity {
                 password_hash: hash.clone(),
                 region_id: Some(region),
                 department_id: None,
+                privacy_version: Some(PRIVACY_VERSION.to_owned()),
             };
             insert_unless_present(&self.db, &new, now).await?;
         }
@@ -770,6 +765,7 @@ impl Identity {
                 password_hash: hash.clone(),
                 region_id: Some(region),
                 department_id: department,
+                privacy_version: None,
             };
             insert_unless_present(&self.db, &new, now).await?;
             let account = tongban_store::identity::find_by_login(
@@ -800,7 +796,7 @@ impl Identity {
     }
 }
 
-fn audit_record(
+pub(crate) fn audit_record(
     at: DateTime<Utc>,
     actor: Option<Uuid>,
     action: &str,
@@ -831,7 +827,7 @@ async fn insert_unless_present(
     }
 }
 
-fn sea_orm_custom(message: String) -> tongban_store::sea_orm::DbErr {
+pub(crate) fn sea_orm_custom(message: String) -> tongban_store::sea_orm::DbErr {
     tongban_store::sea_orm::DbErr::Custom(message)
 }
 

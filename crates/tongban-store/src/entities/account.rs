@@ -27,6 +27,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
+    /// The version of the privacy notice the person accepted, and when.
+    pub privacy_version: Option<String>,
+    pub privacy_accepted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_catalog;
 mod m20261127_000002_identity;
+mod m20261127_000003_notifications;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_catalog::Migration),
             Box::new(m20261127_000002_identity::Migration),
+            Box::new(m20261127_000003_notifications::Migration),
         ]
     }
 }

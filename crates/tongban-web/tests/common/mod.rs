@@ -53,6 +53,7 @@ pub fn identity(db: &TestDb) -> Identity {
         )
         .unwrap(),
         settings: IdentitySettings::default(),
+        verifier: Arc::new(tongban_services::identity::registration::DemoRealNameVerifier),
     }
 }
 

@@ -27,6 +27,9 @@ use crate::layout::Chrome;
 use crate::prefs::{Prefs, cookie, is_local_path};
 use crate::state::AppState;
 
+mod inbox;
+mod registration;
+
 pub const SESSION_COOKIE: &str = "tb_session";
 
 pub fn router() -> Router<AppState> {
@@ -40,6 +43,8 @@ pub fn router() -> Router<AppState> {
             get(password_page).post(change_password),
         )
         .route("/account/data", get(download_data))
+        .merge(registration::router())
+        .merge(inbox::router())
 }
 
 /// The signed-in user, if the request carries a live session. Looking it up costs a database
@@ -92,7 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 }
 
 /// The client's address and browser, for audit and throttling.
-fn origin(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> Origin {
+pub(crate) fn origin(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> Origin {
     Origin {
         ip: peer.map(|p| p.ip().to_string()),
         user_agent: parts_headers
@@ -102,7 +107,7 @@ fn origin(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> Origin {
     }
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -116,7 +121,7 @@ fn html(status: StatusCode, body: String) -> Response {
     response
 }
 
-fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);
@@ -124,7 +129,7 @@ fn see_other(location: &str) -> Response {
     response
 }
 
-fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
+pub(crate) fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
@@ -133,7 +138,7 @@ fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
 }
 
 /// 403 for a form whose CSRF token is missing or wrong.
-fn forbidden(state: &AppState, prefs: Prefs) -> Response {
+pub(crate) fn forbidden(state: &AppState, prefs: Prefs) -> Response {
     crate::errors::error_page(state, prefs, StatusCode::FORBIDDEN, "csrf", None)
 }
 
@@ -703,7 +708,7 @@ async fn change_password(
     }
 }
 
-fn rejection_message(tr: &crate::i18n::Tr<'_>, rejection: PasswordRejection) -> String {
+pub(crate) fn rejection_message(tr: &crate::i18n::Tr<'_>, rejection: PasswordRejection) -> String {
     match rejection {
         PasswordRejection::TooShort(min) => tr.t1("password-error-too-short", "min", min),
         PasswordRejection::TooLong(max) => tr.t1("password-error-too-long", "max", max),
@@ -748,5 +753,21 @@ async fn download_data(
             response
         }
         Err(error) => internal_error(&state, prefs, &error),
+    }
+}
+
+/// The field errors a form page shows, and the summary's links to them.
+pub trait FormErrors {
+    fn errors(&self) -> &[(&'static str, String)];
+
+    fn has_error(&self, field: &str) -> bool {
+        self.errors().iter().any(|(f, _)| *f == field)
+    }
+
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors()
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
     }
 }

@@ -1,0 +1,13 @@
+# Notification templates: English.
+
+register-code-sms = [{ $site }] Your registration code is { $code }. It is valid for { $minutes } minutes. Staff will never ask you for it; do not share it.
+
+welcome-title = Welcome to { $site }
+welcome-body = Your account is ready. Use this one account for the services of every department. In "Your account" you can see where you are signed in, change your password and download your data.
+
+id-dispute-title = Someone tried to register with your ID number
+id-dispute-body = Someone tried to register a new account with your ID number. It did not succeed and your account is not affected. If it was you, just sign in. If you have any doubt, bring your ID card to any service hall to have it checked.
+id-dispute-sms = [{ $site }] Someone tried to register a new account with your ID number. It did not succeed and your account is not affected. If in doubt, bring your ID card to a service hall.
+
+sms-copy-title = Text message (demo: not really sent)
+sms-copy-body = { $text }

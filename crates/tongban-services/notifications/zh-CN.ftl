@@ -1,0 +1,14 @@
+# Notification templates: Simplified Chinese. Each template has a -title and a -body (inbox,
+# email subject and text) and, where it is sent by SMS, an -sms text (short, with the site name).
+
+register-code-sms = 【{ $site }】您的注册验证码是 { $code }，{ $minutes } 分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。
+
+welcome-title = 欢迎使用{ $site }
+welcome-body = 您的账号已开通。今后办理各部门的事项，都用这一个账号登录。您可以在「我的账号」中查看登录设备、修改密码和下载您的数据。
+
+id-dispute-title = 有人试图用您的证件号码注册
+id-dispute-body = 有人试图用您的证件号码注册新账号，注册没有成功，您的账号不受影响。如果这是您本人，请直接登录；如有疑问，请携带身份证到任一政务服务大厅核实。
+id-dispute-sms = 【{ $site }】有人试图用您的证件号码注册新账号，未成功，您的账号不受影响。如有疑问请携带身份证到政务服务大厅核实。
+
+sms-copy-title = 短信（演示环境，未真正发送）
+sms-copy-body = { $text }

@@ -1,0 +1,386 @@
+//! Registration of natural persons: a one-time code by SMS proves the mobile number, then name,
+//! resident ID number and password create the account, with the privacy notice accepted.
+//!
+//! An ID number that already has an account is never revealed as such: the registrant is sent
+//! to verification at a service hall and the existing owner is told by inbox and SMS.
+
+use chrono::{DateTime, Duration, Utc};
+use tongban_domain::Locale;
+use tongban_domain::clock::Clock;
+use tongban_domain::identity::{IdentifierError, MobileNumber, PersonName, ResidentId};
+use tongban_store::identity::{LoginKey, NewAccount};
+use tongban_store::notifications::{CodeRow, NewNotification};
+use tongban_store::sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::password::PasswordRejection;
+use super::{
+    AccountKind, ID_DOC_FIELD, Identity, IssuedSession, MOBILE_INDEX, Origin, PHONE_FIELD,
+    PRIVACY_VERSION, RESIDENT_ID_INDEX, audit_record, sea_orm_custom,
+};
+use crate::StoreError;
+use crate::crypto::{constant_time_eq, random_bytes};
+use crate::notifications::{RECIPIENT_FIELD, site_param};
+
+/// How long a code stays valid.
+pub const CODE_MINUTES: i64 = 10;
+/// Codes one number can be sent per hour.
+const CODES_PER_HOUR: usize = 5;
+/// Seconds before another code can be sent to the same number.
+const RESEND_AFTER: i64 = 60;
+/// Wrong guesses a code survives.
+const CODE_ATTEMPTS: i32 = 5;
+const PURPOSE: &str = "register";
+
+/// Checks a name against the national identity service (公安部身份认证). Deployments plug in
+/// their provider; the demo verifier accepts every well-formed pair.
+pub trait RealNameVerifier: Send + Sync {
+    fn verify(&self, name: &PersonName, id: &ResidentId) -> bool;
+}
+
+/// Accepts every name and valid ID number: for demo mode and tests only.
+pub struct DemoRealNameVerifier;
+
+impl RealNameVerifier for DemoRealNameVerifier {
+    fn verify(&self, _name: &PersonName, _id: &ResidentId) -> bool {
+        true
+    }
+}
+
+/// A code was sent; the flow id ties the second step to it.
+#[derive(Debug, Clone)]
+pub struct RegistrationStarted {
+    pub flow: Uuid,
+    /// The code itself, only when the platform runs in demo mode (no SMS leaves the machine).
+    pub demo_code: Option<String>,
+}
+
+/// What the registrant provides in the second step.
+#[derive(Debug, Clone)]
+pub struct RegistrationDetails<'a> {
+    pub flow: Uuid,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub resident_id: &'a str,
+    pub password: &'a str,
+    pub locale: Locale,
+    /// The site name that signs messages.
+    pub site: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    #[error("not a mainland mobile number")]
+    InvalidMobile,
+    #[error("the privacy notice was not accepted")]
+    PrivacyNotAccepted,
+    #[error("a code was sent moments ago; wait {retry_after_secs} s")]
+    TooSoon { retry_after_secs: i64 },
+    #[error("too many codes for this number in the last hour")]
+    TooManyCodes,
+    #[error("the code is wrong")]
+    CodeWrong,
+    #[error("the code has expired, was used or was guessed too often")]
+    CodeExpired,
+    #[error("invalid name: {0}")]
+    InvalidName(IdentifierError),
+    #[error("invalid resident ID number: {0}")]
+    InvalidResidentId(IdentifierError),
+    #[error("password refused: {0}")]
+    PasswordRejected(PasswordRejection),
+    #[error("the name and ID number do not match the national records")]
+    RealNameMismatch,
+    #[error("the mobile number already has an account")]
+    MobileTaken,
+    /// The ID number has an account: the registrant is sent to a hall, the owner is told.
+    #[error("the registration needs verification at a service hall")]
+    NeedsHallVerification,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Identity {
+    fn code_hash(&self, flow: Uuid, code: &str) -> String {
+        self.index
+            .of("verification-code", &format!("{flow}:{code}"))
+    }
+
+    /// Sends a registration code to `mobile` by SMS (through the outbox, in one transaction
+    /// with the code).
+    pub async fn start_registration(
+        &self,
+        clock: &dyn Clock,
+        mobile: &str,
+        accepted_privacy: bool,
+        locale: Locale,
+        site: &str,
+        demo: bool,
+    ) -> Result<RegistrationStarted, RegistrationError> {
+        let now = clock.now();
+        let mobile = MobileNumber::parse(mobile).map_err(|_| RegistrationError::InvalidMobile)?;
+        if !accepted_privacy {
+            return Err(RegistrationError::PrivacyNotAccepted);
+        }
+        let phone_index = self.index.of(MOBILE_INDEX, mobile.as_str());
+        let recent = tongban_store::notifications::codes_since(
+            &self.db,
+            &phone_index,
+            PURPOSE,
+            now - Duration::hours(1),
+        )
+        .await?;
+        if let Some(last) = recent.first() {
+            let wait = RESEND_AFTER - (now - last.created_at).num_seconds();
+            if wait > 0 {
+                return Err(RegistrationError::TooSoon {
+                    retry_after_secs: wait,
+                });
+            }
+        }
+        if recent.len() >= CODES_PER_HOUR {
+            return Err(RegistrationError::TooManyCodes);
+        }
+        let digits =
+            random_bytes::<8>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
+        let code = format!("{:06}", u64::from_le_bytes(digits) % 1_000_000);
+        let flow = Uuid::now_v7();
+        let recipient = self
+            .cipher
+            .encrypt(RECIPIENT_FIELD, mobile.as_str())
+            .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
+        let existing = tongban_store::identity::find_by_login(
+            &self.db,
+            &LoginKey::PhoneIndex(phone_index.clone()),
+        )
+        .await?;
+
+        let txn = self.db.begin().await.map_err(StoreError::from)?;
+        tongban_store::notifications::insert_code(
+            &txn,
+            CodeRow {
+                id: flow,
+                purpose: PURPOSE.to_owned(),
+                phone_index,
+                phone_ciphertext: self
+                    .cipher
+                    .encrypt(PHONE_FIELD, mobile.as_str())
+                    .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?,
+                code_hash: self.code_hash(flow, &code),
+                attempts: 0,
+                expires_at: now + Duration::minutes(CODE_MINUTES),
+                consumed_at: None,
+                created_at: now,
+            },
+        )
+        .await?;
+        tongban_store::notifications::enqueue(
+            &txn,
+            NewNotification {
+                account_id: existing.map(|a| a.id),
+                channel: "sms",
+                template: "register-code".to_owned(),
+                locale: locale.tag().to_owned(),
+                params: serde_json::json!({
+                    site_param(site).0: site,
+                    "code": code,
+                    "minutes": CODE_MINUTES,
+                }),
+                recipient_ciphertext: Some(recipient),
+            },
+            now,
+        )
+        .await?;
+        txn.commit().await.map_err(StoreError::from)?;
+        Ok(RegistrationStarted {
+            flow,
+            demo_code: demo.then_some(code),
+        })
+    }
+
+    /// Checks the code and the details, creates the account and signs the person in.
+    pub async fn complete_registration(
+        &self,
+        clock: &dyn Clock,
+        details: &RegistrationDetails<'_>,
+        origin: &Origin,
+    ) -> Result<IssuedSession, RegistrationError> {
+        let now = clock.now();
+        let code_row = tongban_store::notifications::code_by_id(&self.db, details.flow)
+            .await?
+            .filter(|c| {
+                c.purpose == PURPOSE
+                    && c.consumed_at.is_none()
+                    && c.expires_at > now
+                    && c.attempts < CODE_ATTEMPTS
+            })
+            .ok_or(RegistrationError::CodeExpired)?;
+        let given = self.code_hash(details.flow, details.code.trim());
+        if !constant_time_eq(given.as_bytes(), code_row.code_hash.as_bytes()) {
+            tongban_store::notifications::count_code_attempt(
+                &self.db,
+                code_row.id,
+                code_row.attempts,
+            )
+            .await?;
+            return Err(RegistrationError::CodeWrong);
+        }
+        let name = PersonName::parse(details.name).map_err(RegistrationError::InvalidName)?;
+        let id = ResidentId::parse_as_of(details.resident_id, now.date_naive())
+            .map_err(RegistrationError::InvalidResidentId)?;
+        // The code proved this number.
+        let phone_index = code_row.phone_index.clone();
+        let mobile = self
+            .cipher
+            .decrypt(PHONE_FIELD, &code_row.phone_ciphertext)
+            .ok()
+            .and_then(|number| MobileNumber::parse(&number).ok())
+            .ok_or(RegistrationError::CodeExpired)?;
+        self.settings
+            .policy
+            .check(
+                details.password,
+                &[name.as_str(), mobile.as_str(), id.as_str()],
+            )
+            .map_err(RegistrationError::PasswordRejected)?;
+        if !self.verifier.verify(&name, &id) {
+            return Err(RegistrationError::RealNameMismatch);
+        }
+        if tongban_store::identity::find_by_login(
+            &self.db,
+            &LoginKey::PhoneIndex(phone_index.clone()),
+        )
+        .await?
+        .is_some()
+        {
+            return Err(RegistrationError::MobileTaken);
+        }
+        let id_index = self.index.of(RESIDENT_ID_INDEX, id.as_str());
+        if let Some(owner) = tongban_store::identity::find_by_login(
+            &self.db,
+            &LoginKey::IdDocIndex(id_index.clone()),
+        )
+        .await?
+        {
+            self.tell_owner_of_dispute(&owner, details, origin, now)
+                .await?;
+            return Err(RegistrationError::NeedsHallVerification);
+        }
+
+        let hash = self
+            .passwords
+            .hash(details.password)
+            .await
+            .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
+        let seal = |field: &str, value: &str| {
+            self.cipher
+                .encrypt(field, value)
+                .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))
+        };
+        let account_id = Uuid::now_v7();
+        let new = NewAccount {
+            id: account_id,
+            kind: AccountKind::Person.key(),
+            username: None,
+            display_name: name.as_str().to_owned(),
+            id_doc_kind: Some("resident-id".to_owned()),
+            id_doc_ciphertext: Some(seal(ID_DOC_FIELD, id.as_str())?),
+            id_doc_index: Some(id_index),
+            phone_ciphertext: Some(code_row.phone_ciphertext.clone()),
+            phone_index: Some(phone_index),
+            email: None,
+            password_hash: hash,
+            region_id: None,
+            department_id: None,
+            privacy_version: Some(PRIVACY_VERSION.to_owned()),
+        };
+        let (issued, session) = self.new_session(account_id, origin, now)?;
+
+        let txn = self.db.begin().await.map_err(StoreError::from)?;
+        if !tongban_store::notifications::consume_code(&txn, details.flow, now).await? {
+            return Err(RegistrationError::CodeExpired);
+        }
+        match tongban_store::identity::insert_account(&txn, &new, now).await {
+            Ok(()) => {}
+            // Someone registered the same number or ID number a moment ago.
+            Err(StoreError::Duplicate(_)) => return Err(RegistrationError::MobileTaken),
+            Err(other) => return Err(other.into()),
+        }
+        tongban_store::identity::insert_session(&txn, session).await?;
+        tongban_store::notifications::enqueue(
+            &txn,
+            NewNotification {
+                account_id: Some(account_id),
+                channel: "inbox",
+                template: "welcome".to_owned(),
+                locale: details.locale.tag().to_owned(),
+                params: serde_json::json!({ "site": details.site }),
+                recipient_ciphertext: None,
+            },
+            now,
+        )
+        .await?;
+        let record = tongban_store::audit::AuditRecord {
+            detail: serde_json::json!({ "privacy_version": PRIVACY_VERSION }),
+            ..audit_record(
+                now,
+                Some(account_id),
+                "identity.register",
+                "success",
+                origin,
+            )
+        };
+        tongban_store::audit::append(&txn, &record).await?;
+        txn.commit().await.map_err(StoreError::from)?;
+        Ok(issued)
+    }
+
+    /// Tells the owner of an ID number that someone tried to register with it.
+    async fn tell_owner_of_dispute(
+        &self,
+        owner: &tongban_store::identity::AccountRow,
+        details: &RegistrationDetails<'_>,
+        origin: &Origin,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let params = serde_json::json!({ "site": details.site });
+        let txn = self.db.begin().await?;
+        tongban_store::notifications::enqueue(
+            &txn,
+            NewNotification {
+                account_id: Some(owner.id),
+                channel: "inbox",
+                template: "id-dispute".to_owned(),
+                locale: details.locale.tag().to_owned(),
+                params: params.clone(),
+                recipient_ciphertext: None,
+            },
+            now,
+        )
+        .await?;
+        if let Some(phone) = &owner.phone_ciphertext
+            && let Ok(number) = self.cipher.decrypt(PHONE_FIELD, phone)
+            && let Ok(recipient) = self.cipher.encrypt(RECIPIENT_FIELD, &number)
+        {
+            tongban_store::notifications::enqueue(
+                &txn,
+                NewNotification {
+                    account_id: Some(owner.id),
+                    channel: "sms",
+                    template: "id-dispute".to_owned(),
+                    locale: details.locale.tag().to_owned(),
+                    params,
+                    recipient_ciphertext: Some(recipient),
+                },
+                now,
+            )
+            .await?;
+        }
+        let record = tongban_store::audit::AuditRecord {
+            target: Some(owner.id.to_string()),
+            ..audit_record(now, None, "identity.register", "id-dispute", origin)
+        };
+        tongban_store::audit::append(&txn, &record).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

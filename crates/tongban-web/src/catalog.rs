@@ -375,8 +375,7 @@ async fn service(
                     format!(
                         "{} · {}",
                         published.version,
-                        from.with_timezone(&tz_offset(&c.catalog.region.timezone))
-                            .format("%Y-%m-%d")
+                        crate::layout::local_date(from)
                     ),
                 ),
                 None => tr.t1("guide-version", "version", i64::from(published.version)),
@@ -396,12 +395,6 @@ async fn service(
             .render()
         },
     )
-}
-
-/// The UTC offset of the region's time zone. Mainland China has kept UTC+8 without daylight
-/// saving since 1991, which covers every zone the platform is deployed in today.
-fn tz_offset(_timezone: &str) -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
 }
 
 #[derive(Template)]

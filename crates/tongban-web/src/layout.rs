@@ -28,6 +28,25 @@ pub struct Chrome<'a> {
     pub csrf: Option<String>,
 }
 
+/// Shows a UTC time in the region's zone as `YYYY-MM-DD HH:MM`. Mainland China has kept UTC+8
+/// without daylight saving since 1991, which covers every region the platform serves today; a
+/// deployment elsewhere adds a time-zone database here.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    local(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The date of a UTC time in the region's zone.
+pub fn local_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    local(at).format("%Y-%m-%d").to_string()
+}
+
+fn local(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset> {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => at.with_timezone(&offset),
+        None => at.fixed_offset(),
+    }
+}
+
 /// One entry of the language switcher.
 pub struct LanguageLink {
     pub tag: &'static str,

@@ -659,8 +659,7 @@ impl Identity {
 
     /// Loads the demo accounts (people and staff with their roles), adding only those missing.
     pub async fn seed_demo_accounts(&self, clock: &dyn Clock) -> Result<DemoAccounts, SeedError> {
-        let demo: DemoAccounts = serde_norway::from_str(DEMO_ACCOUNTS_YAML)
-            .map_err(|e| SeedError::Invalid(e.to_string()))?;
+        let demo = demo_accounts()?.clone();
         let now = clock.now();
         let region = tongban_store::catalog::region_id(&self.db, &demo.region)
             .await?
@@ -842,6 +841,18 @@ fn mask_generic(value: &str) -> String {
 
 /// The demo accounts file, shipped in the binary.
 pub const DEMO_ACCOUNTS_YAML: &str = include_str!("../../../../demo/accounts.yaml");
+
+static DEMO_ACCOUNTS: std::sync::LazyLock<Result<DemoAccounts, String>> =
+    std::sync::LazyLock::new(|| {
+        serde_norway::from_str(DEMO_ACCOUNTS_YAML).map_err(|e| e.to_string())
+    });
+
+/// The demo accounts, parsed once.
+pub fn demo_accounts() -> Result<&'static DemoAccounts, SeedError> {
+    DEMO_ACCOUNTS
+        .as_ref()
+        .map_err(|e| SeedError::Invalid(e.clone()))
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

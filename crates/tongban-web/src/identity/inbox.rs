@@ -64,11 +64,7 @@ async fn inbox(
         .map(|row| Message {
             title: render(templates, &format!("{}-title", row.template), &row.params),
             body: render(templates, &format!("{}-body", row.template), &row.params),
-            at: row
-                .created_at
-                .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is valid"))
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            at: crate::layout::local_time(row.created_at),
             unread: row.read_at.is_none(),
         })
         .collect();

@@ -16,9 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tongban_services::identity::password::PasswordRejection;
-use tongban_services::identity::{
-    CurrentUser, DEMO_ACCOUNTS_YAML, DemoAccounts, LoginError, Origin, PasswordChangeError, Profile,
-};
+use tongban_services::identity::{CurrentUser, LoginError, Origin, PasswordChangeError, Profile};
 
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
@@ -167,7 +165,7 @@ fn demo_lines(state: &AppState, prefs: Prefs) -> (Vec<DemoAccountLine>, String) 
     if !state.demo() {
         return (Vec::new(), String::new());
     }
-    let Ok(demo) = serde_norway::from_str::<DemoAccounts>(DEMO_ACCOUNTS_YAML) else {
+    let Ok(demo) = tongban_services::identity::demo_accounts() else {
         return (Vec::new(), String::new());
     };
     let tr = state.i18n.tr(prefs.locale);
@@ -191,7 +189,7 @@ fn demo_lines(state: &AppState, prefs: Prefs) -> (Vec<DemoAccountLine>, String) 
                     .join(&tr.t("list-separator"))
             ),
     }));
-    (lines, demo.password)
+    (lines, demo.password.clone())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -501,11 +499,7 @@ async fn account(
                 .unwrap_or_else(|| region_name.clone()),
         })
         .collect();
-    let local = |at: chrono::DateTime<chrono::Utc>| {
-        at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is valid"))
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+    let local = crate::layout::local_time;
     let sessions = profile
         .sessions
         .iter()

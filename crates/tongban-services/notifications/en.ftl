@@ -11,3 +11,8 @@ id-dispute-sms = [{ $site }] Someone tried to register a new account with your I
 
 sms-copy-title = Text message (demo: not really sent)
 sms-copy-body = { $text }
+
+reset-code-sms = [{ $site }] Your password reset code is { $code }. It is valid for { $minutes } minutes. If you did not ask for it, ignore this message: your password stays as it is.
+
+password-reset-title = Your password was reset
+password-reset-body = Your password was reset with a code sent to your phone, and you were signed out everywhere else. If this was not you, reset it again at once and bring your ID card to a service hall.

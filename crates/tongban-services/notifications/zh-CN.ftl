@@ -12,3 +12,8 @@ id-dispute-sms = 【{ $site }】有人试图用您的证件号码注册新账号
 
 sms-copy-title = 短信（演示环境，未真正发送）
 sms-copy-body = { $text }
+
+reset-code-sms = 【{ $site }】您正在重设密码，验证码是 { $code }，{ $minutes } 分钟内有效。如果不是您本人操作，请忽略本短信，您的密码不会改变。
+
+password-reset-title = 您的密码已重设
+password-reset-body = 您的密码已通过短信验证码重设，其他设备上的登录已全部退出。如果不是您本人操作，请立即再次重设密码，并携带身份证到政务服务大厅核实。

@@ -303,3 +303,38 @@ pub async fn set_password<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+/// Removes an account's personal data and closes it; the row stays for the records that must
+/// outlive it.
+pub async fn anonymise<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    account::Entity::update_many()
+        .col_expr(account::Column::DisplayName, "".into())
+        .col_expr(account::Column::Username, Option::<String>::None.into())
+        .col_expr(
+            account::Column::IdDocCiphertext,
+            Option::<String>::None.into(),
+        )
+        .col_expr(account::Column::IdDocIndex, Option::<String>::None.into())
+        .col_expr(
+            account::Column::PhoneCiphertext,
+            Option::<String>::None.into(),
+        )
+        .col_expr(account::Column::PhoneIndex, Option::<String>::None.into())
+        .col_expr(account::Column::Email, Option::<String>::None.into())
+        .col_expr(
+            account::Column::TotpSecretCiphertext,
+            Option::<String>::None.into(),
+        )
+        // Not a PHC string: no password can ever match it.
+        .col_expr(account::Column::PasswordHash, "!closed".into())
+        .col_expr(account::Column::Status, "closed".into())
+        .col_expr(account::Column::UpdatedAt, now.into())
+        .filter(account::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

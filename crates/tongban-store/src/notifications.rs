@@ -266,3 +266,12 @@ pub async fn consume_code<C: ConnectionTrait>(
         .rows_affected
         == 1)
 }
+
+/// Deletes every notification of an account (its inbox and undelivered messages).
+pub async fn delete_for_account<C: ConnectionTrait>(db: &C, account_id: Uuid) -> StoreResult<u64> {
+    Ok(notification::Entity::delete_many()
+        .filter(notification::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -287,3 +287,27 @@ privacy-keep-title = How long we keep it
 privacy-keep = Your account details are deleted or anonymised when you close your account; case and audit records the law requires are kept for the period the Archives Law and the case-archive rules set, then destroyed.
 privacy-rights-title = Your rights
 privacy-rights = In "Your account" you can see and download your data, change your password and sign out everywhere. To correct your details, close your account or ask about how your information is handled, contact us below.
+
+login-forgot = Forgot your password?
+reset-title = Reset your password
+reset-intro = Enter the mobile number you registered with. If an account uses it, we will text you a code.
+reset-send-code = Send the code
+reset-verify-title = Choose a new password
+reset-code-sent = If an account uses this number, a code has been sent to it. It is valid for { $minutes } minutes.
+reset-submit = Reset password
+
+account-close = Close your account
+close-title = Close your account
+close-intro = Once closed, you cannot sign in to this account or see its messages and records.
+close-removed-title = What is deleted
+close-removed = Your name, ID number, mobile number, email, password, sessions and messages. Your ID and mobile numbers can be used to register again.
+close-kept-title = What is kept
+close-kept = Case and audit records the law requires are kept for { $years } years and then destroyed; they no longer show your name or ID.
+close-password = Enter your password to confirm
+close-confirm = I understand that a closed account cannot be restored
+close-submit = Close account
+close-error-password = The password is not right
+close-error-confirm = Confirm that you understand a closed account cannot be restored
+close-error-staff = Staff accounts are closed by the security administrator; ask your department.
+closed-title = Your account is closed
+closed-message = Your account is closed and your personal details are deleted. Thank you for using the platform.

@@ -273,3 +273,27 @@ privacy-keep-title = 保存期限
 privacy-keep = 账号信息在您注销账号后删除或匿名化；法律法规要求留存的办理记录和审计记录，按《中华人民共和国档案法》和办件档案管理规定的期限保存，期满后销毁。
 privacy-rights-title = 您的权利
 privacy-rights = 您可以在「我的账号」中查看、下载您的数据，修改密码，退出所有设备；如需更正、注销账号或对处理有疑问，可以通过下列方式联系我们。
+
+login-forgot = 忘记密码？
+reset-title = 重设密码
+reset-intro = 输入您注册时使用的手机号码。如果有账号使用这个号码，我们会发送验证码。
+reset-send-code = 发送验证码
+reset-verify-title = 设置新密码
+reset-code-sent = 如果有账号使用这个号码，验证码已发送到该手机，{ $minutes } 分钟内有效。
+reset-submit = 重设密码
+
+account-close = 注销账号
+close-title = 注销账号
+close-intro = 注销后，您将不能再登录这个账号，也不能查看其中的消息和记录。
+close-removed-title = 会删除的信息
+close-removed = 您的姓名、证件号码、手机号码、电子邮箱、密码、登录设备和消息。您的证件号码和手机号码可以用来重新注册。
+close-kept-title = 会保留的信息
+close-kept = 法律要求保留的办件记录和审计记录将保存 { $years } 年，期满后销毁；这些记录不再显示您的姓名和证件信息。
+close-password = 输入密码以确认
+close-confirm = 我了解注销后无法恢复
+close-submit = 注销账号
+close-error-password = 密码不正确
+close-error-confirm = 请确认您了解注销后无法恢复
+close-error-staff = 工作人员账号由安全管理员注销，请联系您所在部门。
+closed-title = 账号已注销
+closed-message = 您的账号已注销，个人信息已删除。感谢您使用本平台。

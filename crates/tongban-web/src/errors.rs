@@ -17,13 +17,14 @@ use crate::layout::Chrome;
 use crate::prefs::Prefs;
 use crate::state::AppState;
 
+/// A page with a title and a message: errors, and confirmations with nothing else to show.
 #[derive(Template)]
 #[template(path = "errors/error.html")]
-struct ErrorPage<'a> {
-    c: Chrome<'a>,
-    title: String,
-    message: String,
-    error_id: Option<String>,
+pub(crate) struct ErrorPage<'a> {
+    pub c: Chrome<'a>,
+    pub title: String,
+    pub message: String,
+    pub error_id: Option<String>,
 }
 
 /// Renders an error page; if even that fails, a plain-text line in the same spirit.

@@ -88,6 +88,12 @@ impl From<u16> for ArgValue {
     }
 }
 
+impl From<u32> for ArgValue {
+    fn from(value: u32) -> Self {
+        ArgValue(FluentValue::from(i64::from(value)))
+    }
+}
+
 impl From<u8> for ArgValue {
     fn from(value: u8) -> Self {
         ArgValue(FluentValue::from(i64::from(value)))
@@ -104,7 +110,7 @@ macro_rules! arg_from_ref {
         }
     )*};
 }
-arg_from_ref!(i64, usize, u16, u8);
+arg_from_ref!(i64, usize, u32, u16, u8);
 
 impl From<&&str> for ArgValue {
     fn from(value: &&str) -> Self {

@@ -676,3 +676,205 @@ async fn the_privacy_notice_is_public_and_versioned() {
     assert!(html.contains("Version 2026-11"));
     assert!(html.contains("Personal Information Protection Law"));
 }
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_with_a_code_and_unknown_numbers_look_the_same() {
+    for db in TestDb::all("password reset").await {
+        let app = demo_app(&db).await;
+        let mut elsewhere = signed_in(app.clone(), "13800000003").await;
+        let mut browser = Browser::new(app.clone());
+        let csrf = csrf_of(&browser.get("/password-reset").await.text());
+
+        // A number without an account gets the same page (and no text message).
+        let unknown = browser
+            .post(
+                "/password-reset",
+                &[("mobile", "13912345678"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(unknown.status, StatusCode::OK);
+        assert!(unknown.text().contains("If an account uses this number"));
+        let unknown_flow = flow_of(&unknown.text());
+        let unknown_code = demo_code_of(&unknown.text());
+        let nothing = browser
+            .post(
+                "/password-reset/verify",
+                &[
+                    ("flow", &unknown_flow),
+                    ("code", &unknown_code),
+                    ("password", "a long new passphrase"),
+                    ("confirm", "a long new passphrase"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(nothing.text().contains("The code has expired"));
+
+        let page = browser
+            .post(
+                "/password-reset",
+                &[("mobile", "13800000003"), ("csrf", &csrf)],
+            )
+            .await;
+        let html = page.text();
+        let (flow, code) = (flow_of(&html), demo_code_of(&html));
+        let wrong = browser
+            .post(
+                "/password-reset/verify",
+                &[
+                    ("flow", &flow),
+                    ("code", "999999"),
+                    ("password", "a long new passphrase"),
+                    ("confirm", "a long new passphrase"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        if code != "999999" {
+            assert!(wrong.text().contains("The code is not right"));
+        }
+        let done = browser
+            .post(
+                "/password-reset/verify",
+                &[
+                    ("flow", &flow),
+                    ("code", &code),
+                    ("password", "a long new passphrase"),
+                    ("confirm", "a long new passphrase"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+        assert_eq!(
+            browser.get("/account").await.status,
+            StatusCode::OK,
+            "signed in with the new password"
+        );
+        assert_eq!(
+            elsewhere.get("/account").await.status,
+            StatusCode::SEE_OTHER,
+            "everyone else signed out"
+        );
+        assert!(
+            browser
+                .get("/account/inbox")
+                .await
+                .text()
+                .contains("Your password was reset")
+        );
+
+        let sms = tongban_store::notifications::by_channel(&db.conn, "sms")
+            .await
+            .unwrap();
+        assert_eq!(sms.len(), 1, "only the number with an account was texted");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn closing_an_account_removes_personal_data_and_frees_the_identifiers() {
+    for db in TestDb::all("account closure").await {
+        let app = demo_app(&db).await;
+        let mut browser = signed_in(app.clone(), "13800000004").await;
+        let page = browser.get("/account/close").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text().contains("are kept for 30 years"));
+        let csrf = csrf_of(&page.text());
+
+        let unconfirmed = browser
+            .post(
+                "/account/close",
+                &[("password", DEMO_PASSWORD), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let wrong = browser
+            .post(
+                "/account/close",
+                &[("password", "not it"), ("confirm", "yes"), ("csrf", &csrf)],
+            )
+            .await;
+        assert!(wrong.text().contains("The password is not right"));
+        assert_eq!(
+            browser
+                .post(
+                    "/account/close",
+                    &[("password", DEMO_PASSWORD), ("confirm", "yes")]
+                )
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        let closed = browser
+            .post(
+                "/account/close",
+                &[
+                    ("password", DEMO_PASSWORD),
+                    ("confirm", "yes"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(closed.header("location"), Some("/account/closed"));
+        assert!(
+            browser
+                .get("/account/closed")
+                .await
+                .text()
+                .contains("Your account is closed")
+        );
+        assert_eq!(browser.get("/account").await.status, StatusCode::SEE_OTHER);
+
+        // Nothing personal is left on the row, and nobody can sign in to it.
+        use tongban_store::sea_orm::{ConnectionTrait, Statement};
+        let rows = db
+            .conn
+            .query_all_raw(Statement::from_string(
+                db.conn.get_database_backend(),
+                "SELECT display_name, id_doc_ciphertext, phone_ciphertext, email, status FROM accounts WHERE status = 'closed'",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        let name: String = rows[0].try_get("", "display_name").unwrap();
+        let id: Option<String> = rows[0].try_get("", "id_doc_ciphertext").unwrap();
+        let email: Option<String> = rows[0].try_get("", "email").unwrap();
+        assert!(name.is_empty() && id.is_none() && email.is_none());
+        let mut again = Browser::new(app.clone());
+        let csrf = csrf_of(&again.get("/login").await.text());
+        let refused = again
+            .post(
+                "/login",
+                &[
+                    ("identifier", "13800000004"),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+        // Staff accounts are not closed by their holders.
+        let mut staff = signed_in(app.clone(), "sj.clerk").await;
+        let csrf = csrf_of(&staff.get("/account/close").await.text());
+        let reply = staff
+            .post(
+                "/account/close",
+                &[
+                    ("password", DEMO_PASSWORD),
+                    ("confirm", "yes"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert!(
+            reply
+                .text()
+                .contains("Staff accounts are closed by the security administrator")
+        );
+        db.finish().await;
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod password;
 pub mod registration;
+pub mod reset;
 
 use std::sync::Arc;
 
@@ -639,7 +640,7 @@ impl Identity {
         })
     }
 
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         at: DateTime<Utc>,
         actor: Option<Uuid>,

@@ -47,6 +47,16 @@ impl RealNameVerifier for DemoRealNameVerifier {
     }
 }
 
+/// What a one-time code is for and how its SMS reads.
+pub(crate) struct CodeRequest<'a> {
+    pub purpose: &'static str,
+    /// The notification template (`TEMPLATE-sms`).
+    pub template: &'static str,
+    pub locale: Locale,
+    pub site: &'a str,
+    pub demo: bool,
+}
+
 /// A code was sent; the flow id ties the second step to it.
 #[derive(Debug, Clone)]
 pub struct RegistrationStarted {
@@ -116,16 +126,35 @@ impl Identity {
         site: &str,
         demo: bool,
     ) -> Result<RegistrationStarted, RegistrationError> {
-        let now = clock.now();
         let mobile = MobileNumber::parse(mobile).map_err(|_| RegistrationError::InvalidMobile)?;
         if !accepted_privacy {
             return Err(RegistrationError::PrivacyNotAccepted);
         }
+        let code = CodeRequest {
+            purpose: PURPOSE,
+            template: "register-code",
+            locale,
+            site,
+            demo,
+        };
+        self.issue_code(clock.now(), &mobile, &code, true).await
+    }
+
+    /// Makes a one-time code for `mobile` and, when `send` is set, queues its SMS (in one
+    /// transaction). Rate limits apply whether or not a message goes out, so the answer never
+    /// tells whether the number has an account.
+    pub(crate) async fn issue_code(
+        &self,
+        now: DateTime<Utc>,
+        mobile: &MobileNumber,
+        request: &CodeRequest<'_>,
+        send: bool,
+    ) -> Result<RegistrationStarted, RegistrationError> {
         let phone_index = self.index.of(MOBILE_INDEX, mobile.as_str());
         let recent = tongban_store::notifications::codes_since(
             &self.db,
             &phone_index,
-            PURPOSE,
+            request.purpose,
             now - Duration::hours(1),
         )
         .await?;
@@ -144,10 +173,11 @@ impl Identity {
             random_bytes::<8>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
         let code = format!("{:06}", u64::from_le_bytes(digits) % 1_000_000);
         let flow = Uuid::now_v7();
-        let recipient = self
-            .cipher
-            .encrypt(RECIPIENT_FIELD, mobile.as_str())
-            .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
+        let seal = |field: &str| {
+            self.cipher
+                .encrypt(field, mobile.as_str())
+                .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))
+        };
         let existing = tongban_store::identity::find_by_login(
             &self.db,
             &LoginKey::PhoneIndex(phone_index.clone()),
@@ -159,12 +189,9 @@ impl Identity {
             &txn,
             CodeRow {
                 id: flow,
-                purpose: PURPOSE.to_owned(),
+                purpose: request.purpose.to_owned(),
                 phone_index,
-                phone_ciphertext: self
-                    .cipher
-                    .encrypt(PHONE_FIELD, mobile.as_str())
-                    .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?,
+                phone_ciphertext: seal(PHONE_FIELD)?,
                 code_hash: self.code_hash(flow, &code),
                 attempts: 0,
                 expires_at: now + Duration::minutes(CODE_MINUTES),
@@ -173,28 +200,60 @@ impl Identity {
             },
         )
         .await?;
-        tongban_store::notifications::enqueue(
-            &txn,
-            NewNotification {
-                account_id: existing.map(|a| a.id),
-                channel: "sms",
-                template: "register-code".to_owned(),
-                locale: locale.tag().to_owned(),
-                params: serde_json::json!({
-                    site_param(site).0: site,
-                    "code": code,
-                    "minutes": CODE_MINUTES,
-                }),
-                recipient_ciphertext: Some(recipient),
-            },
-            now,
-        )
-        .await?;
+        if send {
+            tongban_store::notifications::enqueue(
+                &txn,
+                NewNotification {
+                    account_id: existing.map(|a| a.id),
+                    channel: "sms",
+                    template: request.template.to_owned(),
+                    locale: request.locale.tag().to_owned(),
+                    params: serde_json::json!({
+                        site_param(request.site).0: request.site,
+                        "code": code,
+                        "minutes": CODE_MINUTES,
+                    }),
+                    recipient_ciphertext: Some(seal(RECIPIENT_FIELD)?),
+                },
+                now,
+            )
+            .await?;
+        }
         txn.commit().await.map_err(StoreError::from)?;
         Ok(RegistrationStarted {
             flow,
-            demo_code: demo.then_some(code),
+            demo_code: request.demo.then_some(code),
         })
+    }
+
+    /// The live code of `flow` for `purpose` after checking `given`; a wrong guess is counted.
+    pub(crate) async fn check_code(
+        &self,
+        now: DateTime<Utc>,
+        flow: Uuid,
+        purpose: &str,
+        given: &str,
+    ) -> Result<CodeRow, RegistrationError> {
+        let code_row = tongban_store::notifications::code_by_id(&self.db, flow)
+            .await?
+            .filter(|c| {
+                c.purpose == purpose
+                    && c.consumed_at.is_none()
+                    && c.expires_at > now
+                    && c.attempts < CODE_ATTEMPTS
+            })
+            .ok_or(RegistrationError::CodeExpired)?;
+        let given = self.code_hash(flow, given.trim());
+        if !constant_time_eq(given.as_bytes(), code_row.code_hash.as_bytes()) {
+            tongban_store::notifications::count_code_attempt(
+                &self.db,
+                code_row.id,
+                code_row.attempts,
+            )
+            .await?;
+            return Err(RegistrationError::CodeWrong);
+        }
+        Ok(code_row)
     }
 
     /// Checks the code and the details, creates the account and signs the person in.
@@ -205,25 +264,9 @@ impl Identity {
         origin: &Origin,
     ) -> Result<IssuedSession, RegistrationError> {
         let now = clock.now();
-        let code_row = tongban_store::notifications::code_by_id(&self.db, details.flow)
-            .await?
-            .filter(|c| {
-                c.purpose == PURPOSE
-                    && c.consumed_at.is_none()
-                    && c.expires_at > now
-                    && c.attempts < CODE_ATTEMPTS
-            })
-            .ok_or(RegistrationError::CodeExpired)?;
-        let given = self.code_hash(details.flow, details.code.trim());
-        if !constant_time_eq(given.as_bytes(), code_row.code_hash.as_bytes()) {
-            tongban_store::notifications::count_code_attempt(
-                &self.db,
-                code_row.id,
-                code_row.attempts,
-            )
+        let code_row = self
+            .check_code(now, details.flow, PURPOSE, details.code)
             .await?;
-            return Err(RegistrationError::CodeWrong);
-        }
         let name = PersonName::parse(details.name).map_err(RegistrationError::InvalidName)?;
         let id = ResidentId::parse_as_of(details.resident_id, now.date_naive())
             .map_err(RegistrationError::InvalidResidentId)?;

@@ -27,6 +27,7 @@ use crate::state::AppState;
 
 mod inbox;
 mod registration;
+mod reset;
 
 pub const SESSION_COOKIE: &str = "tb_session";
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/data", get(download_data))
         .merge(registration::router())
         .merge(inbox::router())
+        .merge(reset::router())
 }
 
 /// The signed-in user, if the request carries a live session. Looking it up costs a database

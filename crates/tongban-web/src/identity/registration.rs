@@ -79,7 +79,7 @@ struct HallPage<'a> {
 }
 
 /// The name that signs messages: region and site, e.g. 示范市政务服务网.
-fn site_name(state: &AppState) -> String {
+pub(super) fn site_name(state: &AppState) -> String {
     let snapshot = state.snapshots.current();
     format!(
         "{}{}",
@@ -94,7 +94,7 @@ fn site_name(state: &AppState) -> String {
     )
 }
 
-fn render<T: Template>(
+pub(super) fn render<T: Template>(
     state: &AppState,
     prefs: Prefs,
     status: StatusCode,

@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tongban_services::identity::password::PasswordRejection;
-use tongban_services::identity::{CurrentUser, LoginError, Origin, PasswordChangeError, Profile};
+use tongban_services::identity::{
+    CurrentUser, IssuedSession, LoginError, Origin, PasswordChangeError, Profile,
+};
 
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
@@ -135,6 +137,33 @@ pub(crate) fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderV
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("tb_session=; Path=/; Max-Age=0"))
+}
+
+/// Redirects to `location` with the cookie of a session just issued.
+pub(crate) fn signed_in_redirect(
+    state: &AppState,
+    session: &IssuedSession,
+    location: &str,
+) -> Response {
+    let mut response = see_other(location);
+    let max_age = (session.expires_at - state.clock.now())
+        .num_seconds()
+        .max(0);
+    response.headers_mut().append(
+        SET_COOKIE,
+        session_cookie(&session.token, max_age, state.settings.secure_cookies),
+    );
+    response
+}
+
+/// Redirects to `location` and removes the session cookie.
+pub(crate) fn signed_out_redirect(state: &AppState, location: &str) -> Response {
+    let mut response = see_other(location);
+    response.headers_mut().append(
+        SET_COOKIE,
+        session_cookie("", 0, state.settings.secure_cookies),
+    );
+    response
 }
 
 /// 403 for a form whose CSRF token is missing or wrong.
@@ -304,17 +333,7 @@ async fn login(
         .login(state.clock.as_ref(), &identifier, &form.password, &origin)
         .await
     {
-        Ok(session) => {
-            let mut response = see_other(&next);
-            let max_age = (session.expires_at - state.clock.now())
-                .num_seconds()
-                .max(0);
-            response.headers_mut().append(
-                SET_COOKIE,
-                session_cookie(&session.token, max_age, state.settings.secure_cookies),
-            );
-            response
-        }
+        Ok(session) => signed_in_redirect(&state, &session, &next),
         Err(LoginError::Invalid) => render_login(
             &state,
             prefs,
@@ -429,12 +448,7 @@ async fn sign_out(
     if let Err(error) = ended {
         return internal_error(state, prefs, &error);
     }
-    let mut response = see_other("/");
-    response.headers_mut().append(
-        SET_COOKIE,
-        session_cookie("", 0, state.settings.secure_cookies),
-    );
-    response
+    signed_out_redirect(state, "/")
 }
 
 struct RoleLine {
@@ -659,17 +673,7 @@ async fn change_password(
         )
         .await
     {
-        Ok(session) => {
-            let mut response = see_other("/account?done=password");
-            let max_age = (session.expires_at - state.clock.now())
-                .num_seconds()
-                .max(0);
-            response.headers_mut().append(
-                SET_COOKIE,
-                session_cookie(&session.token, max_age, state.settings.secure_cookies),
-            );
-            response
-        }
+        Ok(session) => signed_in_redirect(&state, &session, "/account?done=password"),
         Err(PasswordChangeError::Store(error)) => internal_error(&state, prefs, &error),
         Err(refusal) => {
             let refused = |field: &'static str, message: String| {

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
@@ -14,7 +13,7 @@ use tongban_services::identity::registration::{RegistrationDetails, Registration
 use uuid::Uuid;
 
 use super::{
-    ClientAddr, FormErrors, MaybeUser, forbidden, html, origin, see_other, session_cookie,
+    ClientAddr, FormErrors, MaybeUser, forbidden, html, origin, see_other, signed_in_redirect,
 };
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
@@ -351,17 +350,7 @@ async fn verify(
         .complete_registration(state.clock.as_ref(), &details, &origin)
         .await
     {
-        Ok(session) => {
-            let mut response = see_other("/account/inbox");
-            let max_age = (session.expires_at - state.clock.now())
-                .num_seconds()
-                .max(0);
-            response.headers_mut().append(
-                SET_COOKIE,
-                session_cookie(&session.token, max_age, state.settings.secure_cookies),
-            );
-            response
-        }
+        Ok(session) => signed_in_redirect(&state, &session, "/account/inbox"),
         Err(RegistrationError::CodeWrong) => refuse("code", tr.t("register-error-code-wrong")),
         Err(RegistrationError::CodeExpired) => refuse("code", tr.t("register-error-code-expired")),
         Err(RegistrationError::InvalidName(_)) => refuse("name", tr.t("register-error-name")),

@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -14,7 +13,8 @@ use uuid::Uuid;
 
 use super::registration::{render, site_name};
 use super::{
-    ClientAddr, FormErrors, MaybeUser, forbidden, html, origin, see_other, session_cookie,
+    ClientAddr, FormErrors, MaybeUser, forbidden, html, origin, see_other, signed_in_redirect,
+    signed_out_redirect,
 };
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
@@ -258,17 +258,7 @@ async fn verify(
         )
         .await;
     match result {
-        Ok(session) => {
-            let mut response = see_other("/account?done=password");
-            let max_age = (session.expires_at - state.clock.now())
-                .num_seconds()
-                .max(0);
-            response.headers_mut().append(
-                SET_COOKIE,
-                session_cookie(&session.token, max_age, state.settings.secure_cookies),
-            );
-            response
-        }
+        Ok(session) => signed_in_redirect(&state, &session, "/account?done=password"),
         Err(RegistrationError::CodeWrong) => refuse("code", tr.t("register-error-code-wrong")),
         Err(RegistrationError::CodeExpired) => refuse("code", tr.t("register-error-code-expired")),
         Err(RegistrationError::PasswordRejected(rejection)) => {
@@ -377,14 +367,7 @@ async fn close(
         )
         .await
     {
-        Ok(()) => {
-            let mut response = see_other("/account/closed");
-            response.headers_mut().append(
-                SET_COOKIE,
-                session_cookie("", 0, state.settings.secure_cookies),
-            );
-            response
-        }
+        Ok(()) => signed_out_redirect(&state, "/account/closed"),
         Err(CloseError::WrongPassword) => refuse("password", tr.t("close-error-password")),
         Err(CloseError::StaffAccount) => refuse("password", tr.t("close-error-staff")),
         Err(CloseError::Store(error)) => internal_error(&state, prefs, &error),

@@ -208,11 +208,16 @@ async fn run(
             Mode::Demo => tongban_web::Mode::Demo,
             Mode::Production => tongban_web::Mode::Production,
         },
-        region,
+        region: region.clone(),
         secure_cookies: settings.server.secure_cookies,
         max_body_bytes: settings.server.max_body_bytes,
     };
     let keys = crate::secrets::load(&settings)?;
+    // Text messages are signed with the region's site name, e.g. 【示范市政务服务网】.
+    let site_name = match tongban_store::catalog::region(&db, &region).await? {
+        Some(found) => format!("{}政务服务网", found.name.get(tongban_domain::Locale::ZhCn)),
+        None => "通办".to_owned(),
+    };
     let identity = Identity {
         db: db.clone(),
         cipher: Arc::new(AesGcmKeyring::new(keys.data, &[])),
@@ -223,6 +228,7 @@ async fn run(
         )?,
         settings: IdentitySettings {
             policy: settings.security.password_policy,
+            site_name,
             ..IdentitySettings::default()
         },
         // No national identity service is reachable from here; a deployment plugs its

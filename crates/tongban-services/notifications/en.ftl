@@ -16,3 +16,7 @@ reset-code-sms = [{ $site }] Your password reset code is { $code }. It is valid 
 
 password-reset-title = Your password was reset
 password-reset-body = Your password was reset with a code sent to your phone, and you were signed out everywhere else. If this was not you, reset it again at once and bring your ID card to a service hall.
+
+lockout-title = Your account was locked for a while after wrong passwords
+lockout-body = Someone entered a wrong password several times in a row, so sign-in to your account is paused for a few minutes to protect it. If it was not you, sign in and change your password, and sign out everywhere in "Your account" if needed.
+lockout-sms = [{ $site }] Your account was locked for a few minutes after several wrong passwords. If it was not you, change your password.

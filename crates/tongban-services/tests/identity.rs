@@ -352,3 +352,48 @@ async fn concurrent_audit_writers_never_fork_the_chain() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_owner_is_told_when_wrong_passwords_lock_their_account() {
+    for db in TestDb::all("lock-out notice").await {
+        let identity = identity(&db).await;
+        for _ in 0..5 {
+            let _ = identity
+                .login(&clock(), "13800000001", "guess", &origin())
+                .await;
+        }
+        let owner = identity
+            .login(&later(2), "13800000001", PASSWORD, &origin())
+            .await
+            .unwrap();
+        let inbox = tongban_store::notifications::inbox(&db.conn, owner.account_id, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            inbox.iter().filter(|m| m.template == "lockout").count(),
+            1,
+            "told once, not per attempt"
+        );
+        let sms = tongban_store::notifications::by_channel(&db.conn, "sms")
+            .await
+            .unwrap();
+        assert_eq!(sms.len(), 1);
+        assert_eq!(sms[0].account_id, Some(owner.account_id));
+        assert_eq!(sms[0].params["site"], "通办");
+
+        // Guessing at an unknown number notifies nobody.
+        for _ in 0..5 {
+            let _ = identity
+                .login(&clock(), "13899999999", "guess", &origin())
+                .await;
+        }
+        assert_eq!(
+            tongban_store::notifications::by_channel(&db.conn, "sms")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        db.finish().await;
+    }
+}

@@ -364,3 +364,15 @@ pub async fn department_ids<C: ConnectionTrait>(
         .map(|d| (d.code, d.id))
         .collect())
 }
+
+/// The region document of `code`, without the rest of its catalogue.
+pub async fn region<C: ConnectionTrait>(db: &C, code: &str) -> StoreResult<Option<Region>> {
+    match region::Entity::find()
+        .filter(region::Column::Code.eq(code))
+        .one(db)
+        .await?
+    {
+        Some(row) => Ok(Some(decode("regions", row.content)?)),
+        None => Ok(None),
+    }
+}

@@ -41,8 +41,8 @@ pub(crate) const RESIDENT_ID_INDEX: &str = "resident-id";
 pub(crate) const MOBILE_INDEX: &str = "mobile";
 const LOGIN_INDEX: &str = "login";
 
-/// Session lifetimes and sign-in throttling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Session lifetimes, sign-in throttling and how messages are signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentitySettings {
     /// A session unused this long ends.
     pub session_idle: Duration,
@@ -53,6 +53,8 @@ pub struct IdentitySettings {
     /// Failures from one address before back-off starts (higher: offices share addresses).
     pub address_threshold: i32,
     pub policy: PasswordPolicy,
+    /// The name that signs text messages, e.g. 示范市政务服务网.
+    pub site_name: String,
 }
 
 impl Default for IdentitySettings {
@@ -63,6 +65,7 @@ impl Default for IdentitySettings {
             account_threshold: 5,
             address_threshold: 20,
             policy: PasswordPolicy::Standard,
+            site_name: "通办".to_owned(),
         }
     }
 }
@@ -248,8 +251,16 @@ impl Identity {
         let usable = account.as_ref().is_some_and(|a| a.status == "active");
 
         let Some(account) = account.filter(|_| matched && usable) else {
-            self.count_failure(&account_throttle, self.settings.account_threshold, now)
+            let failures = self
+                .count_failure(&account_throttle, self.settings.account_threshold, now)
                 .await?;
+            if failures == self.settings.account_threshold
+                && let Some(owner) = tongban_store::identity::find_by_login(&self.db, &login_key)
+                    .await?
+                    .filter(|a| a.status == "active")
+            {
+                self.warn_of_lockout(&owner, now).await?;
+            }
             if let Some(key) = &address_throttle {
                 self.count_failure(key, self.settings.address_threshold, now)
                     .await?;
@@ -314,12 +325,13 @@ impl Identity {
         ))
     }
 
+    /// Counts a failure under `key`; returns the number of failures so far.
     async fn count_failure(
         &self,
         key: &str,
         threshold: i32,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i32, StoreError> {
         let failures = tongban_store::identity::throttle(&self.db, key)
             .await?
             .map_or(0, |s| s.failures)
@@ -329,7 +341,55 @@ impl Identity {
             let exponent = (failures - threshold).min(6) as u32;
             now + Duration::minutes(2i64.pow(exponent).min(60))
         });
-        tongban_store::identity::record_failure(&self.db, key, failures, now, blocked_until).await
+        tongban_store::identity::record_failure(&self.db, key, failures, now, blocked_until)
+            .await?;
+        Ok(failures)
+    }
+
+    /// Tells an account's owner, in the inbox and by SMS, that repeated wrong passwords have
+    /// locked it for a while: either they mistyped, or someone is guessing.
+    async fn warn_of_lockout(
+        &self,
+        account: &tongban_store::identity::AccountRow,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        use tongban_store::notifications::NewNotification;
+        let txn = self.db.begin().await?;
+        tongban_store::notifications::enqueue(
+            &txn,
+            NewNotification {
+                account_id: Some(account.id),
+                channel: "inbox",
+                template: "lockout".to_owned(),
+                locale: tongban_domain::Locale::DEFAULT.tag().to_owned(),
+                params: serde_json::json!({ "site": self.settings.site_name }),
+                recipient_ciphertext: None,
+            },
+            now,
+        )
+        .await?;
+        if let Some(phone) = &account.phone_ciphertext
+            && let Ok(number) = self.cipher.decrypt(PHONE_FIELD, phone)
+            && let Ok(recipient) = self
+                .cipher
+                .encrypt(crate::notifications::RECIPIENT_FIELD, &number)
+        {
+            tongban_store::notifications::enqueue(
+                &txn,
+                NewNotification {
+                    account_id: Some(account.id),
+                    channel: "sms",
+                    template: "lockout".to_owned(),
+                    locale: tongban_domain::Locale::DEFAULT.tag().to_owned(),
+                    params: serde_json::json!({ "site": self.settings.site_name }),
+                    recipient_ciphertext: Some(recipient),
+                },
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// The signed-in user of a session token, if the session is live; ends idle sessions.

@@ -77,20 +77,9 @@ struct HallPage<'a> {
     c: Chrome<'a>,
 }
 
-/// The name that signs messages: region and site, e.g. 示范市政务服务网.
+/// The name that signs messages, e.g. 示范市政务服务网.
 pub(super) fn site_name(state: &AppState) -> String {
-    let snapshot = state.snapshots.current();
-    format!(
-        "{}{}",
-        snapshot
-            .catalog
-            .region
-            .name
-            .get(tongban_domain::Locale::ZhCn),
-        state
-            .i18n
-            .message(tongban_domain::Locale::ZhCn, "site-name", None)
-    )
+    state.identity.settings.site_name.clone()
 }
 
 pub(super) fn render<T: Template>(

@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Helpers for demo mode.
+    Demo {
+        #[command(subcommand)]
+        what: DemoCommand,
+    },
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -54,6 +59,17 @@ enum Command {
 enum SeedCommand {
     /// The fictional demo region 示范市; adds only what is missing.
     Demo(serve::DatabaseArgs),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Print the current authenticator code of a demo staff account (e.g. `sj.reviewer`).
+    Totp {
+        /// The staff user name.
+        user: String,
+        #[command(flatten)]
+        db: serve::DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +102,9 @@ fn main() -> ExitCode {
             print!("{}", settings::EXAMPLE);
             Ok(())
         }
+        Command::Demo {
+            what: DemoCommand::Totp { user, db },
+        } => serve::demo_totp(config, db, &user),
         Command::Audit {
             what: AuditCommand::Verify(args),
         } => serve::verify_audit(config, args),

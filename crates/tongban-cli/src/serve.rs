@@ -125,6 +125,53 @@ pub fn seed_demo(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()
     })
 }
 
+pub fn demo_totp(config: Option<&Path>, args: DatabaseArgs, user: &str) -> anyhow::Result<()> {
+    let settings = settings_with(config, &args)?;
+    if settings.mode == Mode::Production {
+        bail!(
+            "`tongban demo totp` works in demo mode only: production staff use their own authenticator"
+        );
+    }
+    let _guard = crate::logging::init(&settings.log);
+    runtime()?.block_on(async {
+        let db = open(&settings).await?;
+        let identity = build_identity(&settings, db, "通办".to_owned())?;
+        match identity.current_totp(&SystemClock, user).await? {
+            Some(code) => {
+                println!("{code}");
+                Ok(())
+            }
+            None => bail!("{user} is not a staff account with an authenticator"),
+        }
+    })
+}
+
+/// The identity feature over `db` with the keys and settings in force.
+fn build_identity(
+    settings: &Settings,
+    db: tongban_store::Connection,
+    site_name: String,
+) -> anyhow::Result<Identity> {
+    let keys = crate::secrets::load(settings)?;
+    Ok(Identity {
+        db,
+        cipher: Arc::new(AesGcmKeyring::new(keys.data, &[])),
+        index: BlindIndex::derive(&keys.secret),
+        passwords: Passwords::new(
+            settings.security.argon2,
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )?,
+        settings: IdentitySettings {
+            policy: settings.security.password_policy,
+            site_name,
+            ..IdentitySettings::default()
+        },
+        // No national identity service is reachable from here; a deployment plugs its
+        // provider in behind this trait.
+        verifier: Arc::new(DemoRealNameVerifier),
+    })
+}
+
 pub fn verify_audit(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()> {
     let settings = settings_with(config, &args)?;
     let _guard = crate::logging::init(&settings.log);
@@ -218,23 +265,7 @@ async fn run(
         Some(found) => format!("{}政务服务网", found.name.get(tongban_domain::Locale::ZhCn)),
         None => "通办".to_owned(),
     };
-    let identity = Identity {
-        db: db.clone(),
-        cipher: Arc::new(AesGcmKeyring::new(keys.data, &[])),
-        index: BlindIndex::derive(&keys.secret),
-        passwords: Passwords::new(
-            settings.security.argon2,
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        )?,
-        settings: IdentitySettings {
-            policy: settings.security.password_policy,
-            site_name,
-            ..IdentitySettings::default()
-        },
-        // No national identity service is reachable from here; a deployment plugs its
-        // provider in behind this trait.
-        verifier: Arc::new(DemoRealNameVerifier),
-    };
+    let identity = build_identity(&settings, db.clone(), site_name)?;
     if settings.mode == Mode::Production {
         tracing::warn!(
             "real-name verification uses the demo verifier: connect the national identity service before opening registration"
@@ -332,6 +363,7 @@ async fn run(
 /// The demo accounts with their shared password, for whoever starts a demo.
 fn print_demo_accounts(demo: &DemoAccounts) {
     println!("  demo accounts (password {}):", demo.password);
+    println!("    staff also enter an authenticator code: `tongban demo totp USER` prints it");
     for person in &demo.people {
         println!(
             "    {:<14} {} ({})",

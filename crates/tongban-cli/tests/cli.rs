@@ -378,3 +378,30 @@ fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     use tongban_domain::clock::{Clock, SystemClock};
     SystemClock.now()
 }
+
+#[test]
+fn demo_totp_prints_the_current_code_of_a_demo_staff_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), &[]);
+    server.terminate();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["demo", "totp", "sj.reviewer"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let code = String::from_utf8(output.stdout).unwrap();
+    let code = code.trim();
+    assert_eq!(code.len(), 6);
+    assert!(code.bytes().all(|b| b.is_ascii_digit()));
+    let unknown = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["demo", "totp", "13800000001"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+}

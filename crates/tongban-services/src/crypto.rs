@@ -177,6 +177,51 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Time step of TOTP codes (RFC 6238), in seconds.
+pub const TOTP_STEP: i64 = 30;
+
+/// The RFC 6238 one-time password of `secret` for time step `step` (HMAC-SHA-1, as
+/// authenticator apps use), with `digits` digits.
+pub fn totp_at_step(secret: &[u8], step: i64, digits: u32) -> String {
+    let mut mac = <Hmac<sha1::Sha1> as hmac::KeyInit>::new_from_slice(secret)
+        .expect("HMAC takes any key length");
+    mac.update(&step.to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    // RFC 4226 dynamic truncation.
+    let offset = usize::from(hash[hash.len() - 1] & 0x0f);
+    let value = u32::from_be_bytes([
+        hash[offset] & 0x7f,
+        hash[offset + 1],
+        hash[offset + 2],
+        hash[offset + 3],
+    ]);
+    let modulus = 10u32.pow(digits);
+    format!("{:0width$}", value % modulus, width = digits as usize)
+}
+
+/// The time step of a Unix time.
+pub fn totp_step(unix_seconds: i64) -> i64 {
+    unix_seconds.div_euclid(TOTP_STEP)
+}
+
+/// The step whose 6-digit code `code` is, within one step of `unix_seconds` (clock drift of
+/// the phone), compared in constant time.
+pub fn totp_match(secret: &[u8], unix_seconds: i64, code: &str) -> Option<i64> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let now = totp_step(unix_seconds);
+    [now - 1, now, now + 1]
+        .into_iter()
+        .find(|&step| constant_time_eq(totp_at_step(secret, step, 6).as_bytes(), code.as_bytes()))
+}
+
+/// Base32 (RFC 4648, no padding) as authenticator apps expect secrets.
+pub fn base32(bytes: &[u8]) -> String {
+    data_encoding::BASE32_NOPAD.encode(bytes)
+}
+
 /// SHA-256 in hex, for session tokens stored hashed.
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
@@ -265,6 +310,38 @@ mod tests {
             BlindIndex::derive(&[4u8; 32]).of("resident-id", "11010519491231002X")
         );
         assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn totp_matches_the_rfc_6238_vectors() {
+        // RFC 6238 appendix B, SHA-1, 8 digits.
+        let secret = b"12345678901234567890";
+        for (time, code) in [
+            (59, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_111_111_111, "14050471"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+            (20_000_000_000, "65353130"),
+        ] {
+            assert_eq!(totp_at_step(secret, totp_step(time), 8), code, "T={time}");
+        }
+    }
+
+    #[test]
+    fn totp_codes_are_accepted_one_step_either_side_only() {
+        let secret = b"12345678901234567890";
+        let now = 1_234_567_890;
+        let code = totp_at_step(secret, totp_step(now), 6);
+        assert_eq!(totp_match(secret, now, &code), Some(totp_step(now)));
+        assert_eq!(totp_match(secret, now + 30, &code), Some(totp_step(now)));
+        assert_eq!(totp_match(secret, now + 90, &code), None);
+        assert_eq!(totp_match(secret, now, "12345"), None);
+        assert_eq!(totp_match(b"another secret", now, &code), None);
+        assert_eq!(
+            base32(b"12345678901234567890"),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct NewAccount {
     pub department_id: Option<Uuid>,
     /// The privacy notice version accepted at registration.
     pub privacy_version: Option<String>,
+    /// An authenticator secret already enrolled (demo staff), encrypted.
+    pub totp_secret_ciphertext: Option<String>,
 }
 
 /// How an account is looked up at sign-in.
@@ -67,7 +69,8 @@ pub async fn insert_account<C: ConnectionTrait>(
         status: Set("active".to_owned()),
         region_id: Set(new.region_id),
         department_id: Set(new.department_id),
-        totp_secret_ciphertext: Set(None),
+        totp_secret_ciphertext: Set(new.totp_secret_ciphertext.clone()),
+        totp_last_step: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         password_changed_at: Set(now),
@@ -158,6 +161,7 @@ pub async fn insert_session<C: ConnectionTrait>(db: &C, row: SessionRow) -> Stor
         ip: Set(row.ip),
         user_agent: Set(row.user_agent),
         revoked_at: Set(None),
+        second_factor_at: Set(row.second_factor_at),
     })
     .exec_without_returning(db)
     .await?;
@@ -337,4 +341,100 @@ pub async fn anonymise<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Marks a session as having passed the second factor.
+pub async fn pass_second_factor<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::SecondFactorAt, Some(now).into())
+        .filter(session::Column::TokenHash.eq(token_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Accepts TOTP step `step` for an account only if it is later than the last one accepted (a
+/// conditional update, so two requests with the same code cannot both pass).
+pub async fn use_totp_step<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    step: i64,
+) -> StoreResult<bool> {
+    use sea_orm::Condition;
+    Ok(account::Entity::update_many()
+        .col_expr(account::Column::TotpLastStep, Some(step).into())
+        .filter(account::Column::Id.eq(account_id))
+        .filter(
+            Condition::any()
+                .add(account::Column::TotpLastStep.is_null())
+                .add(account::Column::TotpLastStep.lt(step)),
+        )
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Stores an enrolled authenticator secret and replaces the recovery codes.
+pub async fn enrol_totp<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    secret_ciphertext: &str,
+    recovery_code_hashes: &[String],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    use crate::entities::recovery_code;
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::TotpSecretCiphertext,
+            Some(secret_ciphertext.to_owned()).into(),
+        )
+        .col_expr(account::Column::TotpLastStep, Option::<i64>::None.into())
+        .col_expr(account::Column::UpdatedAt, now.into())
+        .filter(account::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    let rows: Vec<recovery_code::ActiveModel> = recovery_code_hashes
+        .iter()
+        .map(|hash| recovery_code::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(account_id),
+            code_hash: Set(hash.clone()),
+            used_at: Set(None),
+            created_at: Set(now),
+        })
+        .collect();
+    if !rows.is_empty() {
+        recovery_code::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Uses up the recovery code with `hash`; `false` if there is none unused.
+pub async fn use_recovery_code<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    use crate::entities::recovery_code;
+    Ok(recovery_code::Entity::update_many()
+        .col_expr(recovery_code::Column::UsedAt, Some(now).into())
+        .filter(recovery_code::Column::AccountId.eq(account_id))
+        .filter(recovery_code::Column::CodeHash.eq(hash))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
 }

@@ -112,7 +112,33 @@ async fn signed_in(app: axum::Router, who: &str) -> Browser {
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    // Staff owe the second factor: the demo staff's authenticator codes are computable here.
+    let next = browser.get("/account").await;
+    if next.header("location") == Some("/login/second-factor") {
+        pass_second_factor(&mut browser, who).await;
+    }
     browser
+}
+
+/// Enters the demo authenticator's code; a code already used in this step is refused (no
+/// replays), so a second sign-in in the same test uses the next step, still within the window.
+async fn pass_second_factor(browser: &mut Browser, who: &str) {
+    use tongban_services::crypto::{BlindIndex, totp_at_step, totp_step};
+    let secret =
+        tongban_services::identity::mfa::demo_totp_secret(&BlindIndex::derive(&SECRET), who);
+    let page = browser.get("/login/second-factor").await;
+    let csrf = csrf_of(&page.text());
+    let now = totp_step(clock().0.timestamp());
+    for step in [now, now + 1, now - 1] {
+        let code = totp_at_step(&secret, step, 6);
+        let reply = browser
+            .post("/login/second-factor", &[("code", &code), ("csrf", &csrf)])
+            .await;
+        if reply.status == StatusCode::SEE_OTHER {
+            return;
+        }
+    }
+    panic!("no demo code was accepted for {who}");
 }
 
 #[tokio::test]
@@ -875,6 +901,203 @@ async fn closing_an_account_removes_personal_data_and_frees_the_identifiers() {
                 .text()
                 .contains("Staff accounts are closed by the security administrator")
         );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn staff_reach_nothing_until_they_pass_the_second_factor() {
+    for db in TestDb::all("second factor").await {
+        let app = demo_app(&db).await;
+        let mut browser = Browser::new(app.clone());
+        let csrf = csrf_of(&browser.get("/login").await.text());
+        browser
+            .post(
+                "/login",
+                &[
+                    ("identifier", "sj.approver"),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        let half_session = browser.cookie_header();
+        for path in ["/account", "/", "/account/data", "/services/GA0001"] {
+            let reply = browser.get(path).await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(
+                reply.header("location"),
+                Some("/login/second-factor"),
+                "{path}"
+            );
+        }
+        let page = browser.get("/login/second-factor").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = csrf_of(&page.text());
+        let wrong = browser
+            .post(
+                "/login/second-factor",
+                &[("code", "000000"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.text().contains("The code is not right"));
+        assert_eq!(
+            browser
+                .post("/login/second-factor", &[("code", "000000")])
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        pass_second_factor(&mut browser, "sj.approver").await;
+        assert_ne!(
+            browser.cookie_header(),
+            half_session,
+            "a new session token after the second factor"
+        );
+        assert_eq!(browser.get("/account").await.status, StatusCode::OK);
+        let stale = get_with(&app, "/account", &[("cookie", &half_session)]).await;
+        assert_eq!(
+            stale.status,
+            StatusCode::SEE_OTHER,
+            "the pre-factor token is dead"
+        );
+        assert_eq!(stale.header("location"), Some("/login?next=/account"));
+
+        // People sign in with a password alone.
+        let mut person = signed_in(app.clone(), "13800000002").await;
+        assert_eq!(person.get("/account").await.status, StatusCode::OK);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn new_staff_enrol_an_authenticator_and_get_recovery_codes() {
+    for db in TestDb::all("enrolment").await {
+        let state = demo_state(&db, tongban_web::Mode::Demo).await;
+        // A staff account without an authenticator, as an administrator would create it.
+        let hash = state.identity.passwords.hash(DEMO_PASSWORD).await.unwrap();
+        tongban_store::identity::insert_account(
+            &db.conn,
+            &tongban_store::identity::NewAccount {
+                id: uuid::Uuid::now_v7(),
+                kind: "staff",
+                username: Some("new.clerk".into()),
+                display_name: "新同事".into(),
+                id_doc_kind: None,
+                id_doc_ciphertext: None,
+                id_doc_index: None,
+                phone_ciphertext: None,
+                phone_index: None,
+                email: None,
+                password_hash: hash,
+                region_id: None,
+                department_id: None,
+                privacy_version: None,
+                totp_secret_ciphertext: None,
+            },
+            clock().0,
+        )
+        .await
+        .unwrap();
+        let app = tongban_web::app(state);
+        let mut browser = Browser::new(app.clone());
+        let csrf = csrf_of(&browser.get("/login").await.text());
+        browser
+            .post(
+                "/login",
+                &[
+                    ("identifier", "new.clerk"),
+                    ("password", DEMO_PASSWORD),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        let redirect = browser.get("/account").await;
+        assert_eq!(redirect.header("location"), Some("/account/second-factor"));
+        let page = browser.get("/account/second-factor").await;
+        let html = page.text();
+        assert!(html.contains("<svg"), "a QR code to scan");
+        let secret = html
+            .split("<code>")
+            .nth(1)
+            .unwrap()
+            .split("</code>")
+            .next()
+            .unwrap()
+            .to_owned();
+        let sealed = {
+            let marker = "name=\"sealed\" value=\"";
+            let start = html.find(marker).unwrap() + marker.len();
+            html[start..start + html[start..].find('"').unwrap()].to_owned()
+        };
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(secret.as_bytes())
+            .unwrap();
+        let code = tongban_services::crypto::totp_at_step(
+            &bytes,
+            tongban_services::crypto::totp_step(clock().0.timestamp()),
+            6,
+        );
+        let csrf = csrf_of(&html);
+        let wrong = browser
+            .post(
+                "/account/second-factor",
+                &[("sealed", &sealed), ("code", "123456"), ("csrf", &csrf)],
+            )
+            .await;
+        if code != "123456" {
+            assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let done = browser
+            .post(
+                "/account/second-factor",
+                &[("sealed", &sealed), ("code", &code), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK);
+        let codes: Vec<String> = done
+            .text()
+            .split("<li><code>")
+            .skip(1)
+            .map(|part| part.split("</code>").next().unwrap().to_owned())
+            .collect();
+        assert_eq!(codes.len(), 10);
+        assert_eq!(
+            browser.get("/account").await.status,
+            StatusCode::OK,
+            "enrolled and through"
+        );
+
+        // Next time a recovery code stands in for the phone, once.
+        let csrf = csrf_of(&browser.get("/account").await.text());
+        browser.post("/logout", &[("csrf", &csrf)]).await;
+        for (attempt, expected) in [
+            (1, StatusCode::SEE_OTHER),
+            (2, StatusCode::UNPROCESSABLE_ENTITY),
+        ] {
+            let mut again = Browser::new(app.clone());
+            let csrf = csrf_of(&again.get("/login").await.text());
+            again
+                .post(
+                    "/login",
+                    &[
+                        ("identifier", "new.clerk"),
+                        ("password", DEMO_PASSWORD),
+                        ("csrf", &csrf),
+                    ],
+                )
+                .await;
+            let csrf = csrf_of(&again.get("/login/second-factor").await.text());
+            let reply = again
+                .post(
+                    "/login/second-factor",
+                    &[("code", &codes[0]), ("csrf", &csrf)],
+                )
+                .await;
+            assert_eq!(reply.status, expected, "recovery code use #{attempt}");
+        }
         db.finish().await;
     }
 }

@@ -2,6 +2,7 @@
 //! demo accounts. Personal identifiers are encrypted before they reach the store and looked up
 //! through keyed hashes; every sign-in, success or failure, leaves an audit entry.
 
+pub mod mfa;
 pub mod password;
 pub mod registration;
 pub mod reset;
@@ -36,6 +37,7 @@ pub const SESSIONS_SHOWN: u64 = 20;
 /// Column contexts for encrypted fields (bound into the ciphertext).
 pub(crate) const ID_DOC_FIELD: &str = "accounts.id_doc";
 pub(crate) const PHONE_FIELD: &str = "accounts.phone";
+pub(crate) const TOTP_FIELD: &str = "accounts.totp";
 /// Blind index namespaces.
 pub(crate) const RESIDENT_ID_INDEX: &str = "resident-id";
 pub(crate) const MOBILE_INDEX: &str = "mobile";
@@ -117,6 +119,19 @@ pub struct CurrentUser {
     pub roles: Vec<Grant>,
     /// Hash of the session token: binds CSRF tokens to this session.
     pub session_hash: String,
+    /// Whether this session still owes the second factor (staff only).
+    pub second_factor: SecondFactor,
+}
+
+/// Where a session stands with the second factor. Staff must pass it (enrolling first if they
+/// have no authenticator yet) before anything else; people sign in with a password alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    Passed,
+    /// Enrolled: the session must enter a code.
+    Owed,
+    /// Not enrolled yet: the session must enrol.
+    EnrolmentOwed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,6 +329,7 @@ impl Identity {
                 .as_ref()
                 .map(|ua| ua.chars().take(256).collect()),
             revoked_at: None,
+            second_factor_at: None,
         };
         Ok((
             IssuedSession {
@@ -414,12 +430,23 @@ impl Identity {
         if now - session.last_seen_at > Duration::minutes(1) {
             tongban_store::identity::touch_session(&self.db, &token_hash, now).await?;
         }
+        let kind = AccountKind::from_key(&account.kind);
+        let second_factor = match (
+            kind,
+            session.second_factor_at,
+            &account.totp_secret_ciphertext,
+        ) {
+            (AccountKind::Person, _, _) | (_, Some(_), _) => SecondFactor::Passed,
+            (AccountKind::Staff, None, Some(_)) => SecondFactor::Owed,
+            (AccountKind::Staff, None, None) => SecondFactor::EnrolmentOwed,
+        };
         Ok(Some(CurrentUser {
             account_id: account.id,
-            kind: AccountKind::from_key(&account.kind),
+            kind,
             display_name: account.display_name,
             roles: self.grants(account.id).await?,
             session_hash: token_hash,
+            second_factor,
         }))
     }
 
@@ -790,6 +817,7 @@ impl Identity {
                 region_id: Some(region),
                 department_id: None,
                 privacy_version: Some(PRIVACY_VERSION.to_owned()),
+                totp_secret_ciphertext: None,
             };
             insert_unless_present(&self.db, &new, now).await?;
         }
@@ -826,6 +854,15 @@ impl Identity {
                 region_id: Some(region),
                 department_id: department,
                 privacy_version: None,
+                // Demo staff come enrolled; `tongban demo totp USER` prints their code.
+                totp_secret_ciphertext: Some(
+                    self.cipher
+                        .encrypt(
+                            TOTP_FIELD,
+                            &crate::crypto::base32(&self.demo_totp_secret(&staff.username)),
+                        )
+                        .map_err(|e| SeedError::Invalid(e.to_string()))?,
+                ),
             };
             insert_unless_present(&self.db, &new, now).await?;
             let account = tongban_store::identity::find_by_login(

@@ -335,6 +335,7 @@ impl Identity {
             region_id: None,
             department_id: None,
             privacy_version: Some(PRIVACY_VERSION.to_owned()),
+            totp_secret_ciphertext: None,
         };
         let (issued, session) = self.new_session(account_id, origin, now)?;
 

@@ -24,6 +24,8 @@ pub struct Model {
     pub region_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
     pub totp_secret_ciphertext: Option<String>,
+    /// The last TOTP time step accepted, so a code cannot be used twice.
+    pub totp_last_step: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,

@@ -11,6 +11,7 @@ pub mod hall;
 pub mod login_throttle;
 pub mod notification;
 pub mod notification_delivery;
+pub mod recovery_code;
 pub mod region;
 pub mod role_assignment;
 pub mod service;

@@ -13,6 +13,8 @@ pub struct Model {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// When the session passed the second factor (staff); `None` until then.
+    pub second_factor_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

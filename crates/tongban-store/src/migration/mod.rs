@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_catalog;
 mod m20261127_000002_identity;
 mod m20261127_000003_notifications;
+mod m20261127_000004_second_factor;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_catalog::Migration),
             Box::new(m20261127_000002_identity::Migration),
             Box::new(m20261127_000003_notifications::Migration),
+            Box::new(m20261127_000004_second_factor::Migration),
         ]
     }
 }

@@ -30,6 +30,7 @@ use crate::state::AppState;
 mod inbox;
 mod registration;
 mod reset;
+pub mod second_factor;
 
 pub const SESSION_COOKIE: &str = "tb_session";
 
@@ -47,12 +48,33 @@ pub fn router() -> Router<AppState> {
         .merge(registration::router())
         .merge(inbox::router())
         .merge(reset::router())
+        .merge(second_factor::router())
 }
 
 /// The signed-in user, if the request carries a live session. Looking it up costs a database
 /// read, so only requests with a session cookie pay it.
 #[derive(Debug, Clone, Default)]
 pub struct MaybeUser(pub Option<CurrentUser>);
+
+/// The user the second-factor gate already looked up for this request.
+#[derive(Debug, Clone)]
+pub struct ResolvedUser(pub Option<CurrentUser>);
+
+/// The live session's user, if the request carries a session cookie (a database read).
+pub(crate) async fn resolve_user(state: &AppState, headers: &HeaderMap) -> Option<CurrentUser> {
+    let token = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128)?;
+    match state
+        .identity
+        .current_user(state.clock.as_ref(), token)
+        .await
+    {
+        Ok(user) => user,
+        Err(error) => {
+            tracing::error!(%error, "session look-up failed; treating the request as signed out");
+            None
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = std::convert::Infallible;
@@ -61,22 +83,10 @@ impl FromRequestParts<AppState> for MaybeUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) =
-            cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128)
-        else {
-            return Ok(MaybeUser(None));
-        };
-        match state
-            .identity
-            .current_user(state.clock.as_ref(), token)
-            .await
-        {
-            Ok(user) => Ok(MaybeUser(user)),
-            Err(error) => {
-                tracing::error!(%error, "session look-up failed; treating the request as signed out");
-                Ok(MaybeUser(None))
-            }
+        if let Some(ResolvedUser(user)) = parts.extensions.get::<ResolvedUser>() {
+            return Ok(MaybeUser(user.clone()));
         }
+        Ok(MaybeUser(resolve_user(state, &parts.headers).await))
     }
 }
 

@@ -97,28 +97,15 @@ pub async fn fallback(State(state): State<AppState>, prefs: Prefs) -> Response {
     not_found(&state, prefs)
 }
 
-/// Turns a panic in a handler into a logged, localised 500 instead of a dropped connection.
-pub async fn catch_panic(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let prefs = Prefs::resolve(request.uri().query(), request.headers());
-    let route = request.uri().path().to_owned();
-    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
-        Ok(response) => response,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            internal_error(&state, prefs, &format_args!("panic in {route}: {message}"))
-        }
-    }
-}
-
-/// Refuses bodies over the configured size before anything reads them (a declared
-/// `Content-Length`); bodies without one are cut off by `DefaultBodyLimit` in the extractors.
-pub async fn limit_body(
+/// What every request passes through on its way to a handler, in one middleware (each layer
+/// of its own costs a boxed future per request on the hot path):
+/// - bodies over the configured size are refused before anything reads them (a declared
+///   `Content-Length`; bodies without one are cut off by `DefaultBodyLimit` in the extractors);
+/// - a staff session that owes the second factor is sent to it;
+/// - a panic in a handler becomes a logged, localised 500 instead of a dropped connection.
+pub async fn guard(
     State(state): State<AppState>,
-    request: Request<Body>,
+    mut request: Request<Body>,
     next: Next,
 ) -> Response {
     let declared = request
@@ -136,5 +123,20 @@ pub async fn limit_body(
             None,
         );
     }
-    next.run(request).await
+    if let Some(redirect) = crate::identity::second_factor::gate(&state, &mut request).await {
+        return redirect;
+    }
+    let prefs = Prefs::resolve(request.uri().query(), request.headers());
+    let route = request.uri().path().to_owned();
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            internal_error(&state, prefs, &format_args!("panic in {route}: {message}"))
+        }
+    }
 }

@@ -53,12 +53,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)
         .fallback(errors::fallback)
-        .layer(from_fn_with_state(
-            state.clone(),
-            identity::second_factor::gate,
-        ))
-        .layer(from_fn_with_state(state.clone(), errors::catch_panic))
-        .layer(from_fn_with_state(state.clone(), errors::limit_body))
+        .layer(from_fn_with_state(state.clone(), errors::guard))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CompressionLayer::new())
         .layer(header(

@@ -5,7 +5,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -41,24 +40,23 @@ fn allowed_while_owed(path: &str) -> bool {
 }
 
 /// Resolves the signed-in user once per request (handlers read it through [`MaybeUser`]) and
-/// sends a staff session that owes the second factor to the code or enrolment page.
-pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    // Anonymous requests (the public pages' hot path) pass untouched.
-    if crate::prefs::cookie(request.headers(), super::SESSION_COOKIE).is_none() {
-        return next.run(request).await;
-    }
-    let user = super::resolve_user(&state, request.headers()).await;
+/// answers with a redirect when a staff session that owes the second factor asks for anything
+/// else than the code or enrolment page. Anonymous requests (the public pages' hot path) pass
+/// untouched.
+pub async fn gate(state: &AppState, request: &mut Request) -> Option<Response> {
+    crate::prefs::cookie(request.headers(), super::SESSION_COOKIE)?;
+    let user = super::resolve_user(state, request.headers()).await;
     if let Some(user) = &user
         && user.second_factor != SecondFactor::Passed
         && !allowed_while_owed(request.uri().path())
     {
-        return see_other(match user.second_factor {
+        return Some(see_other(match user.second_factor {
             SecondFactor::EnrolmentOwed => "/account/second-factor",
             _ => "/login/second-factor",
-        });
+        }));
     }
     request.extensions_mut().insert(ResolvedUser(user));
-    next.run(request).await
+    None
 }
 
 type Errors = Vec<(&'static str, String)>;

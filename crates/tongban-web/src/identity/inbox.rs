@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use tongban_services::notifications::Templates;
 
-use super::{MaybeUser, html, see_other};
+use super::{MaybeUser, page, see_other};
 use crate::catalog::chrome;
 use crate::csrf::Csrf;
 use crate::errors::internal_error;
@@ -72,12 +72,11 @@ async fn inbox(
     let csrf = Csrf::issue(&state.secret, Some(&user), &headers);
     let c =
         chrome(&state, &snapshot, prefs, "/account/inbox").for_user(Some(&user), Some(csrf.token));
-    match (InboxPage { c, messages }).render() {
-        Ok(body) => {
-            let mut response = html(StatusCode::OK, body);
-            prefs.apply(&mut response, state.settings.secure_cookies);
-            response
-        }
-        Err(error) => crate::errors::render_failed(&state, prefs, error),
-    }
+    page(
+        &state,
+        prefs,
+        StatusCode::OK,
+        InboxPage { c, messages },
+        None,
+    )
 }

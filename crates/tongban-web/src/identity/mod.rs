@@ -149,13 +149,43 @@ pub(crate) fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderV
     .unwrap_or_else(|_| HeaderValue::from_static("tb_session=; Path=/; Max-Age=0"))
 }
 
+/// Renders a page of this feature: never cached, with the CSRF seed cookie when the page's form
+/// needs one and the language cookie when the language was chosen in the URL.
+pub(crate) fn page<T: Template>(
+    state: &AppState,
+    prefs: Prefs,
+    status: StatusCode,
+    page: T,
+    csrf: Option<&Csrf>,
+) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut response = html(status, body);
+            if let Some(csrf) = csrf {
+                csrf.apply(&mut response, state.settings.secure_cookies);
+            }
+            prefs.apply(&mut response, state.settings.secure_cookies);
+            response
+        }
+        Err(error) => crate::errors::render_failed(state, prefs, error),
+    }
+}
+
 /// Redirects to `location` with the cookie of a session just issued.
 pub(crate) fn signed_in_redirect(
     state: &AppState,
     session: &IssuedSession,
     location: &str,
 ) -> Response {
-    let mut response = see_other(location);
+    with_session_cookie(state, see_other(location), session)
+}
+
+/// Adds the cookie of a session just issued to a response.
+pub(crate) fn with_session_cookie(
+    state: &AppState,
+    mut response: Response,
+    session: &IssuedSession,
+) -> Response {
     let max_age = (session.expires_at - state.clock.now())
         .num_seconds()
         .max(0);
@@ -247,24 +277,20 @@ fn render_login(
     let csrf = Csrf::issue(&state.secret, None, headers);
     let c = chrome(state, &snapshot, prefs, "/login").for_user(None, Some(csrf.token.clone()));
     let (demo_accounts, demo_password) = demo_lines(state, prefs);
-    match (LoginPage {
-        c,
-        identifier,
-        next,
-        errors,
-        demo_accounts,
-        demo_password,
-    })
-    .render()
-    {
-        Ok(body) => {
-            let mut response = html(status, body);
-            csrf.apply(&mut response, state.settings.secure_cookies);
-            prefs.apply(&mut response, state.settings.secure_cookies);
-            response
-        }
-        Err(error) => crate::errors::render_failed(state, prefs, error),
-    }
+    page(
+        state,
+        prefs,
+        status,
+        LoginPage {
+            c,
+            identifier,
+            next,
+            errors,
+            demo_accounts,
+            demo_password,
+        },
+        Some(&csrf),
+    )
 }
 
 async fn login_page(
@@ -545,22 +571,19 @@ async fn account(
         .collect();
     let done =
         (query.done.as_deref() == Some("password")).then(|| tr.t("account-password-changed"));
-    match (AccountPage {
-        c,
-        done,
-        profile,
-        roles,
-        sessions,
-    })
-    .render()
-    {
-        Ok(body) => {
-            let mut response = html(StatusCode::OK, body);
-            prefs.apply(&mut response, state.settings.secure_cookies);
-            response
-        }
-        Err(error) => crate::errors::render_failed(&state, prefs, error),
-    }
+    page(
+        &state,
+        prefs,
+        StatusCode::OK,
+        AccountPage {
+            c,
+            done,
+            profile,
+            roles,
+            sessions,
+        },
+        None,
+    )
 }
 
 #[derive(Template)]
@@ -605,14 +628,13 @@ fn render_password(
             "new-password",
         ),
     ];
-    match (PasswordPage { c, fields, errors }).render() {
-        Ok(body) => {
-            let mut response = html(status, body);
-            prefs.apply(&mut response, state.settings.secure_cookies);
-            response
-        }
-        Err(error) => crate::errors::render_failed(state, prefs, error),
-    }
+    page(
+        state,
+        prefs,
+        status,
+        PasswordPage { c, fields, errors },
+        None,
+    )
 }
 
 async fn password_page(

@@ -13,7 +13,7 @@ use tongban_services::identity::registration::{RegistrationDetails, Registration
 use uuid::Uuid;
 
 use super::{
-    ClientAddr, FormErrors, MaybeUser, forbidden, html, origin, see_other, signed_in_redirect,
+    ClientAddr, FormErrors, MaybeUser, forbidden, origin, page, see_other, signed_in_redirect,
 };
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
@@ -82,24 +82,6 @@ pub(super) fn site_name(state: &AppState) -> String {
     state.identity.settings.site_name.clone()
 }
 
-pub(super) fn render<T: Template>(
-    state: &AppState,
-    prefs: Prefs,
-    status: StatusCode,
-    page: T,
-    csrf: &Csrf,
-) -> Response {
-    match page.render() {
-        Ok(body) => {
-            let mut response = html(status, body);
-            csrf.apply(&mut response, state.settings.secure_cookies);
-            prefs.apply(&mut response, state.settings.secure_cookies);
-            response
-        }
-        Err(error) => crate::errors::render_failed(state, prefs, error),
-    }
-}
-
 fn start_form(
     state: &AppState,
     prefs: Prefs,
@@ -111,7 +93,13 @@ fn start_form(
     let snapshot = state.snapshots.current();
     let csrf = Csrf::issue(&state.secret, None, headers);
     let c = chrome(state, &snapshot, prefs, "/register").for_user(None, Some(csrf.token.clone()));
-    render(state, prefs, status, StartPage { c, mobile, errors }, &csrf)
+    page(
+        state,
+        prefs,
+        status,
+        StartPage { c, mobile, errors },
+        Some(&csrf),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -173,7 +161,7 @@ fn verify_form(
             String::new(),
         ),
     ];
-    render(
+    page(
         state,
         prefs,
         status,
@@ -184,7 +172,7 @@ fn verify_form(
             fields,
             errors,
         },
-        &csrf,
+        Some(&csrf),
     )
 }
 
@@ -356,10 +344,7 @@ async fn verify(
         Err(RegistrationError::NeedsHallVerification) => {
             let snapshot = state.snapshots.current();
             let c = chrome(&state, &snapshot, prefs, "/register/verify");
-            match (HallPage { c }).render() {
-                Ok(body) => html(StatusCode::CONFLICT, body),
-                Err(error) => crate::errors::render_failed(&state, prefs, error),
-            }
+            page(&state, prefs, StatusCode::CONFLICT, HallPage { c }, None)
         }
         Err(RegistrationError::Store(error)) => internal_error(&state, prefs, &error),
         Err(other) => internal_error(&state, prefs, &other),
@@ -396,18 +381,15 @@ async fn privacy(
             )
         })
         .collect();
-    match (PrivacyPage {
-        c,
-        version: PRIVACY_VERSION,
-        sections,
-    })
-    .render()
-    {
-        Ok(body) => {
-            let mut response = html(StatusCode::OK, body);
-            prefs.apply(&mut response, state.settings.secure_cookies);
-            response
-        }
-        Err(error) => crate::errors::render_failed(&state, prefs, error),
-    }
+    page(
+        &state,
+        prefs,
+        StatusCode::OK,
+        PrivacyPage {
+            c,
+            version: PRIVACY_VERSION,
+            sections,
+        },
+        None,
+    )
 }

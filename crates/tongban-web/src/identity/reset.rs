@@ -11,9 +11,9 @@ use tongban_services::identity::registration::RegistrationError;
 use tongban_services::identity::reset::{CloseError, PasswordReset, RETENTION_YEARS};
 use uuid::Uuid;
 
-use super::registration::{render, site_name};
+use super::registration::site_name;
 use super::{
-    ClientAddr, FormErrors, MaybeUser, forbidden, html, origin, see_other, signed_in_redirect,
+    ClientAddr, FormErrors, MaybeUser, forbidden, origin, page, see_other, signed_in_redirect,
     signed_out_redirect,
 };
 use crate::catalog::chrome;
@@ -78,7 +78,13 @@ fn start_form(
     let csrf = Csrf::issue(&state.secret, None, headers);
     let c =
         chrome(state, &snapshot, prefs, "/password-reset").for_user(None, Some(csrf.token.clone()));
-    render(state, prefs, status, StartPage { c, mobile, errors }, &csrf)
+    page(
+        state,
+        prefs,
+        status,
+        StartPage { c, mobile, errors },
+        Some(&csrf),
+    )
 }
 
 fn verify_form(
@@ -118,7 +124,7 @@ fn verify_form(
             "new-password",
         ),
     ];
-    render(
+    page(
         state,
         prefs,
         status,
@@ -129,7 +135,7 @@ fn verify_form(
             fields,
             errors,
         },
-        &csrf,
+        Some(&csrf),
     )
 }
 
@@ -294,7 +300,7 @@ fn close_form(
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
     let c = chrome(state, &snapshot, prefs, "/account/close")
         .for_user(Some(user), Some(csrf.token.clone()));
-    render(
+    page(
         state,
         prefs,
         status,
@@ -303,7 +309,7 @@ fn close_form(
             years: RETENTION_YEARS,
             errors,
         },
-        &csrf,
+        Some(&csrf),
     )
 }
 
@@ -379,15 +385,16 @@ async fn closed(State(state): State<AppState>, prefs: Prefs) -> Response {
     let snapshot = state.snapshots.current();
     let c = chrome(&state, &snapshot, prefs, "/account/closed");
     let tr = c.tr;
-    let body = crate::errors::ErrorPage {
-        title: tr.t("closed-title"),
-        message: tr.t("closed-message"),
-        error_id: None,
-        c,
-    }
-    .render();
-    match body {
-        Ok(body) => html(StatusCode::OK, body),
-        Err(error) => crate::errors::render_failed(&state, prefs, error),
-    }
+    page(
+        &state,
+        prefs,
+        StatusCode::OK,
+        crate::errors::ErrorPage {
+            title: tr.t("closed-title"),
+            message: tr.t("closed-message"),
+            error_id: None,
+            c,
+        },
+        None,
+    )
 }

@@ -11,10 +11,9 @@ use serde::Deserialize;
 use tongban_services::identity::mfa::SecondFactorError;
 use tongban_services::identity::{CurrentUser, SecondFactor};
 
-use super::registration::render;
 use super::{
-    ClientAddr, FormErrors, MaybeUser, ResolvedUser, forbidden, origin, see_other,
-    signed_in_redirect,
+    ClientAddr, FormErrors, MaybeUser, ResolvedUser, forbidden, origin, page, see_other,
+    signed_in_redirect, with_session_cookie,
 };
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
@@ -109,7 +108,7 @@ fn code_form(
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
     let c = chrome(state, &snapshot, prefs, "/login/second-factor")
         .for_user(Some(user), Some(csrf.token.clone()));
-    render(state, prefs, status, CodePage { c, errors }, &csrf)
+    page(state, prefs, status, CodePage { c, errors }, Some(&csrf))
 }
 
 async fn code_page(
@@ -221,7 +220,7 @@ fn enrol_form(
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
     let c = chrome(state, &snapshot, prefs, "/account/second-factor")
         .for_user(Some(user), Some(csrf.token.clone()));
-    render(
+    page(
         state,
         prefs,
         status,
@@ -232,7 +231,7 @@ fn enrol_form(
             qr_svg,
             errors,
         },
-        &csrf,
+        Some(&csrf),
     )
 }
 
@@ -290,20 +289,15 @@ async fn enrol(
         Ok((session, codes)) => {
             let snapshot = state.snapshots.current();
             let c = chrome(&state, &snapshot, prefs, "/account/second-factor");
-            let mut response = render(
+            // The recovery codes are shown once, on this page, with the new session's cookie.
+            let response = page(
                 &state,
                 prefs,
                 StatusCode::OK,
                 RecoveryPage { c, codes },
-                &Csrf::issue(&state.secret, None, &headers),
+                None,
             );
-            let cookie = signed_in_redirect(&state, &session, "/account");
-            for value in cookie.headers().get_all(axum::http::header::SET_COOKIE) {
-                response
-                    .headers_mut()
-                    .append(axum::http::header::SET_COOKIE, value.clone());
-            }
-            response
+            with_session_cookie(&state, response, &session)
         }
         Err(SecondFactorError::Store(error)) => internal_error(&state, prefs, &error),
         Err(_) => enrol_form(

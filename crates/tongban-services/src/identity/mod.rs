@@ -369,43 +369,75 @@ impl Identity {
         account: &tongban_store::identity::AccountRow,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        use tongban_store::notifications::NewNotification;
         let txn = self.db.begin().await?;
-        tongban_store::notifications::enqueue(
+        let params = serde_json::json!({ "site": self.settings.site_name });
+        self.notify_owner(
             &txn,
-            NewNotification {
-                account_id: Some(account.id),
-                channel: "inbox",
-                template: "lockout".to_owned(),
-                locale: tongban_domain::Locale::DEFAULT.tag().to_owned(),
-                params: serde_json::json!({ "site": self.settings.site_name }),
-                recipient_ciphertext: None,
-            },
+            account,
+            "lockout",
+            tongban_domain::Locale::DEFAULT,
+            params,
             now,
         )
         .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Queues `template` for an account's owner in the inbox and, when the account has a mobile
+    /// number, by SMS (the number re-encrypted for the outbox), inside the caller's transaction.
+    pub(crate) async fn notify_owner<C: tongban_store::sea_orm::ConnectionTrait>(
+        &self,
+        txn: &C,
+        account: &tongban_store::identity::AccountRow,
+        template: &str,
+        locale: tongban_domain::Locale,
+        params: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        use tongban_store::notifications::NewNotification;
+        let message =
+            |channel: &'static str, recipient_ciphertext: Option<String>| NewNotification {
+                account_id: Some(account.id),
+                channel,
+                template: template.to_owned(),
+                locale: locale.tag().to_owned(),
+                params: params.clone(),
+                recipient_ciphertext,
+            };
+        tongban_store::notifications::enqueue(txn, message("inbox", None), now).await?;
         if let Some(phone) = &account.phone_ciphertext
             && let Ok(number) = self.cipher.decrypt(PHONE_FIELD, phone)
             && let Ok(recipient) = self
                 .cipher
                 .encrypt(crate::notifications::RECIPIENT_FIELD, &number)
         {
-            tongban_store::notifications::enqueue(
-                &txn,
-                NewNotification {
-                    account_id: Some(account.id),
-                    channel: "sms",
-                    template: "lockout".to_owned(),
-                    locale: tongban_domain::Locale::DEFAULT.tag().to_owned(),
-                    params: serde_json::json!({ "site": self.settings.site_name }),
-                    recipient_ciphertext: Some(recipient),
-                },
-                now,
-            )
-            .await?;
+            tongban_store::notifications::enqueue(txn, message("sms", Some(recipient)), now)
+                .await?;
         }
-        txn.commit().await?;
         Ok(())
+    }
+
+    /// What a new password must not contain: the account's name, user name, mobile number and
+    /// ID number.
+    pub(crate) fn personal_strings(
+        &self,
+        account: &tongban_store::identity::AccountRow,
+    ) -> Vec<String> {
+        let mut personal = vec![account.display_name.clone()];
+        personal.extend(account.username.clone());
+        for (field, sealed) in [
+            (PHONE_FIELD, &account.phone_ciphertext),
+            (ID_DOC_FIELD, &account.id_doc_ciphertext),
+        ] {
+            if let Some(plain) = sealed
+                .as_ref()
+                .and_then(|s| self.cipher.decrypt(field, s).ok())
+            {
+                personal.push(plain);
+            }
+        }
+        personal
     }
 
     /// The signed-in user of a session token, if the session is live; ends idle sessions.
@@ -526,18 +558,7 @@ impl Identity {
             .await?;
             return Err(PasswordChangeError::WrongCurrent);
         }
-        let mut personal: Vec<String> = vec![account.display_name.clone()];
-        personal.extend(account.username.clone());
-        if let Some(sealed) = &account.phone_ciphertext
-            && let Ok(phone) = self.cipher.decrypt(PHONE_FIELD, sealed)
-        {
-            personal.push(phone);
-        }
-        if let Some(sealed) = &account.id_doc_ciphertext
-            && let Ok(id) = self.cipher.decrypt(ID_DOC_FIELD, sealed)
-        {
-            personal.push(id);
-        }
+        let personal = self.personal_strings(&account);
         let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
         self.settings
             .policy

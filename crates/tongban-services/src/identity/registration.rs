@@ -386,39 +386,10 @@ impl Identity {
         origin: &Origin,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let params = serde_json::json!({ "site": details.site });
         let txn = self.db.begin().await?;
-        tongban_store::notifications::enqueue(
-            &txn,
-            NewNotification {
-                account_id: Some(owner.id),
-                channel: "inbox",
-                template: "id-dispute".to_owned(),
-                locale: details.locale.tag().to_owned(),
-                params: params.clone(),
-                recipient_ciphertext: None,
-            },
-            now,
-        )
-        .await?;
-        if let Some(phone) = &owner.phone_ciphertext
-            && let Ok(number) = self.cipher.decrypt(PHONE_FIELD, phone)
-            && let Ok(recipient) = self.cipher.encrypt(RECIPIENT_FIELD, &number)
-        {
-            tongban_store::notifications::enqueue(
-                &txn,
-                NewNotification {
-                    account_id: Some(owner.id),
-                    channel: "sms",
-                    template: "id-dispute".to_owned(),
-                    locale: details.locale.tag().to_owned(),
-                    params,
-                    recipient_ciphertext: Some(recipient),
-                },
-                now,
-            )
+        let params = serde_json::json!({ "site": details.site });
+        self.notify_owner(&txn, owner, "id-dispute", details.locale, params, now)
             .await?;
-        }
         let record = tongban_store::audit::AuditRecord {
             target: Some(owner.id.to_string()),
             ..audit_record(now, None, "identity.register", "id-dispute", origin)

@@ -14,8 +14,7 @@ use uuid::Uuid;
 
 use super::registration::{CodeRequest, RegistrationError, RegistrationStarted};
 use super::{
-    AccountKind, CurrentUser, ID_DOC_FIELD, Identity, IssuedSession, Origin, PHONE_FIELD,
-    audit_record, sea_orm_custom,
+    AccountKind, CurrentUser, Identity, IssuedSession, Origin, audit_record, sea_orm_custom,
 };
 use crate::StoreError;
 
@@ -76,18 +75,7 @@ impl Identity {
         .filter(|a| a.status == "active")
         // A code made for a number without an account behaves like an expired one.
         .ok_or(RegistrationError::CodeExpired)?;
-        let mut personal = vec![account.display_name.clone()];
-        for (field, sealed) in [
-            (PHONE_FIELD, &account.phone_ciphertext),
-            (ID_DOC_FIELD, &account.id_doc_ciphertext),
-        ] {
-            if let Some(plain) = sealed
-                .as_ref()
-                .and_then(|s| self.cipher.decrypt(field, s).ok())
-            {
-                personal.push(plain);
-            }
-        }
+        let personal = self.personal_strings(&account);
         let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
         self.settings
             .policy

@@ -6,12 +6,24 @@ use tongban_domain::Locale;
 use tongban_services::text::Texts;
 pub use tongban_services::text::{FluentFileError, message_ids};
 
+/// One locale's interface strings: the portal's file, then one file per feature under
+/// `locales/<feature>/<lang>.ftl`, so a feature brings its strings without editing a long
+/// shared file. A message id defined twice fails at start-up and in tests.
+macro_rules! locale_source {
+    ($lang:literal) => {
+        concat!(
+            include_str!(concat!("../locales/", $lang, ".ftl")),
+            "\n",
+        )
+    };
+}
+
 /// The Fluent source of each locale, as shipped.
 pub const SOURCES: [(Locale, &str); 4] = [
-    (Locale::ZhCn, include_str!("../locales/zh-CN.ftl")),
-    (Locale::En, include_str!("../locales/en.ftl")),
-    (Locale::Ug, include_str!("../locales/ug.ftl")),
-    (Locale::Bo, include_str!("../locales/bo.ftl")),
+    (Locale::ZhCn, locale_source!("zh-CN")),
+    (Locale::En, locale_source!("en")),
+    (Locale::Ug, locale_source!("ug")),
+    (Locale::Bo, locale_source!("bo")),
 ];
 
 /// All interface strings of all locales.

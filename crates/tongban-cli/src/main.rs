@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         what: DemoCommand,
     },
+    /// Staff accounts (the first security administrator of a deployment; the rest in the browser).
+    Staff {
+        #[command(subcommand)]
+        what: StaffCommand,
+    },
     /// Work with the audit trail.
     Audit {
         #[command(subcommand)]
@@ -67,6 +72,30 @@ enum DemoCommand {
     Totp {
         /// The staff user name.
         user: String,
+        #[command(flatten)]
+        db: serve::DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account and print its one-time initial password.
+    Add {
+        /// Sign-in name: lower-case letters, digits, `.`, `_`, `-`, starting with a letter.
+        #[arg(long)]
+        username: String,
+        /// The person's name.
+        #[arg(long)]
+        name: String,
+        /// Region code, e.g. 990100.
+        #[arg(long)]
+        region: String,
+        /// Department code within the region (for department roles), e.g. SJ.
+        #[arg(long)]
+        department: Option<String>,
+        /// A role to grant (repeatable), e.g. security-admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
         #[command(flatten)]
         db: serve::DatabaseArgs,
     },
@@ -105,6 +134,27 @@ fn main() -> ExitCode {
         Command::Demo {
             what: DemoCommand::Totp { user, db },
         } => serve::demo_totp(config, db, &user),
+        Command::Staff {
+            what:
+                StaffCommand::Add {
+                    username,
+                    name,
+                    region,
+                    department,
+                    roles,
+                    db,
+                },
+        } => serve::staff_add(
+            config,
+            db,
+            serve::StaffAddArgs {
+                username,
+                name,
+                region,
+                department,
+                roles,
+            },
+        ),
         Command::Audit {
             what: AuditCommand::Verify(args),
         } => serve::verify_audit(config, args),

@@ -146,6 +146,79 @@ pub fn demo_totp(config: Option<&Path>, args: DatabaseArgs, user: &str) -> anyho
     })
 }
 
+/// What `tongban staff add` is asked for.
+pub struct StaffAddArgs {
+    pub username: String,
+    pub name: String,
+    pub region: String,
+    pub department: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// Creates a staff account from the server's console and prints its initial password once:
+/// how a new deployment gets its first security administrator, who creates everyone else in
+/// the browser.
+pub fn staff_add(
+    config: Option<&Path>,
+    args: DatabaseArgs,
+    staff: StaffAddArgs,
+) -> anyhow::Result<()> {
+    use tongban_services::identity::staff::{NewStaff, StaffError};
+    let settings = settings_with(config, &args)?;
+    let _guard = crate::logging::init(&settings.log);
+    runtime()?.block_on(async {
+        let db = open(&settings).await?;
+        let region_id = tongban_store::catalog::region_id(&db, &staff.region)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("region {} is not loaded", staff.region))?;
+        let department_id = match &staff.department {
+            None => None,
+            Some(code) => Some(
+                *tongban_store::catalog::department_ids(&db, region_id)
+                    .await?
+                    .get(code)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("region {} has no department {code}", staff.region)
+                    })?,
+            ),
+        };
+        let mut roles = Vec::new();
+        for key in &staff.roles {
+            roles.push(tongban_domain::access::Role::from_key(key).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown role {key}; roles: {}",
+                    tongban_domain::access::Role::ALL
+                        .map(|r| r.key())
+                        .join(", ")
+                )
+            })?);
+        }
+        let identity = build_identity(&settings, db, "通办".to_owned())?;
+        let new = NewStaff {
+            username: staff.username,
+            name: staff.name,
+            department_id,
+            roles,
+        };
+        match identity
+            .create_staff_from_console(&SystemClock, &staff.region, &new)
+            .await
+        {
+            Ok(issued) => {
+                println!("created staff account {}", issued.username);
+                println!("initial password (shown once): {}", issued.password);
+                println!(
+                    "at first sign-in they enrol an authenticator and choose their own password"
+                );
+                Ok(())
+            }
+            Err(StaffError::Invalid(problems)) => bail!("refused: {problems:?}"),
+            Err(StaffError::Separation(error)) => bail!("refused: {error}"),
+            Err(other) => Err(other.into()),
+        }
+    })
+}
+
 /// The identity feature over `db` with the keys and settings in force.
 fn build_identity(
     settings: &Settings,

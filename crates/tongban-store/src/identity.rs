@@ -76,6 +76,7 @@ pub async fn insert_account<C: ConnectionTrait>(
         password_changed_at: Set(now),
         privacy_accepted_at: Set(new.privacy_version.as_ref().map(|_| now)),
         privacy_version: Set(new.privacy_version.clone()),
+        password_must_change: Set(false),
     })
     .exec_without_returning(db)
     .await;
@@ -291,7 +292,7 @@ pub async fn clear_throttle<C: ConnectionTrait>(db: &C, key: &str) -> StoreResul
     Ok(())
 }
 
-/// Replaces an account's password hash.
+/// Replaces an account's password hash with one its owner chose.
 pub async fn set_password<C: ConnectionTrait>(
     db: &C,
     account_id: Uuid,
@@ -300,6 +301,7 @@ pub async fn set_password<C: ConnectionTrait>(
 ) -> StoreResult<()> {
     account::Entity::update_many()
         .col_expr(account::Column::PasswordHash, password_hash.into())
+        .col_expr(account::Column::PasswordMustChange, false.into())
         .col_expr(account::Column::PasswordChangedAt, now.into())
         .col_expr(account::Column::UpdatedAt, now.into())
         .filter(account::Column::Id.eq(account_id))
@@ -437,4 +439,108 @@ pub async fn use_recovery_code<C: ConnectionTrait>(
         .await?
         .rows_affected
         == 1)
+}
+
+/// Staff accounts of a region, or of one department of it, by name.
+pub async fn staff_of<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+    department_id: Option<Uuid>,
+) -> StoreResult<Vec<AccountRow>> {
+    let mut query = account::Entity::find()
+        .filter(account::Column::Kind.eq("staff"))
+        .filter(account::Column::RegionId.eq(region_id));
+    if let Some(department) = department_id {
+        query = query.filter(account::Column::DepartmentId.eq(department));
+    }
+    Ok(query
+        .order_by_asc(account::Column::Username)
+        .all(db)
+        .await?)
+}
+
+/// The role assignments of several accounts at once (one query for a list page).
+pub async fn roles_of_accounts<C: ConnectionTrait>(
+    db: &C,
+    account_ids: &[Uuid],
+) -> StoreResult<Vec<RoleRow>> {
+    if account_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(role_assignment::Entity::find()
+        .filter(role_assignment::Column::AccountId.is_in(account_ids.iter().copied()))
+        .order_by_asc(role_assignment::Column::GrantedAt)
+        .all(db)
+        .await?)
+}
+
+/// Removes one role assignment of `account_id`; false when there was none with that id.
+pub async fn revoke_role<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    assignment_id: Uuid,
+) -> StoreResult<bool> {
+    Ok(role_assignment::Entity::delete_many()
+        .filter(role_assignment::Column::Id.eq(assignment_id))
+        .filter(role_assignment::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
+/// Sets an account's status (`active`, `disabled`).
+pub async fn set_status<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    account::Entity::update_many()
+        .col_expr(account::Column::Status, status.into())
+        .col_expr(account::Column::UpdatedAt, now.into())
+        .filter(account::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces an account's sign-in credentials with a password an administrator handed over:
+/// the owner must choose a new one and enrol a new authenticator; recovery codes are gone.
+pub async fn reset_credentials<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    account::Entity::update_many()
+        .col_expr(account::Column::PasswordHash, password_hash.into())
+        .col_expr(account::Column::PasswordMustChange, true.into())
+        .col_expr(account::Column::PasswordChangedAt, now.into())
+        .col_expr(
+            account::Column::TotpSecretCiphertext,
+            Option::<String>::None.into(),
+        )
+        .col_expr(account::Column::TotpLastStep, Option::<i64>::None.into())
+        .col_expr(account::Column::UpdatedAt, now.into())
+        .filter(account::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    crate::entities::recovery_code::Entity::delete_many()
+        .filter(crate::entities::recovery_code::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The departments of a region, ordered as the catalogue orders them.
+pub async fn departments_of<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+) -> StoreResult<Vec<crate::entities::department::Model>> {
+    Ok(crate::entities::department::Entity::find()
+        .filter(crate::entities::department::Column::RegionId.eq(region_id))
+        .order_by_asc(crate::entities::department::Column::SortOrder)
+        .all(db)
+        .await?)
 }

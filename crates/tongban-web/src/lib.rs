@@ -3,6 +3,7 @@
 //!
 //! One module per feature exports `router()`; handlers stay thin and render from the snapshot.
 
+pub mod admin;
 pub mod assets;
 pub mod catalog;
 pub mod csrf;
@@ -46,6 +47,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     Router::new()
+        .merge(admin::router())
         .merge(catalog::router())
         .merge(health::router())
         .merge(identity::router())

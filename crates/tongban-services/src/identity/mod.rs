@@ -6,6 +6,7 @@ pub mod mfa;
 pub mod password;
 pub mod registration;
 pub mod reset;
+pub mod staff;
 
 use std::sync::Arc;
 
@@ -121,6 +122,8 @@ pub struct CurrentUser {
     pub session_hash: String,
     /// Whether this session still owes the second factor (staff only).
     pub second_factor: SecondFactor,
+    /// An administrator chose the current password: the owner must replace it first.
+    pub password_change_owed: bool,
 }
 
 /// Where a session stands with the second factor. Staff must pass it (enrolling first if they
@@ -479,6 +482,7 @@ impl Identity {
             roles: self.grants(account.id).await?,
             session_hash: token_hash,
             second_factor,
+            password_change_owed: account.password_must_change,
         }))
     }
 
@@ -572,7 +576,12 @@ impl Identity {
             .hash(new)
             .await
             .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
-        let (issued, session) = self.new_session(account.id, origin, now)?;
+        let (issued, mut session) = self.new_session(account.id, origin, now)?;
+        // The replacement session keeps the second factor this one passed: the person proved
+        // it minutes ago and has just proved the password again.
+        if user.second_factor == SecondFactor::Passed {
+            session.second_factor_at = Some(now);
+        }
         let txn = self.db.begin().await.map_err(StoreError::from)?;
         tongban_store::identity::set_password(&txn, account.id, &hash, now).await?;
         tongban_store::identity::clear_throttle(&txn, &throttle_key).await?;

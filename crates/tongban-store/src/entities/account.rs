@@ -32,6 +32,9 @@ pub struct Model {
     /// The version of the privacy notice the person accepted, and when.
     pub privacy_version: Option<String>,
     pub privacy_accepted_at: Option<DateTimeUtc>,
+    /// Set when an administrator chose the password (new staff, reset): the owner must replace
+    /// it before anything else.
+    pub password_must_change: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

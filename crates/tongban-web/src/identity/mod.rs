@@ -593,6 +593,8 @@ struct PasswordPage<'a> {
     /// Name, label, hint and autocomplete token of each field.
     fields: Vec<(&'static str, String, String, &'static str)>,
     errors: Vec<(&'static str, String)>,
+    /// An administrator chose the current password: say why this page came first.
+    required: bool,
 }
 
 fn render_password(
@@ -632,7 +634,12 @@ fn render_password(
         state,
         prefs,
         status,
-        PasswordPage { c, fields, errors },
+        PasswordPage {
+            required: user.password_change_owed,
+            c,
+            fields,
+            errors,
+        },
         None,
     )
 }

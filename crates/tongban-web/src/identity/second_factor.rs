@@ -54,6 +54,15 @@ pub async fn gate(state: &AppState, request: &mut Request) -> Option<Response> {
             _ => "/login/second-factor",
         }));
     }
+    // Staff whose password an administrator chose replace it before anything else (after the
+    // second factor, so a stolen initial password alone reaches nothing).
+    if let Some(user) = &user
+        && user.password_change_owed
+        && request.uri().path() != "/account/password"
+        && !allowed_while_owed(request.uri().path())
+    {
+        return Some(see_other("/account/password"));
+    }
     request.extensions_mut().insert(ResolvedUser(user));
     None
 }

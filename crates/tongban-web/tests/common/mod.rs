@@ -16,6 +16,8 @@ use tongban_store::testing::TestDb;
 use tongban_web::{AppState, Mode, WebSettings};
 use tower::ServiceExt;
 
+pub mod browser;
+
 pub const DEMO_REGION: &str = "990100";
 pub const MAX_BODY: usize = 64 * 1024;
 

@@ -212,11 +212,37 @@ pub fn staff_add(
                 );
                 Ok(())
             }
-            Err(StaffError::Invalid(problems)) => bail!("refused: {problems:?}"),
+            Err(StaffError::Invalid(problems)) => bail!(
+                "refused: {}",
+                problems
+                    .iter()
+                    .map(|(field, problem)| format!("{field}: {}", explain(*problem)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
             Err(StaffError::Separation(error)) => bail!("refused: {error}"),
             Err(other) => Err(other.into()),
         }
     })
+}
+
+/// A staff form problem in words, for the console.
+fn explain(problem: tongban_services::identity::staff::StaffProblem) -> &'static str {
+    use tongban_services::identity::staff::StaffProblem::*;
+    match problem {
+        UsernameFormat => {
+            "3 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter"
+        }
+        UsernameTaken => "this user name is taken",
+        NameInvalid => "enter the person's name",
+        DepartmentUnknown => "no such department in this region",
+        RolesMissing => "give at least one --role",
+        RoleNotGrantable => "this role cannot be granted here",
+        RoleNeedsDepartment => "a department role needs --department",
+        Separation => {
+            "system-admin, security-admin and auditor are separated: one account holds at most one, and an auditor nothing else"
+        }
+    }
 }
 
 /// The identity feature over `db` with the keys and settings in force.
@@ -236,6 +262,9 @@ fn build_identity(
         )?,
         settings: IdentitySettings {
             policy: settings.security.password_policy,
+            staff_password_max_age: (settings.security.staff_password_max_age_days > 0).then(
+                || chrono::Duration::days(i64::from(settings.security.staff_password_max_age_days)),
+            ),
             site_name,
             ..IdentitySettings::default()
         },

@@ -65,8 +65,6 @@ pub struct Log {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Security {
-    /// Initial password of the `admin` account (production only; demo accounts have their own).
-    pub admin_password: String,
     /// 32 random bytes as 64 hex digits: signs sessions and CSRF tokens.
     pub secret_key: String,
     /// 32 random bytes as 64 hex digits: encrypts personal identifiers at rest (AES-256-GCM).
@@ -74,16 +72,19 @@ pub struct Security {
     /// `standard` (10+ characters, not a common password) or `strict` (also three character
     /// classes, for deployments under 等保 rules).
     pub password_policy: PasswordPolicy,
+    /// Under the strict policy, staff must choose a new password after this many days
+    /// (等保 periodic change); 0 turns the rule off.
+    pub staff_password_max_age_days: u32,
     pub argon2: Argon2Settings,
 }
 
 impl Default for Security {
     fn default() -> Self {
         Security {
-            admin_password: String::new(),
             secret_key: String::new(),
             data_key: String::new(),
             password_policy: PasswordPolicy::Standard,
+            staff_password_max_age_days: 90,
             argon2: Argon2Settings::default(),
         }
     }
@@ -172,15 +173,6 @@ impl Settings {
     /// In production, everything that must be configured and is not, each with how to set it.
     pub fn production_gaps(&self) -> Vec<String> {
         let mut gaps = Vec::new();
-        let password = &self.security.admin_password;
-        if password.is_empty() {
-            gaps.push(
-                "security.admin_password is not set (TONGBAN__SECURITY__ADMIN_PASSWORD): the initial administrator password, at least 12 characters"
-                    .to_owned(),
-            );
-        } else if password.chars().count() < 12 {
-            gaps.push("security.admin_password is shorter than 12 characters".to_owned());
-        }
         for (name, env, value, purpose) in [
             (
                 "security.secret_key",
@@ -252,8 +244,6 @@ filter = "info,sqlx=warn,sea_orm=warn"
 
 [security]
 # Required in production. Generate keys with: openssl rand -hex 32
-# Initial password of the "admin" account, at least 12 characters.
-admin_password = ""
 # Signs sessions and CSRF tokens (64 hex digits).
 secret_key = ""
 # Encrypts personal identifiers at rest (64 hex digits). Keep a backup: data encrypted with a
@@ -262,6 +252,8 @@ data_key = ""
 # "standard": at least 10 characters and not a common password.
 # "strict": also three of lower-case, upper-case, digits and symbols (等保).
 password_policy = "standard"
+# Under "strict", staff must choose a new password after this many days (0: never).
+staff_password_max_age_days = 90
 
 [security.argon2]
 # Password hashing cost (argon2id). Higher is slower for attackers and for sign-in alike;
@@ -303,13 +295,11 @@ mod tests {
     #[test]
     fn production_names_every_missing_secret() {
         let gaps = Settings::default().production_gaps();
-        assert_eq!(gaps.len(), 3, "{gaps:?}");
-        assert!(gaps[0].contains("TONGBAN__SECURITY__ADMIN_PASSWORD"));
-        assert!(gaps[1].contains("TONGBAN__SECURITY__SECRET_KEY"));
-        assert!(gaps[2].contains("TONGBAN__SECURITY__DATA_KEY"));
+        assert_eq!(gaps.len(), 2, "{gaps:?}");
+        assert!(gaps[0].contains("TONGBAN__SECURITY__SECRET_KEY"));
+        assert!(gaps[1].contains("TONGBAN__SECURITY__DATA_KEY"));
 
         let mut settings = Settings::default();
-        settings.security.admin_password = "correct horse battery".into();
         settings.security.secret_key = "ab".repeat(32);
         settings.security.data_key = "cd".repeat(32);
         assert!(settings.production_gaps().is_empty());

@@ -192,13 +192,12 @@ fn production_mode_refuses_to_start_and_says_what_is_missing() {
     let output = Command::new(BIN)
         .current_dir(dir.path())
         .args(["serve", "--mode", "production", "--addr", "127.0.0.1:0"])
-        .env_remove("TONGBAN__SECURITY__ADMIN_PASSWORD")
+        .env_remove("TONGBAN__SECURITY__SECRET_KEY")
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     for missing in [
-        "TONGBAN__SECURITY__ADMIN_PASSWORD",
         "TONGBAN__SECURITY__SECRET_KEY",
         "TONGBAN__SECURITY__DATA_KEY",
     ] {
@@ -216,7 +215,7 @@ fn production_mode_starts_when_configured_and_loads_no_demo_data() {
     std::fs::write(
         dir.path().join("tongban.toml"),
         format!(
-            "mode = \"production\"\n[security]\nadmin_password = \"a long admin password\"\nsecret_key = \"{}\"\ndata_key = \"{}\"\n",
+            "mode = \"production\"\n[security]\nsecret_key = \"{}\"\ndata_key = \"{}\"\n",
             "1f".repeat(32),
             "2e".repeat(32)
         ),
@@ -404,4 +403,55 @@ fn demo_totp_prints_the_current_code_of_a_demo_staff_account() {
         .output()
         .unwrap();
     assert!(!unknown.status.success());
+}
+
+#[test]
+fn staff_add_creates_an_administrator_once_and_explains_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let seeded = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["seed", "demo", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(seeded.status.success());
+    let add = |username: &str, roles: &[&str]| {
+        let mut command = Command::new(BIN);
+        command.current_dir(dir.path()).args([
+            "staff",
+            "add",
+            "--region",
+            "990100",
+            "--username",
+            username,
+            "--name",
+            "林峰",
+        ]);
+        for role in roles {
+            command.args(["--role", role]);
+        }
+        command.arg("--data-dir").arg(&data).output().unwrap()
+    };
+    let created = add("lin.feng", &["security-admin"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("initial password (shown once): "))
+        .expect("the initial password is printed");
+    assert_eq!(password.len(), 19, "{stdout}");
+
+    let again = add("lin.feng", &["security-admin"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("this user name is taken"));
+    let combined = add("two.hats", &["security-admin", "auditor"]);
+    assert!(!combined.status.success());
+    assert!(String::from_utf8_lossy(&combined.stderr).contains("separated"));
+    let unknown = add("no.role", &["root"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown role root"));
 }

@@ -419,3 +419,61 @@ async fn disabling_signs_out_at_once_and_a_reset_hands_over_new_credentials() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn under_the_strict_policy_old_staff_passwords_must_be_replaced() {
+    use tongban_services::identity::password::PasswordPolicy;
+    use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    for db in TestDb::all("staff_password_age").await {
+        let clock = clock();
+        tongban_services::catalog::seed_demo(&db.conn, clock.as_ref())
+            .await
+            .unwrap();
+        let mut identity = identity(&db);
+        identity.settings.policy = PasswordPolicy::Strict;
+        identity.seed_demo_accounts(clock.as_ref()).await.unwrap();
+        let state = tongban_web::AppState::load(
+            db.conn.clone(),
+            settings(tongban_web::Mode::Demo),
+            clock.clone(),
+            identity,
+            SECRET,
+        )
+        .await
+        .unwrap();
+        let app = tongban_web::app(state);
+        use tongban_store::entities::account;
+        account::Entity::update_many()
+            .col_expr(
+                account::Column::PasswordChangedAt,
+                Expr::value(clock.0 - chrono::Duration::days(91)),
+            )
+            .filter(account::Column::Username.is_in(["sj.clerk", "sj.reviewer"]))
+            .exec(&db.conn)
+            .await
+            .unwrap();
+        // People are not subject to the staff rule.
+        let mut person = signed_in(app.clone(), "13800000001").await;
+        assert_eq!(person.get("/account").await.status, StatusCode::OK);
+
+        let mut clerk = signed_in(app.clone(), "sj.clerk").await;
+        let gated = clerk.get("/account/inbox").await;
+        assert_eq!(gated.header("location"), Some("/account/password"));
+        let page = clerk.get("/account/password").await;
+        assert!(page.text().contains("older than this platform allows"));
+        let changed = clerk
+            .post(
+                "/account/password",
+                &[
+                    ("current", DEMO_PASSWORD),
+                    ("new", "Autumn-Leaves-Fall-42"),
+                    ("confirm", "Autumn-Leaves-Fall-42"),
+                    ("csrf", &csrf_of(&page.text())),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.text());
+        assert_eq!(clerk.get("/account/inbox").await.status, StatusCode::OK);
+        db.finish().await;
+    }
+}

@@ -56,6 +56,9 @@ pub struct IdentitySettings {
     /// Failures from one address before back-off starts (higher: offices share addresses).
     pub address_threshold: i32,
     pub policy: PasswordPolicy,
+    /// Under the strict policy, staff passwords older than this must be replaced (等保
+    /// periodic change); `None` never.
+    pub staff_password_max_age: Option<Duration>,
     /// The name that signs text messages, e.g. 示范市政务服务网.
     pub site_name: String,
 }
@@ -68,6 +71,7 @@ impl Default for IdentitySettings {
             account_threshold: 5,
             address_threshold: 20,
             policy: PasswordPolicy::Standard,
+            staff_password_max_age: Some(Duration::days(90)),
             site_name: "通办".to_owned(),
         }
     }
@@ -122,8 +126,18 @@ pub struct CurrentUser {
     pub session_hash: String,
     /// Whether this session still owes the second factor (staff only).
     pub second_factor: SecondFactor,
-    /// An administrator chose the current password: the owner must replace it first.
-    pub password_change_owed: bool,
+    /// Whether the password must be replaced before anything else, and why.
+    pub password_due: PasswordDue,
+}
+
+/// Whether a signed-in account must choose a new password before it goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordDue {
+    No,
+    /// An administrator chose it (new staff, reset credentials).
+    SetByAdministrator,
+    /// Older than the strict policy allows for staff.
+    Expired,
 }
 
 /// Where a session stands with the second factor. Staff must pass it (enrolling first if they
@@ -475,6 +489,7 @@ impl Identity {
             (AccountKind::Staff, None, Some(_)) => SecondFactor::Owed,
             (AccountKind::Staff, None, None) => SecondFactor::EnrolmentOwed,
         };
+        let password_due = self.password_due(&account, kind, now);
         Ok(Some(CurrentUser {
             account_id: account.id,
             kind,
@@ -482,8 +497,31 @@ impl Identity {
             roles: self.grants(account.id).await?,
             session_hash: token_hash,
             second_factor,
-            password_change_owed: account.password_must_change,
+            password_due,
         }))
+    }
+
+    fn password_due(
+        &self,
+        account: &tongban_store::identity::AccountRow,
+        kind: AccountKind,
+        now: DateTime<Utc>,
+    ) -> PasswordDue {
+        if account.password_must_change {
+            return PasswordDue::SetByAdministrator;
+        }
+        match (
+            kind,
+            self.settings.policy,
+            self.settings.staff_password_max_age,
+        ) {
+            (AccountKind::Staff, PasswordPolicy::Strict, Some(max_age))
+                if now - account.password_changed_at > max_age =>
+            {
+                PasswordDue::Expired
+            }
+            _ => PasswordDue::No,
+        }
     }
 
     async fn grants(&self, account_id: Uuid) -> Result<Vec<Grant>, StoreError> {

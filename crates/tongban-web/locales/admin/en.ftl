@@ -67,3 +67,4 @@ staff-error-separation = System administrator, security administrator and audito
 staff-error-own-account = Administrators cannot change the roles or status of their own account: ask another administrator.
 
 password-required-notice = An administrator set your password. Before you go on, choose a new password that only you know.
+password-expired-notice = Your password is older than this platform allows for staff. Before you go on, choose a new one.

@@ -67,3 +67,4 @@ staff-error-separation = 系统管理员、安全管理员、安全审计员三�
 staff-error-own-account = 管理员不能变更自己账号的角色或状态，请由另一位管理员操作。
 
 password-required-notice = 您的密码由管理员设置。继续之前，请设置只有您自己知道的新密码。
+password-expired-notice = 您的密码已超过本平台规定的更换周期。继续之前，请设置新密码。

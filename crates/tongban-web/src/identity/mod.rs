@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tongban_services::identity::password::PasswordRejection;
 use tongban_services::identity::{
-    CurrentUser, IssuedSession, LoginError, Origin, PasswordChangeError, Profile,
+    CurrentUser, IssuedSession, LoginError, Origin, PasswordChangeError, PasswordDue, Profile,
 };
 
 use crate::catalog::chrome;
@@ -593,8 +593,8 @@ struct PasswordPage<'a> {
     /// Name, label, hint and autocomplete token of each field.
     fields: Vec<(&'static str, String, String, &'static str)>,
     errors: Vec<(&'static str, String)>,
-    /// An administrator chose the current password: say why this page came first.
-    required: bool,
+    /// Why this page came first, when it did.
+    required: Option<String>,
 }
 
 fn render_password(
@@ -635,7 +635,11 @@ fn render_password(
         prefs,
         status,
         PasswordPage {
-            required: user.password_change_owed,
+            required: match user.password_due {
+                PasswordDue::No => None,
+                PasswordDue::SetByAdministrator => Some(tr.t("password-required-notice")),
+                PasswordDue::Expired => Some(tr.t("password-expired-notice")),
+            },
             c,
             fields,
             errors,

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 use tongban_services::identity::mfa::SecondFactorError;
-use tongban_services::identity::{CurrentUser, SecondFactor};
+use tongban_services::identity::{CurrentUser, PasswordDue, SecondFactor};
 
 use super::{
     ClientAddr, FormErrors, MaybeUser, ResolvedUser, forbidden, origin, page, see_other,
@@ -54,10 +54,11 @@ pub async fn gate(state: &AppState, request: &mut Request) -> Option<Response> {
             _ => "/login/second-factor",
         }));
     }
-    // Staff whose password an administrator chose replace it before anything else (after the
-    // second factor, so a stolen initial password alone reaches nothing).
+    // Staff whose password an administrator chose, or whose password the strict policy finds
+    // too old, replace it before anything else (after the second factor, so a stolen initial
+    // password alone reaches nothing).
     if let Some(user) = &user
-        && user.password_change_owed
+        && user.password_due != PasswordDue::No
         && request.uri().path() != "/account/password"
         && !allowed_while_owed(request.uri().path())
     {

@@ -198,3 +198,56 @@ pub async fn recent_for_actor(
         .all(db)
         .await?)
 }
+
+/// What an auditor narrows the trail to.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Entries whose action starts with this, e.g. `identity.` or `identity.login`.
+    pub action_prefix: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: Option<String>,
+}
+
+/// A region's entries, newest first, older than `before` (a sequence number) when given: those
+/// recorded for the region, those whose actor is one of its accounts, and the platform's own
+/// entries with neither (e.g. failed sign-ins for identifiers nobody holds).
+pub async fn for_region(
+    db: &DatabaseConnection,
+    region_id: Uuid,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u64,
+) -> StoreResult<Vec<audit_entry::Model>> {
+    use crate::entities::account;
+    use sea_orm::Condition;
+    use sea_orm::sea_query::Query;
+    let region_accounts = Query::select()
+        .column(account::Column::Id)
+        .from(account::Entity)
+        .and_where(account::Column::RegionId.eq(region_id))
+        .to_owned();
+    let mut query = audit_entry::Entity::find().filter(
+        Condition::any()
+            .add(audit_entry::Column::RegionId.eq(region_id))
+            .add(audit_entry::Column::ActorId.in_subquery(region_accounts))
+            .add(
+                Condition::all()
+                    .add(audit_entry::Column::RegionId.is_null())
+                    .add(audit_entry::Column::ActorId.is_null()),
+            ),
+    );
+    if let Some(prefix) = &filter.action_prefix {
+        query = query.filter(audit_entry::Column::Action.starts_with(prefix.as_str()));
+    }
+    if let Some(outcome) = &filter.outcome {
+        query = query.filter(audit_entry::Column::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_entry::Column::Seq.lt(before));
+    }
+    Ok(query
+        .order_by_desc(audit_entry::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -544,3 +544,17 @@ pub async fn departments_of<C: ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// Several accounts at once (names for a list of audit entries).
+pub async fn accounts_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> StoreResult<Vec<AccountRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(account::Entity::find()
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}

@@ -477,3 +477,96 @@ async fn under_the_strict_policy_old_staff_passwords_must_be_replaced() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn auditors_read_their_regions_trail_and_find_tampering() {
+    use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    for db in TestDb::all("audit_trail").await {
+        let state = demo_state(&db, tongban_web::Mode::Demo).await;
+        let doc = tongban_services::catalog::parse_document(
+            r#"
+schema: tongban/catalog/v1
+region:
+  code: "990200"
+  name: { zh-CN: 邻市 }
+  timezone: Asia/Shanghai
+  contact: { phone: "12345" }
+halls: []
+departments: []
+services: []
+"#,
+        )
+        .unwrap();
+        tongban_store::catalog::insert_missing(&db.conn, &doc, clock().0)
+            .await
+            .unwrap();
+        state
+            .identity
+            .create_staff_from_console(
+                clock().as_ref(),
+                "990200",
+                &tongban_services::identity::staff::NewStaff {
+                    username: "neighbour.admin".into(),
+                    name: "邻市管理员".into(),
+                    department_id: None,
+                    roles: vec![tongban_domain::access::Role::SecurityAdmin],
+                },
+            )
+            .await
+            .unwrap();
+        let app = tongban_web::app(state);
+        // Something to find: a security administrator of this region creates an account.
+        let mut admin = signed_in(app.clone(), "secadmin").await;
+        let csrf = csrf_of(&admin.get("/admin/staff/new").await.text());
+        admin
+            .post(
+                "/admin/staff/new",
+                &[
+                    ("username", "hall.two"),
+                    ("name", "何静"),
+                    ("role", "hall-staff"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+
+        let mut auditor = signed_in(app.clone(), "auditor").await;
+        let trail = auditor.get("/admin/audit").await;
+        assert_eq!(trail.status, StatusCode::OK);
+        let html = trail.text();
+        assert!(html.contains("identity.staff-create"));
+        assert!(html.contains("hall.two"), "the entry's details are shown");
+        assert!(
+            !html.contains("neighbour.admin"),
+            "another region's entries stay there"
+        );
+        let filtered = auditor
+            .get("/admin/audit?action=identity.login&outcome=success")
+            .await
+            .text();
+        assert!(filtered.contains("identity.login"));
+        assert!(!filtered.contains("identity.staff-create"));
+
+        let csrf = csrf_of(&html);
+        let verdict = auditor
+            .post("/admin/audit/verify", &[("csrf", &csrf)])
+            .await;
+        assert!(verdict.text().contains("The trail is intact"));
+        // Someone with database access rewrites history; the check finds where.
+        use tongban_store::entities::audit_entry;
+        audit_entry::Entity::update_many()
+            .col_expr(audit_entry::Column::Outcome, Expr::value("failure"))
+            .filter(audit_entry::Column::Action.eq("identity.staff-create"))
+            .exec(&db.conn)
+            .await
+            .unwrap();
+        let verdict = auditor
+            .post("/admin/audit/verify", &[("csrf", &csrf)])
+            .await;
+        assert!(verdict.text().contains("The trail was tampered with"));
+        let actions = audit_actions(&db).await;
+        assert!(actions.iter().any(|a| a == "audit.view"));
+        assert!(actions.iter().any(|a| a == "audit.verify"));
+        db.finish().await;
+    }
+}

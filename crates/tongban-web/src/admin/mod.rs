@@ -19,12 +19,14 @@ use crate::layout::Chrome;
 use crate::prefs::Prefs;
 use crate::state::AppState;
 
+mod audit;
 mod staff;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(index))
         .merge(staff::router())
+        .merge(audit::router())
 }
 
 /// An administration tool and the roles that open it.
@@ -35,12 +37,20 @@ struct Tool {
     roles: &'static [Role],
 }
 
-const TOOLS: [Tool; 1] = [Tool {
-    href: "/admin/staff",
-    title_key: "admin-tool-staff",
-    hint_key: "admin-tool-staff-hint",
-    roles: &[Role::SecurityAdmin, Role::DepartmentAdmin],
-}];
+const TOOLS: [Tool; 2] = [
+    Tool {
+        href: "/admin/staff",
+        title_key: "admin-tool-staff",
+        hint_key: "admin-tool-staff-hint",
+        roles: &[Role::SecurityAdmin, Role::DepartmentAdmin],
+    },
+    Tool {
+        href: "/admin/audit",
+        title_key: "admin-tool-audit",
+        hint_key: "admin-tool-audit-hint",
+        roles: &[Role::Auditor],
+    },
+];
 
 /// The tools `user` holds a role for.
 fn tools_of(user: &CurrentUser) -> Vec<&'static Tool> {

@@ -110,6 +110,22 @@ async fn a_security_administrator_creates_staff_who_replace_their_initial_passwo
         let app = demo_app(&db).await;
         let sj = department_id(&db, "SJ").await;
         let mut admin = signed_in(app.clone(), "secadmin").await;
+        assert!(
+            admin
+                .get("/account")
+                .await
+                .text()
+                .contains("href=\"/admin\""),
+            "administrators find their tools from the account page"
+        );
+        let mut reviewer = signed_in(app.clone(), "sj.reviewer").await;
+        assert!(
+            !reviewer
+                .get("/account")
+                .await
+                .text()
+                .contains("href=\"/admin\"")
+        );
         let page = admin.get("/admin/staff/new").await;
         assert_eq!(page.status, StatusCode::OK);
         let csrf = csrf_of(&page.text());

@@ -52,6 +52,11 @@ const TOOLS: [Tool; 2] = [
     },
 ];
 
+/// Whether `user` holds a role for any administration tool (the account page links here).
+pub(crate) fn has_tools(user: &CurrentUser) -> bool {
+    !tools_of(user).is_empty()
+}
+
 /// The tools `user` holds a role for.
 fn tools_of(user: &CurrentUser) -> Vec<&'static Tool> {
     if user.kind != AccountKind::Staff {

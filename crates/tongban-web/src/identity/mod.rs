@@ -503,6 +503,8 @@ struct SessionLine {
 #[template(path = "identity/account.html")]
 struct AccountPage<'a> {
     c: Chrome<'a>,
+    /// Staff with an administration role get a link to their tools.
+    admin_tools: bool,
     done: Option<String>,
     profile: Profile,
     roles: Vec<RoleLine>,
@@ -576,6 +578,7 @@ async fn account(
         prefs,
         StatusCode::OK,
         AccountPage {
+            admin_tools: crate::admin::has_tools(&user),
             c,
             done,
             profile,

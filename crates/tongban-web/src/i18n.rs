@@ -11,10 +11,7 @@ pub use tongban_services::text::{FluentFileError, message_ids};
 /// shared file. A message id defined twice fails at start-up and in tests.
 macro_rules! locale_source {
     ($lang:literal) => {
-        concat!(
-            include_str!(concat!("../locales/", $lang, ".ftl")),
-            "\n",
-        )
+        concat!(include_str!(concat!("../locales/", $lang, ".ftl")), "\n",)
     };
 }
 

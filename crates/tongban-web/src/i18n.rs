@@ -11,7 +11,12 @@ pub use tongban_services::text::{FluentFileError, message_ids};
 /// shared file. A message id defined twice fails at start-up and in tests.
 macro_rules! locale_source {
     ($lang:literal) => {
-        concat!(include_str!(concat!("../locales/", $lang, ".ftl")), "\n",)
+        concat!(
+            include_str!(concat!("../locales/", $lang, ".ftl")),
+            "\n",
+            include_str!(concat!("../locales/email/", $lang, ".ftl")),
+            "\n",
+        )
     };
 }
 

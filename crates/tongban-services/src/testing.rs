@@ -286,7 +286,8 @@ pub mod smtp {
                 .flatten()
                 .and_then(|bytes| String::from_utf8(bytes).ok());
             // Whitespace between two encoded words is folding, not content (RFC 2047 §6.2).
-            if !out.is_empty() && !(last_was_word && decoded.is_some()) {
+            let folded = last_was_word && decoded.is_some();
+            if !out.is_empty() && !folded {
                 out.push(' ');
             }
             last_was_word = decoded.is_some();

@@ -119,8 +119,7 @@ async fn address_form(
     user: &CurrentUser,
     headers: &HeaderMap,
     status: StatusCode,
-    done: Option<String>,
-    email: String,
+    (done, email): (Option<String>, String),
     errors: Errors,
 ) -> Response {
     let profile = match state.identity.profile(state.clock.as_ref(), user).await {
@@ -198,8 +197,7 @@ async fn address_page(
         &user,
         &headers,
         StatusCode::OK,
-        done,
-        String::new(),
+        (done, String::new()),
         Vec::new(),
     )
     .await
@@ -261,8 +259,7 @@ async fn start_change(
                     &user,
                     &headers,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    form.email.trim().to_owned(),
+                    (None, form.email.trim().to_owned()),
                     vec![("email", message)],
                 )
                 .await

@@ -133,6 +133,8 @@ impl Email {
         if self.smtp_url.trim().is_empty() {
             return Ok(None);
         }
+        tongban_services::mail::parse_smtp_url(&self.smtp_url)
+            .map_err(|e| format!("email.smtp_url: {e}"))?;
         if self.from.trim().is_empty() {
             return Err(
                 "email.from is not set (TONGBAN__EMAIL__FROM): the sender address, e.g. \"示范市政务服务网 <noreply@shifan.gov.cn>\""
@@ -142,8 +144,6 @@ impl Email {
         if !(1..=25).contains(&self.timeout_secs) {
             return Err("email.timeout_secs must be between 1 and 25 seconds".to_owned());
         }
-        tongban_services::mail::parse_smtp_url(&self.smtp_url)
-            .map_err(|e| format!("email.smtp_url: {e}"))?;
         Ok(Some(tongban_services::mail::SmtpConfig {
             url: self.smtp_url.trim().to_owned(),
             username: self.username.clone(),

@@ -468,3 +468,50 @@ async fn every_email_form_refuses_a_post_without_its_csrf_token() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn without_an_e_mail_channel_the_pages_say_so_and_send_nothing() {
+    for db in TestDb::all("web_email_off").await {
+        let clock = clock();
+        tongban_services::catalog::seed_demo(&db.conn, clock.as_ref())
+            .await
+            .unwrap();
+        let mut identity = identity(&db);
+        identity.settings.email_channel = false;
+        let state = tongban_web::AppState::load(
+            db.conn.clone(),
+            settings(tongban_web::Mode::Production),
+            clock,
+            identity,
+            SECRET,
+        )
+        .await
+        .unwrap();
+        let mut browser = Browser::new(tongban_web::app(state));
+        let page = browser.get("/password-reset/email").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.text()
+                .contains("E-mail is not available on this site at the moment.")
+        );
+        assert!(!page.text().contains("action=\"/password-reset/email\""));
+        // A request made anyway is refused with the same explanation, and nothing is queued.
+        // (The page has no form; the mobile reset page's token serves this browser.)
+        let csrf = csrf_of(&browser.get("/password-reset").await.text());
+        let refused = browser
+            .post(
+                "/password-reset/email",
+                &[("email", "someone@example.cn"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().contains("E-mail is not available"));
+        assert!(
+            tongban_store::notifications::by_channel(&db.conn, "email")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        db.finish().await;
+    }
+}

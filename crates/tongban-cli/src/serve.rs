@@ -12,6 +12,7 @@ use tongban_services::crypto::{AesGcmKeyring, BlindIndex};
 use tongban_services::identity::password::Passwords;
 use tongban_services::identity::registration::DemoRealNameVerifier;
 use tongban_services::identity::{DemoAccounts, Identity, IdentitySettings};
+use tongban_services::mail::{EmailSender, LogEmail, SmtpEmail};
 use tongban_services::notifications::{LogSms, Templates, Worker};
 use tongban_web::{AppState, WebSettings};
 
@@ -367,7 +368,33 @@ async fn run(
         Some(found) => format!("{}政务服务网", found.name.get(tongban_domain::Locale::ZhCn)),
         None => "通办".to_owned(),
     };
-    let identity = build_identity(&settings, db.clone(), site_name)?;
+    let mut identity = build_identity(&settings, db.clone(), site_name)?;
+    let smtp = settings
+        .email
+        .smtp()
+        .map_err(|e| anyhow::anyhow!("invalid e-mail settings: {e}"))?;
+    let email: Option<Arc<dyn EmailSender>> = match (&smtp, settings.mode) {
+        (Some(config), _) => {
+            Some(Arc::new(SmtpEmail::new(config).map_err(|e| {
+                anyhow::anyhow!("invalid e-mail settings: {e}")
+            })?))
+        }
+        (None, Mode::Demo) => Some(Arc::new(LogEmail {
+            db: db.clone(),
+            clock: Arc::new(SystemClock),
+        })),
+        (None, Mode::Production) => None,
+    };
+    // Nothing is queued for a channel that cannot deliver, and the e-mail pages say so.
+    identity.settings.email_channel = email.is_some();
+    let email_channel = email
+        .as_ref()
+        .map_or_else(|| "off (no email.smtp_url)".to_owned(), |e| e.describe());
+    tracing::info!(
+        sms = "demo gateway (log and inbox)",
+        email = %email_channel,
+        "notification channels: inbox always"
+    );
     if settings.mode == Mode::Production {
         tracing::warn!(
             "real-name verification uses the demo verifier: connect the national identity service before opening registration"
@@ -424,6 +451,7 @@ async fn run(
         println!("  metrics:  http://{m}/metrics");
     }
     println!("  database: {}", redact(&settings.database_url()));
+    println!("  e-mail:   {email_channel}");
     if let Some(demo) = &demo_accounts {
         print_demo_accounts(demo);
     }
@@ -442,6 +470,7 @@ async fn run(
             db: state.db.clone(),
             clock: state.clock.clone(),
         }),
+        email,
         clock: state.clock.clone(),
     };
     let worker = tokio::spawn(worker.run(Arc::new(tokio::sync::Notify::new()), async {

@@ -31,6 +31,7 @@ pub struct Settings {
     pub database: Database,
     pub log: Log,
     pub security: Security,
+    pub email: Email,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +79,83 @@ pub struct Security {
     pub argon2: Argon2Settings,
 }
 
+/// The e-mail channel. With no SMTP URL, demo mode writes e-mails to the log and the inbox,
+/// and production runs without e-mail (inbox and SMS only).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Email {
+    /// `smtp://HOST[:PORT]` of the relay; empty turns SMTP off.
+    pub smtp_url: String,
+    /// SMTP authentication; empty for none.
+    pub username: String,
+    /// Set it through TONGBAN__EMAIL__PASSWORD rather than in a file; never printed.
+    pub password: String,
+    /// The sender, e.g. `示范市政务服务网 <noreply@shifan.gov.cn>`; required with an SMTP URL.
+    pub from: String,
+    /// Where replies go; empty for none.
+    pub reply_to: String,
+    /// Longest wait for the relay at each step, in seconds (at most 25).
+    pub timeout_secs: u64,
+}
+
+impl Default for Email {
+    fn default() -> Self {
+        Email {
+            smtp_url: String::new(),
+            username: String::new(),
+            password: String::new(),
+            from: String::new(),
+            reply_to: String::new(),
+            timeout_secs: 20,
+        }
+    }
+}
+
+/// The password stays out of logs.
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Email")
+            .field("smtp_url", &self.smtp_url)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
+            .field("from", &self.from)
+            .field("reply_to", &self.reply_to)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+impl Email {
+    /// The SMTP relay's settings, or `None` when no SMTP URL is set.
+    pub fn smtp(&self) -> Result<Option<tongban_services::mail::SmtpConfig>, String> {
+        if self.smtp_url.trim().is_empty() {
+            return Ok(None);
+        }
+        tongban_services::mail::parse_smtp_url(&self.smtp_url)
+            .map_err(|e| format!("email.smtp_url: {e}"))?;
+        if self.from.trim().is_empty() {
+            return Err(
+                "email.from is not set (TONGBAN__EMAIL__FROM): the sender address, e.g. \"示范市政务服务网 <noreply@shifan.gov.cn>\""
+                    .to_owned(),
+            );
+        }
+        if !(1..=25).contains(&self.timeout_secs) {
+            return Err("email.timeout_secs must be between 1 and 25 seconds".to_owned());
+        }
+        Ok(Some(tongban_services::mail::SmtpConfig {
+            url: self.smtp_url.trim().to_owned(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            from: self.from.clone(),
+            reply_to: self.reply_to.clone(),
+            timeout: std::time::Duration::from_secs(self.timeout_secs),
+        }))
+    }
+}
+
 impl Default for Security {
     fn default() -> Self {
         Security {
@@ -98,6 +176,7 @@ impl Default for Settings {
             database: Database::default(),
             log: Log::default(),
             security: Security::default(),
+            email: Email::default(),
         }
     }
 }
@@ -200,6 +279,9 @@ impl Settings {
         {
             gaps.push("security.secret_key and security.data_key must differ".to_owned());
         }
+        if let Err(error) = self.email.smtp() {
+            gaps.push(error);
+        }
         gaps
     }
 }
@@ -261,6 +343,23 @@ staff_password_max_age_days = 90
 memory_kib = 19456
 iterations = 2
 parallelism = 1
+
+[email]
+# The SMTP relay that e-mail is handed to: smtp://HOST[:PORT] (port 25 by default). There is no
+# TLS in this build: use a relay on this host or network that does TLS onwards. "" means no
+# SMTP: demo mode then writes e-mails to the log and the inbox; production runs without
+# e-mail (inbox and SMS only) and says so at start-up.
+smtp_url = ""
+# SMTP authentication, if the relay wants it. Set the password through the environment
+# (TONGBAN__EMAIL__PASSWORD), not in this file; it is never printed.
+username = ""
+password = ""
+# Sender and Reply-To, e.g. "示范市政务服务网 <noreply@shifan.gov.cn>"; from is required with
+# an SMTP URL.
+from = ""
+reply_to = ""
+# Longest wait for the relay at each step, in seconds (1 to 25).
+timeout_secs = 20
 "#;
 
 #[cfg(test)]
@@ -308,6 +407,27 @@ mod tests {
             settings.production_gaps(),
             vec!["security.data_key must be exactly 64 hex digits (32 bytes)"]
         );
+    }
+
+    #[test]
+    fn email_settings_are_checked_and_the_password_never_printed() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.email.smtp().unwrap(), None);
+        settings.email.smtp_url = "smtp://127.0.0.1:2525".into();
+        settings.email.password = "relay-secret".into();
+        assert!(
+            settings
+                .email
+                .smtp()
+                .unwrap_err()
+                .contains("TONGBAN__EMAIL__FROM")
+        );
+        settings.email.from = "通办 <noreply@example.gov.cn>".into();
+        let smtp = settings.email.smtp().unwrap().unwrap();
+        assert_eq!(smtp.timeout, std::time::Duration::from_secs(20));
+        assert!(!format!("{settings:?}").contains("relay-secret"));
+        settings.email.smtp_url = "smtps://relay".into();
+        assert!(settings.email.smtp().unwrap_err().contains("no TLS"));
     }
 
     #[test]

@@ -20,3 +20,22 @@ password-reset-body = Your password was reset with a code sent to your phone, an
 lockout-title = Your account was locked for a while after wrong passwords
 lockout-body = Someone entered a wrong password several times in a row, so sign-in to your account is paused for a few minutes to protect it. If it was not you, sign in and change your password, and sign out everywhere in "Your account" if needed.
 lockout-sms = [{ $site }] Your account was locked for a few minutes after several wrong passwords. If it was not you, change your password.
+
+# E-mail: codes have no inbox text, so they have their own subject and body.
+reset-code-email-subject = Your password reset code
+reset-code-email-body = Your password reset code is { $code }. It is valid for { $minutes } minutes. Staff will never ask you for it; do not share it. If you did not ask to reset your password, ignore this e-mail: your password stays as it is.
+
+email-verify-email-subject = Please confirm your e-mail address
+email-verify-email-body = You are adding this e-mail address to your account. Your code is { $code }; it is valid for { $minutes } minutes. Enter it on the "Your account" page. If this was not you, ignore this e-mail and the address will not be added.
+
+password-reset-email-title = Your password was reset
+password-reset-email-body = Your password was reset with a code sent to your e-mail address, and you were signed out everywhere else. If this was not you, reset it again at once and bring your ID card to a service hall.
+
+email-changed-title = Your account's e-mail address was changed
+email-changed-body = Your account's e-mail address is now { $email }; codes and notifications will go there from now on. If this was not you, change your password at once and bring your ID card to a service hall.
+
+email-removed-title = Your account's e-mail address was removed
+email-removed-body = You removed the e-mail address from your account: no more notifications will go to it, and it can no longer be used to reset your password. If this was not you, change your password at once.
+
+email-copy-title = E-mail (demo: not really sent): { $subject }
+email-copy-body = { $text }

@@ -21,3 +21,22 @@ password-reset-body = 您的密码已通过短信验证码重设，其他设备�
 lockout-title = 您的账号因多次密码错误被暂时锁定
 lockout-body = 有人连续多次输入了错误的密码，为保护您的账号，登录已暂时锁定，几分钟后自动解除。如果不是您本人，请登录后修改密码，必要时在「我的账号」中退出所有设备。
 lockout-sms = 【{ $site }】您的账号因多次密码错误被暂时锁定，几分钟后自动解除。如非本人操作，请及时修改密码。
+
+# E-mail: codes have no inbox text, so they have their own subject and body.
+reset-code-email-subject = 您的密码重置验证码
+reset-code-email-body = 您的密码重置验证码是 { $code }，{ $minutes } 分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。如果不是您本人申请重置密码，请忽略本邮件，您的密码不会改变。
+
+email-verify-email-subject = 请验证您的电子邮箱
+email-verify-email-body = 您正在把此电子邮箱添加到您的账户。验证码是 { $code }，{ $minutes } 分钟内有效。请在“我的账户”页面输入验证码。如果不是您本人操作，请忽略本邮件，此邮箱不会被添加。
+
+password-reset-email-title = 您的密码已重置
+password-reset-email-body = 您的密码已通过发送到您电子邮箱的验证码重置，您在其他设备上的登录均已退出。如果不是您本人操作，请立即再次重置密码，并携带身份证到政务服务大厅处理。
+
+email-changed-title = 您账户的电子邮箱已更改
+email-changed-body = 您账户的电子邮箱已更改为 { $email }，验证码和通知今后将发送到该邮箱。如果不是您本人操作，请立即修改密码，并携带身份证到政务服务大厅处理。
+
+email-removed-title = 您账户的电子邮箱已删除
+email-removed-body = 您已从账户中删除电子邮箱，今后不会再向该邮箱发送通知，也不能再通过该邮箱重置密码。如果不是您本人操作，请立即修改密码。
+
+email-copy-title = 电子邮件（演示：并未真正发送）：{ $subject }
+email-copy-body = { $text }

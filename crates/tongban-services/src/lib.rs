@@ -6,7 +6,10 @@ pub mod audit;
 pub mod catalog;
 pub mod crypto;
 pub mod identity;
+pub mod mail;
 pub mod notifications;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 
 pub use tongban_store::StoreError;

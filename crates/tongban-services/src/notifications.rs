@@ -6,6 +6,11 @@
 //! recipient's inbox). A crash loses nothing: an undelivered row stays in the outbox and a
 //! claim whose worker died expires and is taken again. Each message carries its notification id
 //! as the gateway's idempotency key, so a gateway that honours it never delivers one twice.
+//!
+//! E-mail goes through an [`EmailSender`](crate::mail::EmailSender) (SMTP, or the demo log
+//! sink): its `Message-ID` is made from the notification id, the same guarantee in SMTP's terms.
+//! A send is cut off well before its claim expires, so no second worker takes a notification
+//! while the first may still be talking to the relay; permanent refusals (5xx) are not retried.
 
 use std::sync::Arc;
 
@@ -13,13 +18,14 @@ use chrono::{DateTime, Duration, Utc};
 use fluent_bundle::FluentArgs;
 use tongban_domain::Locale;
 use tongban_domain::clock::Clock;
-use tongban_domain::identity::MobileNumber;
+use tongban_domain::identity::{EmailAddress, MobileNumber};
 use tongban_store::Connection;
 use tongban_store::notifications::{NewNotification, NotificationRow};
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::crypto::FieldCipher;
+use crate::mail::{EmailError, EmailMessage, EmailSender, html_body};
 use crate::text::{FluentFileError, Texts};
 
 /// The Fluent source of each locale's templates.
@@ -48,6 +54,38 @@ impl Templates {
     }
 
     /// Renders `template-part` (e.g. `welcome-title`) with the notification's parameters.
+    /// Whether the locale (or the default locale) has a template part `key`.
+    pub fn has(&self, locale: Locale, key: &str) -> bool {
+        self.0.has(locale, key) || self.0.has(Locale::DEFAULT, key)
+    }
+
+    /// An e-mail's subject and plain text: `TEMPLATE-email-subject` and `TEMPLATE-email-body`
+    /// where the template has them (codes, which have no inbox text), else the inbox parts
+    /// `-title` and `-body`, signed with the site name.
+    pub fn render_email(
+        &self,
+        locale: Locale,
+        template: &str,
+        params: &serde_json::Value,
+    ) -> (String, String) {
+        let part = |email: &str, inbox: &str| {
+            let key = format!("{template}-{email}");
+            let key = if self.has(locale, &key) {
+                key
+            } else {
+                format!("{template}-{inbox}")
+            };
+            self.render(locale, &key, params)
+        };
+        let subject = part("email-subject", "title");
+        let mut text = part("email-body", "body");
+        if let Some(site) = params.get("site").and_then(|s| s.as_str()) {
+            text.push_str("\n\n-- \n");
+            text.push_str(site);
+        }
+        (subject, text)
+    }
+
     pub fn render(&self, locale: Locale, key: &str, params: &serde_json::Value) -> String {
         let mut args = FluentArgs::new();
         if let Some(map) = params.as_object() {
@@ -124,6 +162,8 @@ impl SmsGateway for LogSms {
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a claimed notification is reserved for its worker.
 const LEASE: i64 = 60;
+/// The longest one e-mail delivery may take: half the lease.
+const SEND_WITHIN: std::time::Duration = std::time::Duration::from_secs(LEASE as u64 / 2);
 
 /// Delivers due notifications from the outbox.
 pub struct Worker {
@@ -131,7 +171,31 @@ pub struct Worker {
     pub cipher: Arc<dyn FieldCipher>,
     pub templates: Arc<Templates>,
     pub sms: Arc<dyn SmsGateway>,
+    /// `None` when no e-mail channel is configured: e-mail notifications then fail for good
+    /// (none are queued while the identity settings say e-mail is off).
+    pub email: Option<Arc<dyn EmailSender>>,
     pub clock: Arc<dyn Clock>,
+}
+
+/// A failed attempt: permanent failures are not tried again.
+struct Failure {
+    detail: String,
+    permanent: bool,
+}
+
+impl From<String> for Failure {
+    fn from(detail: String) -> Failure {
+        Failure {
+            detail,
+            permanent: false,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(detail: &str) -> Failure {
+        Failure::from(detail.to_owned())
+    }
 }
 
 impl Worker {
@@ -148,13 +212,23 @@ impl Worker {
         let mut delivered = 0;
         for row in claimed {
             let outcome = self.deliver(&row).await;
-            let retry_at = (outcome.is_err() && row.attempts < MAX_ATTEMPTS)
+            let retry_at = outcome
+                .as_ref()
+                .err()
+                .is_some_and(|f| !f.permanent && row.attempts < MAX_ATTEMPTS)
                 .then(|| backoff(now, row.attempts));
-            if let Err(error) = &outcome {
-                tracing::warn!(id = %row.id, attempt = row.attempts, %error, "notification delivery failed");
+            if let Err(failure) = &outcome {
+                tracing::warn!(id = %row.id, channel = %row.channel, attempt = row.attempts, permanent = failure.permanent, error = %failure.detail, "notification delivery failed");
             } else {
                 delivered += 1;
             }
+            let outcome = outcome.map_err(|f| {
+                if f.permanent {
+                    format!("permanent: {}", f.detail)
+                } else {
+                    f.detail
+                }
+            });
             tongban_store::notifications::record_attempt(
                 &self.db,
                 &row,
@@ -167,7 +241,7 @@ impl Worker {
         Ok(delivered)
     }
 
-    async fn deliver(&self, row: &NotificationRow) -> Result<(), String> {
+    async fn deliver(&self, row: &NotificationRow) -> Result<(), Failure> {
         let locale = Locale::from_tag(&row.locale).unwrap_or(Locale::DEFAULT);
         match row.channel.as_str() {
             "sms" => {
@@ -188,8 +262,52 @@ impl Worker {
                         account_id: row.account_id,
                     })
                     .await
+                    .map_err(Failure::from)
             }
-            other => Err(format!("no gateway for channel {other}")),
+            "email" => self.deliver_email(row, locale).await,
+            other => Err(Failure::from(format!("no gateway for channel {other}"))),
+        }
+    }
+
+    async fn deliver_email(&self, row: &NotificationRow, locale: Locale) -> Result<(), Failure> {
+        let permanent = |detail: String| Failure {
+            detail,
+            permanent: true,
+        };
+        let sender = self
+            .email
+            .as_ref()
+            .ok_or_else(|| permanent("no e-mail channel is configured".to_owned()))?;
+        let sealed = row
+            .recipient_ciphertext
+            .as_ref()
+            .ok_or_else(|| permanent("no recipient".to_owned()))?;
+        let address = self
+            .cipher
+            .decrypt(RECIPIENT_FIELD, sealed)
+            .map_err(|e| e.to_string())?;
+        let to = EmailAddress::parse(&address).map_err(|e| permanent(e.to_string()))?;
+        let (subject, text) = self
+            .templates
+            .render_email(locale, &row.template, &row.params);
+        let message = EmailMessage {
+            to,
+            html: html_body(locale, &subject, &text),
+            subject,
+            text,
+            notification_id: row.id,
+            account_id: row.account_id,
+        };
+        // Give up well inside the claim, so that no other worker takes this notification
+        // while this one may still be talking to the relay.
+        match tokio::time::timeout(SEND_WITHIN, sender.send(&message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(EmailError::Permanent(detail))) => Err(permanent(detail)),
+            Ok(Err(EmailError::Transient(detail))) => Err(Failure::from(detail)),
+            Err(_) => Err(Failure::from(format!(
+                "no answer from the e-mail channel within {} s",
+                SEND_WITHIN.as_secs()
+            ))),
         }
     }
 

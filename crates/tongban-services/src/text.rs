@@ -64,6 +64,13 @@ impl Texts {
     }
 
     /// The message `key` in `locale`, with arguments, falling back to zh-CN and then to the key.
+    /// Whether `locale`'s bundle has a message `key` (no fallback).
+    pub fn has(&self, locale: Locale, key: &str) -> bool {
+        self.bundles
+            .get(&locale)
+            .is_some_and(|bundle| bundle.has_message(key))
+    }
+
     pub fn message(&self, locale: Locale, key: &str, args: Option<&FluentArgs>) -> String {
         if let Some(text) = self.format(locale, key, args) {
             return text;

@@ -75,6 +75,7 @@ fn worker(identity: &Identity, sms: Arc<RecordingSms>, minutes: i64) -> Worker {
         cipher: identity.cipher.clone(),
         templates: Arc::new(Templates::load().unwrap()),
         sms,
+        email: None,
         clock: Arc::new(at(minutes)),
     }
 }

@@ -342,6 +342,7 @@ pub async fn anonymise<C: ConnectionTrait>(
         .filter(account::Column::Id.eq(account_id))
         .exec(db)
         .await?;
+    crate::email::remove(db, account_id).await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod email;
 pub mod entities;
 pub mod identity;
 mod migration;

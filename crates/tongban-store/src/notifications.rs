@@ -112,7 +112,12 @@ pub async fn record_attempt<C: ConnectionTrait>(
     outcome: Result<(), String>,
     retry_at: Option<DateTime<Utc>>,
 ) -> StoreResult<()> {
-    let update = notification::Entity::update_many().filter(notification::Column::Id.eq(row.id));
+    // Only the worker still holding the claim records into the row: one whose claim expired
+    // and was taken over leaves the row to its successor (its attempt still enters the log).
+    let update = notification::Entity::update_many()
+        .filter(notification::Column::Id.eq(row.id))
+        .filter(notification::Column::Status.eq("sending"))
+        .filter(notification::Column::Attempts.eq(row.attempts));
     let (status, detail) = match &outcome {
         Ok(()) => ("sent", None),
         Err(error) if retry_at.is_some() => ("pending", Some(error.clone())),

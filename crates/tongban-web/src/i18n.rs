@@ -16,6 +16,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/admin/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/email/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod assets;
 pub mod catalog;
 pub mod csrf;
+pub mod email;
 pub mod errors;
 pub mod health;
 pub mod i18n;
@@ -51,6 +52,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(catalog::router())
         .merge(health::router())
         .merge(identity::router())
+        .merge(email::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

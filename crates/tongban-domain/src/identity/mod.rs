@@ -16,12 +16,14 @@
 
 mod credit_code;
 mod document;
+mod email;
 mod mobile;
 mod name;
 mod resident_id;
 
 pub use credit_code::CreditCode;
 pub use document::{DocumentKind, IdentityDocument, Passport, PermitKind, TravelPermit};
+pub use email::EmailAddress;
 pub use mobile::MobileNumber;
 pub use name::PersonName;
 pub use resident_id::{ResidentId, Sex};
@@ -67,6 +69,8 @@ pub enum IdentifierError {
         "not a mainland China mobile number: it must be 1 then 3–9, optionally after +86 or 0086"
     )]
     NotMainlandMobile,
+    #[error("not an e-mail address: it must be NAME@DOMAIN with a dot in the domain")]
+    NotEmailAddress,
     #[error("the issuing country is not an ISO 3166-1 alpha-3 code (three letters A–Z)")]
     InvalidCountryCode,
     #[error("unknown identity document kind")]

@@ -2,6 +2,7 @@
 //! demo accounts. Personal identifiers are encrypted before they reach the store and looked up
 //! through keyed hashes; every sign-in, success or failure, leaves an audit entry.
 
+pub mod email;
 pub mod mfa;
 pub mod password;
 pub mod registration;
@@ -39,9 +40,11 @@ pub const SESSIONS_SHOWN: u64 = 20;
 pub(crate) const ID_DOC_FIELD: &str = "accounts.id_doc";
 pub(crate) const PHONE_FIELD: &str = "accounts.phone";
 pub(crate) const TOTP_FIELD: &str = "accounts.totp";
+pub(crate) const EMAIL_FIELD: &str = "accounts.email";
 /// Blind index namespaces.
 pub(crate) const RESIDENT_ID_INDEX: &str = "resident-id";
 pub(crate) const MOBILE_INDEX: &str = "mobile";
+pub(crate) const EMAIL_INDEX: &str = "email";
 const LOGIN_INDEX: &str = "login";
 
 /// Session lifetimes, sign-in throttling and how messages are signed.
@@ -61,6 +64,9 @@ pub struct IdentitySettings {
     pub staff_password_max_age: Option<Duration>,
     /// The name that signs text messages, e.g. 示范市政务服务网.
     pub site_name: String,
+    /// Whether an e-mail channel is live (SMTP, or the demo sink): when it is not, nothing is
+    /// queued for e-mail and the e-mail pages say the channel is unavailable.
+    pub email_channel: bool,
 }
 
 impl Default for IdentitySettings {
@@ -73,6 +79,7 @@ impl Default for IdentitySettings {
             policy: PasswordPolicy::Standard,
             staff_password_max_age: Some(Duration::days(90)),
             site_name: "通办".to_owned(),
+            email_channel: true,
         }
     }
 }
@@ -189,6 +196,7 @@ pub struct Profile {
     pub username: Option<String>,
     pub masked_id: Option<String>,
     pub masked_mobile: Option<String>,
+    /// The verified e-mail address, masked.
     pub email: Option<String>,
     pub roles: Vec<Grant>,
     pub sessions: Vec<SessionSummary>,
@@ -402,7 +410,8 @@ impl Identity {
     }
 
     /// Queues `template` for an account's owner in the inbox and, when the account has a mobile
-    /// number, by SMS (the number re-encrypted for the outbox), inside the caller's transaction.
+    /// number, by SMS, and when it has a verified e-mail address (and e-mail is live), by
+    /// e-mail (each address re-encrypted for the outbox), inside the caller's transaction.
     pub(crate) async fn notify_owner<C: tongban_store::sea_orm::ConnectionTrait>(
         &self,
         txn: &C,
@@ -430,6 +439,16 @@ impl Identity {
                 .encrypt(crate::notifications::RECIPIENT_FIELD, &number)
         {
             tongban_store::notifications::enqueue(txn, message("sms", Some(recipient)), now)
+                .await?;
+        }
+        if self.settings.email_channel
+            && let Some(email) = tongban_store::email::of_account(txn, account.id).await?
+            && let Ok(address) = self.cipher.decrypt(EMAIL_FIELD, &email.email_ciphertext)
+            && let Ok(recipient) = self
+                .cipher
+                .encrypt(crate::notifications::RECIPIENT_FIELD, &address)
+        {
+            tongban_store::notifications::enqueue(txn, message("email", Some(recipient)), now)
                 .await?;
         }
         Ok(())
@@ -702,7 +721,7 @@ impl Identity {
                     "number": reveal(ID_DOC_FIELD, &account.id_doc_ciphertext),
                 },
                 "mobile": reveal(PHONE_FIELD, &account.phone_ciphertext),
-                "email": account.email,
+                "email": self.email_of(account.id).await?.map(|e| e.as_str().to_owned()),
                 "status": account.status,
                 "created_at": account.created_at,
                 "password_changed_at": account.password_changed_at,
@@ -789,7 +808,7 @@ impl Identity {
             username: account.username,
             masked_id,
             masked_mobile,
-            email: account.email,
+            email: self.email_of(account.id).await?.map(|e| e.masked()),
             roles: self.grants(account.id).await?,
             sessions,
         })
@@ -847,6 +866,7 @@ impl Identity {
             }
         }
         if all_present {
+            self.seed_demo_emails(&demo, now).await?;
             return Ok(demo);
         }
         let hash = self
@@ -880,7 +900,8 @@ impl Identity {
                         .map_err(|e| SeedError::Invalid(e.to_string()))?,
                 ),
                 phone_index: Some(self.index.of(MOBILE_INDEX, mobile.as_str())),
-                email: person.email.clone(),
+                // Kept encrypted in `account_emails` instead (below).
+                email: None,
                 password_hash: hash.clone(),
                 region_id: Some(region),
                 department_id: None,
@@ -957,6 +978,7 @@ impl Identity {
                 .await?;
             }
         }
+        self.seed_demo_emails(&demo, now).await?;
         Ok(demo)
     }
 }

@@ -57,6 +57,21 @@ pub(crate) struct CodeRequest<'a> {
     pub demo: bool,
 }
 
+/// Where a one-time code goes and what it proves.
+pub(crate) struct CodeTarget {
+    /// Keyed hash that rate limits count under and that the second step looks up by: of the
+    /// mobile number or e-mail address, or of the account for codes an account asks for.
+    pub index: String,
+    /// What the code proves (the number or address), encrypted, kept with the code.
+    pub sealed: String,
+    /// `sms` or `email`.
+    pub channel: &'static str,
+    /// The address, encrypted for the outbox.
+    pub recipient: String,
+    /// The account whose owner is written to, if any.
+    pub account_id: Option<Uuid>,
+}
+
 /// A code was sent; the flow id ties the second step to it.
 #[derive(Debug, Clone)]
 pub struct RegistrationStarted {
@@ -82,6 +97,14 @@ pub struct RegistrationDetails<'a> {
 pub enum RegistrationError {
     #[error("not a mainland mobile number")]
     InvalidMobile,
+    #[error("not an e-mail address")]
+    InvalidEmail,
+    #[error("the e-mail address belongs to another account")]
+    EmailTaken,
+    #[error("the e-mail address is the account's address already")]
+    EmailUnchanged,
+    #[error("no e-mail channel is configured")]
+    EmailUnavailable,
     #[error("the privacy notice was not accepted")]
     PrivacyNotAccepted,
     #[error("a code was sent moments ago; wait {retry_after_secs} s")]
@@ -151,9 +174,39 @@ impl Identity {
         send: bool,
     ) -> Result<RegistrationStarted, RegistrationError> {
         let phone_index = self.index.of(MOBILE_INDEX, mobile.as_str());
+        let seal = |field: &str| {
+            self.cipher
+                .encrypt(field, mobile.as_str())
+                .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))
+        };
+        let existing = tongban_store::identity::find_by_login(
+            &self.db,
+            &LoginKey::PhoneIndex(phone_index.clone()),
+        )
+        .await?;
+        let target = CodeTarget {
+            index: phone_index,
+            sealed: seal(PHONE_FIELD)?,
+            channel: "sms",
+            recipient: seal(RECIPIENT_FIELD)?,
+            account_id: existing.map(|a| a.id),
+        };
+        self.issue_code_to(now, target, request, send).await
+    }
+
+    /// Makes a one-time code for `target` and, when `send` is set, queues its message on the
+    /// target's channel in the same transaction. Rate limits (one code a minute, five an hour
+    /// per index) apply whether or not a message goes out.
+    pub(crate) async fn issue_code_to(
+        &self,
+        now: DateTime<Utc>,
+        target: CodeTarget,
+        request: &CodeRequest<'_>,
+        send: bool,
+    ) -> Result<RegistrationStarted, RegistrationError> {
         let recent = tongban_store::notifications::codes_since(
             &self.db,
-            &phone_index,
+            &target.index,
             request.purpose,
             now - Duration::hours(1),
         )
@@ -173,16 +226,6 @@ impl Identity {
             random_bytes::<8>().map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?;
         let code = format!("{:06}", u64::from_le_bytes(digits) % 1_000_000);
         let flow = Uuid::now_v7();
-        let seal = |field: &str| {
-            self.cipher
-                .encrypt(field, mobile.as_str())
-                .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))
-        };
-        let existing = tongban_store::identity::find_by_login(
-            &self.db,
-            &LoginKey::PhoneIndex(phone_index.clone()),
-        )
-        .await?;
 
         let txn = self.db.begin().await.map_err(StoreError::from)?;
         tongban_store::notifications::insert_code(
@@ -190,8 +233,8 @@ impl Identity {
             CodeRow {
                 id: flow,
                 purpose: request.purpose.to_owned(),
-                phone_index,
-                phone_ciphertext: seal(PHONE_FIELD)?,
+                phone_index: target.index,
+                phone_ciphertext: target.sealed,
                 code_hash: self.code_hash(flow, &code),
                 attempts: 0,
                 expires_at: now + Duration::minutes(CODE_MINUTES),
@@ -204,8 +247,8 @@ impl Identity {
             tongban_store::notifications::enqueue(
                 &txn,
                 NewNotification {
-                    account_id: existing.map(|a| a.id),
-                    channel: "sms",
+                    account_id: target.account_id,
+                    channel: target.channel,
                     template: request.template.to_owned(),
                     locale: request.locale.tag().to_owned(),
                     params: serde_json::json!({
@@ -213,7 +256,7 @@ impl Identity {
                         "code": code,
                         "minutes": CODE_MINUTES,
                     }),
-                    recipient_ciphertext: Some(seal(RECIPIENT_FIELD)?),
+                    recipient_ciphertext: Some(target.recipient),
                 },
                 now,
             )

@@ -1,18 +1,19 @@
-//! Password reset by a code sent to the account's mobile number, and account closure.
+//! Password reset by a code sent to the account's mobile number or verified e-mail address, and
+//! account closure.
 //!
-//! Asking for a reset answers the same whether or not the number has an account (a code row is
-//! made either way, the SMS only when there is an account), so the page cannot be used to find
-//! out who is registered.
+//! Asking for a reset answers the same whether or not the number or address has an account (a
+//! code row is made either way, the message only when there is an account), so the page cannot
+//! be used to find out who is registered.
 
 use tongban_domain::Locale;
 use tongban_domain::clock::Clock;
-use tongban_domain::identity::MobileNumber;
+use tongban_domain::identity::{EmailAddress, MobileNumber};
 use tongban_store::identity::LoginKey;
 use tongban_store::notifications::NewNotification;
 use tongban_store::sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::registration::{CodeRequest, RegistrationError, RegistrationStarted};
+use super::registration::{CodeRequest, CodeTarget, RegistrationError, RegistrationStarted};
 use super::{
     AccountKind, CurrentUser, Identity, IssuedSession, Origin, audit_record, sea_orm_custom,
 };
@@ -50,6 +51,65 @@ impl Identity {
             .await
     }
 
+    /// Sends a reset code to `email` if an active account has it as its verified address. The
+    /// same steps run for an unknown address (look-ups, rate limits, a code row), only without
+    /// the message, so neither the answer nor its timing tells who is registered.
+    pub async fn start_password_reset_by_email(
+        &self,
+        clock: &dyn Clock,
+        email: &str,
+        locale: Locale,
+        site: &str,
+        demo: bool,
+    ) -> Result<RegistrationStarted, RegistrationError> {
+        if !self.settings.email_channel {
+            return Err(RegistrationError::EmailUnavailable);
+        }
+        let email = EmailAddress::parse(email).map_err(|_| RegistrationError::InvalidEmail)?;
+        let index = self.index.of(super::EMAIL_INDEX, &email.key());
+        let owner = tongban_store::email::by_index(&self.db, &index).await?;
+        let account = tongban_store::identity::account_by_id(
+            &self.db,
+            owner.as_ref().map_or(Uuid::nil(), |o| o.account_id),
+        )
+        .await?
+        .filter(|a| a.status == "active");
+        let seal = |field: &str| {
+            self.cipher
+                .encrypt(field, email.as_str())
+                .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))
+        };
+        // The code goes to the address as the owner verified it, however it was typed here.
+        let verified = owner.as_ref().and_then(|o| {
+            self.cipher
+                .decrypt(super::EMAIL_FIELD, &o.email_ciphertext)
+                .ok()
+        });
+        let recipient = match verified {
+            Some(address) => self
+                .cipher
+                .encrypt(crate::notifications::RECIPIENT_FIELD, &address)
+                .map_err(|e| StoreError::Db(sea_orm_custom(e.to_string())))?,
+            None => seal(crate::notifications::RECIPIENT_FIELD)?,
+        };
+        let target = CodeTarget {
+            index,
+            sealed: seal(super::EMAIL_FIELD)?,
+            channel: "email",
+            recipient,
+            account_id: account.as_ref().map(|a| a.id),
+        };
+        let request = CodeRequest {
+            purpose: PURPOSE,
+            template: "reset-code",
+            locale,
+            site,
+            demo,
+        };
+        self.issue_code_to(clock.now(), target, &request, account.is_some())
+            .await
+    }
+
     /// Sets a new password with a valid reset code; every session ends and this browser gets a
     /// new one.
     pub async fn complete_password_reset(
@@ -67,11 +127,29 @@ impl Identity {
         } = *reset;
         let now = clock.now();
         let code_row = self.check_code(now, flow, PURPOSE, code).await?;
-        let account = tongban_store::identity::find_by_login(
+        // The code's index is the mobile number's or the e-mail address's (the two hash
+        // namespaces never collide).
+        let by_phone = tongban_store::identity::find_by_login(
             &self.db,
             &LoginKey::PhoneIndex(code_row.phone_index.clone()),
         )
-        .await?
+        .await?;
+        let by_email = match by_phone {
+            Some(_) => None,
+            None => tongban_store::email::by_index(&self.db, &code_row.phone_index).await?,
+        };
+        let template = if by_email.is_some() {
+            "password-reset-email"
+        } else {
+            "password-reset"
+        };
+        let account = match (by_phone, by_email) {
+            (Some(account), _) => Some(account),
+            (None, Some(owner)) => {
+                tongban_store::identity::account_by_id(&self.db, owner.account_id).await?
+            }
+            (None, None) => None,
+        }
         .filter(|a| a.status == "active")
         // A code made for a number without an account behaves like an expired one.
         .ok_or(RegistrationError::CodeExpired)?;
@@ -99,7 +177,7 @@ impl Identity {
             NewNotification {
                 account_id: Some(account.id),
                 channel: "inbox",
-                template: "password-reset".to_owned(),
+                template: template.to_owned(),
                 locale: locale.tag().to_owned(),
                 params: serde_json::json!({ "site": site }),
                 recipient_ciphertext: None,

@@ -4,6 +4,7 @@
 //! the columns that queries filter and join on; every table carries `region_id`, the tenant.
 
 pub mod account;
+pub mod account_email;
 pub mod audit_entry;
 pub mod audit_head;
 pub mod department;

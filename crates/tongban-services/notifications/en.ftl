@@ -20,3 +20,15 @@ password-reset-body = Your password was reset with a code sent to your phone, an
 lockout-title = Your account was locked for a while after wrong passwords
 lockout-body = Someone entered a wrong password several times in a row, so sign-in to your account is paused for a few minutes to protect it. If it was not you, sign in and change your password, and sign out everywhere in "Your account" if needed.
 lockout-sms = [{ $site }] Your account was locked for a few minutes after several wrong passwords. If it was not you, change your password.
+
+mandate-granted-title = { $principal } has authorised you to act for them
+mandate-granted-body = { $principal } has authorised you to handle government services on their behalf until { $expires }. Sign in and switch under "People and enterprises I act for"; every action records who acted for whom. If you do not know who authorised you, call the service hotline.
+mandate-granted-sms = [{ $site }] { $principal } has authorised you to act for them until { $expires }. Sign in and switch under "People and enterprises I act for".
+
+mandate-revoked-title = { $principal } has withdrawn your authorisation
+mandate-revoked-body = { $principal } has withdrawn your authorisation to act for them; you can no longer handle services on their behalf. If you were acting for them, you are back to acting for yourself.
+mandate-revoked-sms = [{ $site }] { $principal } has withdrawn your authorisation to act for them.
+
+enterprise-claim-title = Someone tried to register the enterprise you represent
+enterprise-claim-body = Someone tried to register "{ $enterprise }" as its legal representative. You registered it already, so the attempt failed and your enterprise is not affected. If in doubt, contact the market regulation department or the service hotline.
+enterprise-claim-sms = [{ $site }] Someone tried to register your enterprise "{ $enterprise }". It failed; your enterprise is not affected.

@@ -2,6 +2,7 @@
 //! demo accounts. Personal identifiers are encrypted before they reach the store and looked up
 //! through keyed hashes; every sign-in, success or failure, leaves an audit entry.
 
+pub mod agency;
 pub mod mfa;
 pub mod password;
 pub mod registration;
@@ -24,6 +25,7 @@ use tongban_store::sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use crate::StoreError;
+pub use agency::{ActingFor, PrincipalKind, Scope};
 use crate::crypto::{BlindIndex, FieldCipher, random_bytes, sha256_hex};
 use password::{PasswordPolicy, Passwords};
 
@@ -121,6 +123,9 @@ pub struct CurrentUser {
     pub session_hash: String,
     /// Whether this session still owes the second factor (staff only).
     pub second_factor: SecondFactor,
+    /// The enterprise or person this session acts for, when not the account holder; its
+    /// mandate is re-checked on every request.
+    pub acting_for: Option<ActingFor>,
 }
 
 /// Where a session stands with the second factor. Staff must pass it (enrolling first if they
@@ -330,6 +335,8 @@ impl Identity {
                 .map(|ua| ua.chars().take(256).collect()),
             revoked_at: None,
             second_factor_at: None,
+            acting_for_kind: None,
+            acting_for_id: None,
         };
         Ok((
             IssuedSession {
@@ -472,6 +479,18 @@ impl Identity {
             (AccountKind::Staff, None, Some(_)) => SecondFactor::Owed,
             (AccountKind::Staff, None, None) => SecondFactor::EnrolmentOwed,
         };
+        // One more query, only for sessions that act for someone: a revoked or expired mandate
+        // ends the switch on the next request.
+        let acting_for = match (&session.acting_for_kind, session.acting_for_id) {
+            (Some(kind), Some(id)) => {
+                let acting = self.resolve_acting(account.id, kind, id, now).await?;
+                if acting.is_none() {
+                    self.end_lapsed_switch(&token_hash).await?;
+                }
+                acting
+            }
+            _ => None,
+        };
         Ok(Some(CurrentUser {
             account_id: account.id,
             kind,
@@ -479,6 +498,7 @@ impl Identity {
             roles: self.grants(account.id).await?,
             session_hash: token_hash,
             second_factor,
+            acting_for,
         }))
     }
 
@@ -663,6 +683,7 @@ impl Identity {
             "roles": roles,
             "sessions": sessions,
             "activity": activity,
+            "agency": self.agency_export(account.id).await?,
         });
         self.audit(
             now,
@@ -800,6 +821,7 @@ impl Identity {
             }
         }
         if all_present {
+            self.seed_demo_agency(&demo, region, now).await?;
             return Ok(demo);
         }
         let hash = self
@@ -910,6 +932,7 @@ impl Identity {
                 .await?;
             }
         }
+        self.seed_demo_agency(&demo, region, now).await?;
         Ok(demo)
     }
 }
@@ -950,7 +973,7 @@ pub(crate) fn sea_orm_custom(message: String) -> tongban_store::sea_orm::DbErr {
 }
 
 /// Shows the first and last characters only, for identifiers that no longer parse.
-fn mask_generic(value: &str) -> String {
+pub(crate) fn mask_generic(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
     match chars.len() {
         0..=2 => "*".repeat(chars.len()),
@@ -981,6 +1004,35 @@ pub struct DemoAccounts {
     pub password: String,
     pub people: Vec<DemoPerson>,
     pub staff: Vec<DemoStaff>,
+    /// Enterprises registered by a demo person as legal representative.
+    #[serde(default)]
+    pub enterprises: Vec<DemoEnterprise>,
+    /// Mandates for enterprises' agents and relatives (亲友代办).
+    #[serde(default)]
+    pub mandates: Vec<DemoMandate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoEnterprise {
+    pub name: String,
+    pub credit_code: String,
+    /// The legal representative's mobile number (a demo person).
+    pub legal_representative: String,
+}
+
+/// A mandate given by one enterprise (credit code) or one person (mobile number) to an agent
+/// (mobile number).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoMandate {
+    #[serde(default)]
+    pub enterprise: Option<String>,
+    #[serde(default)]
+    pub person: Option<String>,
+    pub agent: String,
+    pub scopes: Vec<String>,
+    pub about: LocalizedText,
 }
 
 #[derive(Debug, Clone, Deserialize)]

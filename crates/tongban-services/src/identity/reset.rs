@@ -160,8 +160,16 @@ impl Identity {
         tongban_store::identity::anonymise(&txn, account.id, now).await?;
         tongban_store::identity::revoke_all_sessions(&txn, account.id, now).await?;
         tongban_store::notifications::delete_for_account(&txn, account.id).await?;
+        // Mandates end both ways: those held as agent and those given (as a person or through
+        // the enterprises this person represents).
+        let (mandates_revoked, enterprises_closed) =
+            tongban_store::agency::close_for_account(&txn, account.id, now).await?;
         let record = tongban_store::audit::AuditRecord {
-            detail: serde_json::json!({ "retention_years": RETENTION_YEARS }),
+            detail: serde_json::json!({
+                "retention_years": RETENTION_YEARS,
+                "mandates_revoked": mandates_revoked,
+                "enterprises_closed": enterprises_closed,
+            }),
             ..audit_record(now, Some(account.id), "identity.close", "success", origin)
         };
         tongban_store::audit::append(&txn, &record).await?;

@@ -270,6 +270,9 @@ async fn run(
         tracing::warn!(
             "real-name verification uses the demo verifier: connect the national identity service before opening registration"
         );
+        tracing::warn!(
+            "enterprise registration uses the demo registry: connect the market-regulation registry before opening enterprise registration"
+        );
     }
     let demo_accounts = if settings.mode == Mode::Demo {
         Some(
@@ -383,6 +386,24 @@ fn print_demo_accounts(demo: &DemoAccounts) {
             staff.username,
             staff.name,
             staff.roles.join(", ")
+        );
+    }
+    for enterprise in &demo.enterprises {
+        println!(
+            "    enterprise     {} ({}), legal representative {}",
+            enterprise.name, enterprise.credit_code, enterprise.legal_representative
+        );
+    }
+    for mandate in &demo.mandates {
+        println!(
+            "    mandate        {} → {} ({})",
+            mandate
+                .enterprise
+                .as_deref()
+                .or(mandate.person.as_deref())
+                .unwrap_or_default(),
+            mandate.agent,
+            mandate.about.get(tongban_domain::Locale::En)
         );
     }
 }

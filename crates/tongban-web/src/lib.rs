@@ -3,6 +3,7 @@
 //!
 //! One module per feature exports `router()`; handlers stay thin and render from the snapshot.
 
+pub mod agency;
 pub mod assets;
 pub mod catalog;
 pub mod csrf;
@@ -49,6 +50,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(catalog::router())
         .merge(health::router())
         .merge(identity::router())
+        .merge(agency::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

@@ -201,8 +201,6 @@ pub struct MandateInput<'a> {
     pub scopes: Vec<Scope>,
     /// The last day (in the region's time zone) on which the mandate holds.
     pub expires_on: Option<NaiveDate>,
-    /// The site name that signs the agent's SMS.
-    pub site: &'a str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -604,7 +602,7 @@ impl Identity {
         }
         let last_day = end_of_day_label(expires_at);
         let params = serde_json::json!({
-            "site": input.site,
+            "site": self.settings.site_name,
             "principal": principal_name,
             "expires": last_day,
         });
@@ -650,7 +648,6 @@ impl Identity {
         principal: PrincipalKind,
         principal_id: Uuid,
         mandate_id: Uuid,
-        site: &str,
         origin: &Origin,
     ) -> Result<(), AgencyError> {
         let now = clock.now();
@@ -694,7 +691,7 @@ impl Identity {
             tongban_store::identity::account_by_id(&txn, mandate.agent_account_id).await?
                 .filter(|a| a.status == "active")
         {
-            let params = serde_json::json!({ "site": site, "principal": principal_name });
+            let params = serde_json::json!({ "site": self.settings.site_name, "principal": principal_name });
             self.notify_owner(&txn, &agent, "mandate-revoked", Locale::DEFAULT, params, now)
                 .await?;
         }

@@ -54,7 +54,10 @@ async fn identity(db: &TestDb) -> Identity {
 }
 
 async fn sign_in(identity: &Identity, clock: &FixedClock, who: &str) -> (String, CurrentUser) {
-    let session = identity.login(clock, who, PASSWORD, &origin()).await.unwrap();
+    let session = identity
+        .login(clock, who, PASSWORD, &origin())
+        .await
+        .unwrap();
     let user = identity
         .current_user(clock, &session.token)
         .await
@@ -135,7 +138,9 @@ async fn a_switch_lasts_only_as_long_as_its_mandate() {
             .unwrap();
         assert_eq!(granted.scopes, serde_json::json!(["apply", "view"]));
         assert!(matches!(
-            identity.grant_mandate(&now, &elder, &input, &origin()).await,
+            identity
+                .grant_mandate(&now, &elder, &input, &origin())
+                .await,
             Err(MandateError::Duplicate)
         ));
 

@@ -302,7 +302,10 @@ pub async fn set_session_acting<C: ConnectionTrait>(
             session::Column::ActingForKind,
             acting.map(|(kind, _)| kind.to_owned()).into(),
         )
-        .col_expr(session::Column::ActingForId, acting.map(|(_, id)| id).into())
+        .col_expr(
+            session::Column::ActingForId,
+            acting.map(|(_, id)| id).into(),
+        )
         .filter(session::Column::TokenHash.eq(token_hash))
         .exec(db)
         .await?;

@@ -14,7 +14,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Offset};
 use serde::Deserialize;
 use tongban_services::identity::agency::{
     ActingOption, AgencyError, EnterpriseError, EnterpriseInput, MandateError, MandateInput,
@@ -65,10 +65,10 @@ fn scope_labels(tr: &Tr<'_>, scopes: &[Scope]) -> String {
 }
 
 /// Sign-in first; these pages are for people (staff act only for themselves).
-fn person(user: Option<CurrentUser>, path: &str) -> Result<CurrentUser, Response> {
+fn person(user: Option<CurrentUser>, path: &str) -> Result<CurrentUser, Box<Response>> {
     match user {
-        None => Err(see_other(&format!("/login?next={path}"))),
-        Some(user) if user.kind != AccountKind::Person => Err(see_other("/account")),
+        None => Err(Box::new(see_other(&format!("/login?next={path}")))),
+        Some(user) if user.kind != AccountKind::Person => Err(Box::new(see_other("/account"))),
         Some(user) => Ok(user),
     }
 }
@@ -133,7 +133,8 @@ async fn render_acting(
     };
     let snapshot = state.snapshots.current();
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
-    let c = chrome(state, &snapshot, prefs, "/account/acting").for_user(Some(user), Some(csrf.token));
+    let c =
+        chrome(state, &snapshot, prefs, "/account/acting").for_user(Some(user), Some(csrf.token));
     let options = options.into_iter().map(|o| option_line(&c.tr, o)).collect();
     page(
         state,
@@ -158,11 +159,13 @@ async fn acting_page(
 ) -> Response {
     let user = match person(user, "/account/acting") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let tr = state.i18n.tr(prefs.locale);
     let notice = match (query.done.as_deref(), &user.acting_for) {
-        (Some("switched"), Some(acting)) => Some(tr.t1("agency-switched", "name", acting.name.as_str())),
+        (Some("switched"), Some(acting)) => {
+            Some(tr.t1("agency-switched", "name", acting.name.as_str()))
+        }
         (Some("self"), None) => Some(tr.t("agency-switched-self")),
         _ => None,
     };
@@ -187,7 +190,7 @@ async fn switch(
 ) -> Response {
     let user = match person(user, "/account/acting") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);
@@ -252,7 +255,7 @@ async fn switch_back(
 ) -> Response {
     let user = match person(user, "/account/acting") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);
@@ -302,6 +305,7 @@ struct EnterpriseForm {
     csrf: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_enterprises(
     state: &AppState,
     prefs: Prefs,
@@ -361,7 +365,7 @@ async fn enterprises_page(
 ) -> Response {
     let user = match person(user, "/account/enterprises") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let notice = (query.done.as_deref() == Some("registered"))
         .then(|| state.i18n.tr(prefs.locale).t("enterprise-registered"));
@@ -388,7 +392,7 @@ async fn register_enterprise(
 ) -> Response {
     let user = match person(user, "/account/enterprises") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);
@@ -402,7 +406,10 @@ async fn register_enterprise(
         errors.push(("credit_code", tr.t("enterprise-error-code-missing")));
     }
     if form.representative.trim().is_empty() {
-        errors.push(("representative", tr.t("enterprise-error-representative-missing")));
+        errors.push((
+            "representative",
+            tr.t("enterprise-error-representative-missing"),
+        ));
     }
     if errors.is_empty() {
         let input = EnterpriseInput {
@@ -577,6 +584,7 @@ fn mandate_line(tr: &Tr<'_>, view: &MandateView) -> MandateLine {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_agents(
     state: &AppState,
     prefs: Prefs,
@@ -597,7 +605,8 @@ async fn render_agents(
     };
     let snapshot = state.snapshots.current();
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
-    let c = chrome(state, &snapshot, prefs, "/account/agents").for_user(Some(user), Some(csrf.token));
+    let c =
+        chrome(state, &snapshot, prefs, "/account/agents").for_user(Some(user), Some(csrf.token));
     let tr = c.tr;
     let mut errors = Vec::new();
     let blocks = overview
@@ -669,8 +678,6 @@ async fn render_agents(
     )
 }
 
-use chrono::Offset;
-
 async fn agents_page(
     State(state): State<AppState>,
     prefs: Prefs,
@@ -680,7 +687,7 @@ async fn agents_page(
 ) -> Response {
     let user = match person(user, "/account/agents") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let tr = state.i18n.tr(prefs.locale);
     let notice = match query.done.as_deref() {
@@ -688,7 +695,17 @@ async fn agents_page(
         Some("revoked") => Some(tr.t("agents-revoked")),
         _ => None,
     };
-    render_agents(&state, prefs, &user, &headers, StatusCode::OK, notice, None, None).await
+    render_agents(
+        &state,
+        prefs,
+        &user,
+        &headers,
+        StatusCode::OK,
+        notice,
+        None,
+        None,
+    )
+    .await
 }
 
 async fn grant(
@@ -701,7 +718,7 @@ async fn grant(
 ) -> Response {
     let user = match person(user, "/account/agents") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);
@@ -817,7 +834,7 @@ async fn revoke(
 ) -> Response {
     let user = match person(user, "/account/agents") {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);

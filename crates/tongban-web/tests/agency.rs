@@ -196,17 +196,26 @@ async fn an_agent_switches_to_the_enterprise_and_what_they_do_names_it() {
         let mut agent = signed_in(app.clone(), AGENT).await;
 
         let account = agent.get("/account").await.text();
-        assert!(account.contains(ENTERPRISE_NAME), "the profile lists whom I act for");
+        assert!(
+            account.contains(ENTERPRISE_NAME),
+            "the profile lists whom I act for"
+        );
         assert!(account.contains("href=\"/account/acting\""));
 
         let page = agent.get("/account/acting").await;
         assert_eq!(page.status, StatusCode::OK);
         let html = page.text();
         assert!(html.contains(ENTERPRISE_NAME));
-        assert!(html.contains("91************0012"), "credit code masked: {html}");
+        assert!(
+            html.contains("91************0012"),
+            "credit code masked: {html}"
+        );
         assert!(!html.contains(ENTERPRISE_CODE));
         assert!(html.contains("Submit applications") && html.contains("Pay fees"));
-        assert!(!html.contains("class=\"acting-banner\""), "no banner before switching");
+        assert!(
+            !html.contains("class=\"acting-banner\""),
+            "no banner before switching"
+        );
 
         let before = agent.cookie("tb_session").unwrap();
         let switched = agent
@@ -216,12 +225,22 @@ async fn an_agent_switches_to_the_enterprise_and_what_they_do_names_it() {
                 &[("principal", &format!("enterprise:{}", company.id))],
             )
             .await;
-        assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.text());
+        assert_eq!(
+            switched.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            switched.text()
+        );
         let after = agent.cookie("tb_session").unwrap();
         assert_ne!(before, after, "switching rotates the session token");
 
         // The old token no longer signs anyone in.
-        let stale = get_with(&app, "/account", &[("cookie", &format!("tb_session={before}"))]).await;
+        let stale = get_with(
+            &app,
+            "/account",
+            &[("cookie", &format!("tb_session={before}"))],
+        )
+        .await;
         assert_eq!(stale.status, StatusCode::SEE_OTHER);
 
         // The banner is on every page, with a way back.
@@ -238,7 +257,10 @@ async fn an_agent_switches_to_the_enterprise_and_what_they_do_names_it() {
         let last = switches.last().expect("the switch is audited");
         assert_eq!(last.outcome, "success");
         assert_eq!(last.on_behalf_of, Some(company.id));
-        assert_eq!(last.actor_id, Some(account_id(&db, "阿依古丽·买买提").await));
+        assert_eq!(
+            last.actor_id,
+            Some(account_id(&db, "阿依古丽·买买提").await)
+        );
 
         // What the agent does while acting is recorded for the enterprise (the data download
         // is one such action today).
@@ -249,7 +271,9 @@ async fn an_agent_switches_to_the_enterprise_and_what_they_do_names_it() {
         assert!(agents.contains("Switch back to yourself before managing"));
         assert!(!agents.contains("action=\"/account/agents\""));
 
-        let back = agent.submit("/account/acting", "/account/acting/self", &[]).await;
+        let back = agent
+            .submit("/account/acting", "/account/acting/self", &[])
+            .await;
         assert_eq!(back.status, StatusCode::SEE_OTHER);
         let html = agent.get("/").await.text();
         assert!(!html.contains("class=\"acting-banner\""));
@@ -281,10 +305,17 @@ async fn nobody_acts_for_a_principal_without_a_live_mandate() {
             String::new(),
         ] {
             let reply = relative
-                .submit("/account/acting", "/account/acting", &[("principal", &principal)])
+                .submit(
+                    "/account/acting",
+                    "/account/acting",
+                    &[("principal", &principal)],
+                )
                 .await;
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{principal}");
-            assert!(reply.text().contains("no valid authorisation"), "{principal}");
+            assert!(
+                reply.text().contains("no valid authorisation"),
+                "{principal}"
+            );
         }
         let html = relative.get("/").await.text();
         assert!(!html.contains("class=\"acting-banner\""));
@@ -293,39 +324,74 @@ async fn nobody_acts_for_a_principal_without_a_live_mandate() {
 
         // The live mandate works …
         let ok = relative
-            .submit("/account/acting", "/account/acting", &[("principal", &format!("person:{elder}"))])
+            .submit(
+                "/account/acting",
+                "/account/acting",
+                &[("principal", &format!("person:{elder}"))],
+            )
             .await;
         assert_eq!(ok.status, StatusCode::SEE_OTHER);
-        assert!(relative.get("/").await.text().contains("You are acting for 王𠀀"));
-        relative.submit("/account/acting", "/account/acting/self", &[]).await;
+        assert!(
+            relative
+                .get("/")
+                .await
+                .text()
+                .contains("You are acting for 王𠀀")
+        );
+        relative
+            .submit("/account/acting", "/account/acting/self", &[])
+            .await;
 
         // … until it expires: an expired mandate neither switches nor keeps a switch.
         relative
-            .submit("/account/acting", "/account/acting", &[("principal", &format!("person:{elder}"))])
+            .submit(
+                "/account/acting",
+                "/account/acting",
+                &[("principal", &format!("person:{elder}"))],
+            )
             .await;
         mandate::Entity::update_many()
             .col_expr(
                 mandate::Column::ExpiresAt,
-                tongban_store::sea_orm::sea_query::Expr::value(clock().0 - chrono::Duration::minutes(1)),
+                tongban_store::sea_orm::sea_query::Expr::value(
+                    clock().0 - chrono::Duration::minutes(1),
+                ),
             )
             .filter(mandate::Column::Id.eq(elder_mandate.id))
             .exec(&db.conn)
             .await
             .unwrap();
         let html = relative.get("/account/acting").await.text();
-        assert!(!html.contains("class=\"acting-banner\""), "an expired mandate ends the switch");
+        assert!(
+            !html.contains("class=\"acting-banner\""),
+            "an expired mandate ends the switch"
+        );
         assert!(html.contains("Nobody has authorised you"));
         let reply = relative
-            .submit("/account/acting", "/account/acting", &[("principal", &format!("person:{elder}"))])
+            .submit(
+                "/account/acting",
+                "/account/acting",
+                &[("principal", &format!("person:{elder}"))],
+            )
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "expired");
 
         // A revoked mandate likewise: the agent of the enterprise loses it at once.
         let mut agent = signed_in(app.clone(), AGENT).await;
         agent
-            .submit("/account/acting", "/account/acting", &[("principal", &format!("enterprise:{}", company.id))])
+            .submit(
+                "/account/acting",
+                "/account/acting",
+                &[("principal", &format!("enterprise:{}", company.id))],
+            )
             .await;
-        assert!(agent.get("/").await.text().contains("class=\"acting-banner\""));
+        assert!(
+            agent
+                .get("/")
+                .await
+                .text()
+                .contains("class=\"acting-banner\"")
+        );
         let mut rep = signed_in(app.clone(), LEGAL_REP).await;
         let revoked = rep
             .submit(
@@ -339,13 +405,24 @@ async fn nobody_acts_for_a_principal_without_a_live_mandate() {
             .await;
         assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text());
         let html = agent.get("/").await.text();
-        assert!(!html.contains("class=\"acting-banner\""), "revocation ends the switch");
+        assert!(
+            !html.contains("class=\"acting-banner\""),
+            "revocation ends the switch"
+        );
         let reply = agent
-            .submit("/account/acting", "/account/acting", &[("principal", &format!("enterprise:{}", company.id))])
+            .submit(
+                "/account/acting",
+                "/account/acting",
+                &[("principal", &format!("enterprise:{}", company.id))],
+            )
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "revoked");
         let agent_id = account_id(&db, "阿依古丽·买买提").await;
-        assert!(templates_for(&db, agent_id).await.contains(&"mandate-revoked".to_owned()));
+        assert!(
+            templates_for(&db, agent_id)
+                .await
+                .contains(&"mandate-revoked".to_owned())
+        );
         let revoke = audit(&db, "agency.mandate-revoke").await.pop().unwrap();
         assert_eq!(revoke.outcome, "success");
         assert_eq!(revoke.on_behalf_of, Some(company.id));
@@ -368,8 +445,16 @@ async fn nobody_revokes_or_grants_for_someone_else_by_posting_ids() {
         let mut relative = signed_in(app.clone(), RELATIVE).await;
         let relative_id = account_id(&db, "张三").await;
         for (as_agent, principal, mandate_id) in [
-            (true, format!("enterprise:{}", company.id), company_mandate.id),
-            (false, format!("enterprise:{}", company.id), company_mandate.id),
+            (
+                true,
+                format!("enterprise:{}", company.id),
+                company_mandate.id,
+            ),
+            (
+                false,
+                format!("enterprise:{}", company.id),
+                company_mandate.id,
+            ),
             (false, format!("person:{elder}"), elder_mandate.id),
             (false, format!("person:{relative_id}"), elder_mandate.id),
             (false, format!("person:{relative_id}"), company_mandate.id),
@@ -379,10 +464,17 @@ async fn nobody_revokes_or_grants_for_someone_else_by_posting_ids() {
                 .submit(
                     "/account/agents",
                     "/account/agents/revoke",
-                    &[("principal", &principal), ("mandate", &mandate_id.to_string())],
+                    &[
+                        ("principal", &principal),
+                        ("mandate", &mandate_id.to_string()),
+                    ],
                 )
                 .await;
-            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{principal} {mandate_id}");
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{principal} {mandate_id}"
+            );
             assert!(reply.text().contains("not yours to manage"));
         }
         let grant = agent
@@ -398,9 +490,17 @@ async fn nobody_revokes_or_grants_for_someone_else_by_posting_ids() {
                 ],
             )
             .await;
-        assert_eq!(grant.status, StatusCode::FORBIDDEN, "an agent cannot grant further");
+        assert_eq!(
+            grant.status,
+            StatusCode::FORBIDDEN,
+            "an agent cannot grant further"
+        );
         for m in [company_mandate.id, elder_mandate.id] {
-            let row = mandate::Entity::find_by_id(m).one(&db.conn).await.unwrap().unwrap();
+            let row = mandate::Entity::find_by_id(m)
+                .one(&db.conn)
+                .await
+                .unwrap()
+                .unwrap();
             assert!(row.revoked_at.is_none(), "still live");
         }
         assert!(
@@ -409,7 +509,14 @@ async fn nobody_revokes_or_grants_for_someone_else_by_posting_ids() {
                 .iter()
                 .all(|e| e.outcome == "denied")
         );
-        assert_eq!(audit(&db, "agency.mandate-grant").await.pop().unwrap().outcome, "denied");
+        assert_eq!(
+            audit(&db, "agency.mandate-grant")
+                .await
+                .pop()
+                .unwrap()
+                .outcome,
+            "denied"
+        );
 
         // The agents page shows each person only their own principals' mandates.
         let html = relative.get("/account/agents").await.text();
@@ -431,44 +538,77 @@ async fn a_legal_representative_authorises_an_agent_with_scopes_and_expiry() {
         assert!(html.contains(ENTERPRISE_NAME) && html.contains("阿依古丽·买买提"));
         assert!(html.contains("138****0002"), "agent's mobile masked");
         assert!(!html.contains(AGENT));
-        assert!(html.contains("<label for=\"p1-mobile\">"), "every field labelled");
+        assert!(
+            html.contains("<label for=\"p1-mobile\">"),
+            "every field labelled"
+        );
 
-        let grant = |mobile: &'static str, name: &'static str, expires: &'static str, scopes: bool| {
-            let mut form = vec![
-                ("principal", principal.clone()),
-                ("mobile", mobile.to_owned()),
-                ("agent_name", name.to_owned()),
-                ("expires", expires.to_owned()),
-            ];
-            if scopes {
-                form.push(("scope_view", "yes".to_owned()));
-                form.push(("scope_pay", "yes".to_owned()));
-            }
-            form
-        };
+        let grant =
+            |mobile: &'static str, name: &'static str, expires: &'static str, scopes: bool| {
+                let mut form = vec![
+                    ("principal", principal.clone()),
+                    ("mobile", mobile.to_owned()),
+                    ("agent_name", name.to_owned()),
+                    ("expires", expires.to_owned()),
+                ];
+                if scopes {
+                    form.push(("scope_view", "yes".to_owned()));
+                    form.push(("scope_pay", "yes".to_owned()));
+                }
+                form
+            };
         let cases = [
-            (grant(RELATIVE, "李四", "2027-06-30", true), "No personal account has this mobile number and name"),
-            (grant("13800009999", "张三", "2027-06-30", true), "No personal account has this mobile number and name"),
-            (grant(RELATIVE, "张三", "2027-06-30", false), "Choose at least one thing"),
-            (grant(RELATIVE, "张三", "2026-11-25", true), "cannot be before today"),
-            (grant(RELATIVE, "张三", "2029-11-27", true), "at most 3 years"),
+            (
+                grant(RELATIVE, "李四", "2027-06-30", true),
+                "No personal account has this mobile number and name",
+            ),
+            (
+                grant("13800009999", "张三", "2027-06-30", true),
+                "No personal account has this mobile number and name",
+            ),
+            (
+                grant(RELATIVE, "张三", "2027-06-30", false),
+                "Choose at least one thing",
+            ),
+            (
+                grant(RELATIVE, "张三", "2026-11-25", true),
+                "cannot be before today",
+            ),
+            (
+                grant(RELATIVE, "张三", "2029-11-27", true),
+                "at most 3 years",
+            ),
             (grant(RELATIVE, "张三", "next week", true), "year-month-day"),
-            (grant(AGENT, "阿依古丽·买买提", "2027-06-30", true), "already holds a valid authorisation"),
+            (
+                grant(AGENT, "阿依古丽·买买提", "2027-06-30", true),
+                "already holds a valid authorisation",
+            ),
         ];
         for (form, message) in cases {
             let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let reply = rep.submit("/account/agents", "/account/agents", &fields).await;
+            let reply = rep
+                .submit("/account/agents", "/account/agents", &fields)
+                .await;
             assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
             let html = reply.text();
             assert!(html.contains(message), "{message}: {html}");
             assert!(html.contains("class=\"error-summary\""));
-            assert!(html.contains("href=\"#p1-"), "the summary links to the field");
+            assert!(
+                html.contains("href=\"#p1-"),
+                "the summary links to the field"
+            );
         }
-        assert_eq!(mandates_of(&db, company.id).await.len(), 1, "nothing half-written");
+        assert_eq!(
+            mandates_of(&db, company.id).await.len(),
+            1,
+            "nothing half-written"
+        );
 
         let form = grant(RELATIVE, "张三", "2027-06-30", true);
         let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let reply = rep.submit("/account/agents", "/account/agents", &fields).await;
+        let reply = rep
+            .submit("/account/agents", "/account/agents", &fields)
+            .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
         let mandates = mandates_of(&db, company.id).await;
         let new = mandates.last().unwrap();
@@ -480,7 +620,11 @@ async fn a_legal_representative_authorises_an_agent_with_scopes_and_expiry() {
         );
         let relative = account_id(&db, "张三").await;
         assert_eq!(new.agent_account_id, relative);
-        assert!(templates_for(&db, relative).await.contains(&"mandate-granted".to_owned()));
+        assert!(
+            templates_for(&db, relative)
+                .await
+                .contains(&"mandate-granted".to_owned())
+        );
         let sms = notification::Entity::find()
             .filter(notification::Column::AccountId.eq(relative))
             .filter(notification::Column::Template.eq("mandate-granted"))
@@ -526,43 +670,86 @@ async fn a_person_registers_an_enterprise_and_a_taken_code_is_refused() {
         let mut person = signed_in(app.clone(), RELATIVE).await;
         let page = person.get("/account/enterprises").await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.text().contains("You have not registered an enterprise"));
+        assert!(
+            page.text()
+                .contains("You have not registered an enterprise")
+        );
 
         let code = tongban_domain::identity::CreditCode::with_check_character("91990102MA0XY0002")
             .unwrap();
         let register = |name: &'static str, code: String, rep: &'static str| {
-            vec![("name", name.to_owned()), ("credit_code", code), ("representative", rep.to_owned())]
+            vec![
+                ("name", name.to_owned()),
+                ("credit_code", code),
+                ("representative", rep.to_owned()),
+            ]
         };
         let mut wrong = code.as_str().to_owned();
         wrong.replace_range(17..18, if wrong.ends_with('0') { "1" } else { "0" });
         for (form, field, message) in [
-            (register("", code.as_str().to_owned(), "张三"), "name", "Enter the enterprise"),
-            (register("示范市张记小吃店", wrong, "张三"), "credit_code", "is not right"),
-            (register("示范市张记小吃店", code.as_str().to_owned(), "李四"), "representative", "must be you"),
-            (register("示范市冒名公司", ENTERPRISE_CODE.to_owned(), "张三"), "credit_code", "registered already"),
+            (
+                register("", code.as_str().to_owned(), "张三"),
+                "name",
+                "Enter the enterprise",
+            ),
+            (
+                register("示范市张记小吃店", wrong, "张三"),
+                "credit_code",
+                "is not right",
+            ),
+            (
+                register("示范市张记小吃店", code.as_str().to_owned(), "李四"),
+                "representative",
+                "must be you",
+            ),
+            (
+                register("示范市冒名公司", ENTERPRISE_CODE.to_owned(), "张三"),
+                "credit_code",
+                "registered already",
+            ),
         ] {
             let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let reply = person.submit("/account/enterprises", "/account/enterprises", &fields).await;
+            let reply = person
+                .submit("/account/enterprises", "/account/enterprises", &fields)
+                .await;
             assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
             let html = reply.text();
             assert!(html.contains(message), "{message}");
             assert!(html.contains(&format!("href=\"#{field}\"")), "{field}");
-            assert!(!html.contains("李四") || field == "representative", "no names revealed");
+            assert!(
+                !html.contains("李四") || field == "representative",
+                "no names revealed"
+            );
         }
         // The real legal representative hears of the attempt; nobody else learns who it is.
         let legal_rep = account_id(&db, "李四").await;
-        assert!(templates_for(&db, legal_rep).await.contains(&"enterprise-claim".to_owned()));
+        assert!(
+            templates_for(&db, legal_rep)
+                .await
+                .contains(&"enterprise-claim".to_owned())
+        );
         let company = demo_enterprise(&db).await;
-        assert_eq!(company.legal_representative_account_id, legal_rep, "unchanged");
+        assert_eq!(
+            company.legal_representative_account_id, legal_rep,
+            "unchanged"
+        );
 
         let form = register("示范市张记小吃店", code.as_str().to_owned(), "张三");
         let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let reply = person.submit("/account/enterprises", "/account/enterprises", &fields).await;
+        let reply = person
+            .submit("/account/enterprises", "/account/enterprises", &fields)
+            .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
-        let html = person.get("/account/enterprises?done=registered").await.text();
+        let html = person
+            .get("/account/enterprises?done=registered")
+            .await
+            .text();
         assert!(html.contains("示范市张记小吃店") && html.contains(&code.masked()));
         assert!(!html.contains(code.as_str()), "the code is masked");
-        let entry = audit(&db, "agency.enterprise-register").await.pop().unwrap();
+        let entry = audit(&db, "agency.enterprise-register")
+            .await
+            .pop()
+            .unwrap();
         assert_eq!(entry.outcome, "success");
         // The legal representative acts for the new enterprise without a mandate.
         let acting = person.get("/account/acting").await.text();
@@ -601,12 +788,16 @@ async fn every_agency_form_refuses_a_post_without_its_csrf_token() {
             ),
             (
                 "/account/agents/revoke",
-                vec![("principal", principal.clone()), ("mandate", company_mandate.id.to_string())],
+                vec![
+                    ("principal", principal.clone()),
+                    ("mandate", company_mandate.id.to_string()),
+                ],
             ),
         ];
         for (uri, form) in forms {
             for token in [None, Some("forged")] {
-                let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let mut fields: Vec<(&str, &str)> =
+                    form.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 if let Some(token) = token {
                     fields.push(("csrf", token));
                 }
@@ -622,7 +813,10 @@ async fn every_agency_form_refuses_a_post_without_its_csrf_token() {
         for uri in ["/account/acting", "/account/enterprises", "/account/agents"] {
             let reply = get(&app, uri).await;
             assert_eq!(reply.status, StatusCode::SEE_OTHER);
-            assert_eq!(reply.header("location"), Some(format!("/login?next={uri}").as_str()));
+            assert_eq!(
+                reply.header("location"),
+                Some(format!("/login?next={uri}").as_str())
+            );
         }
     }
 }
@@ -637,12 +831,21 @@ async fn closing_an_account_ends_mandates_both_ways_and_the_download_lists_them(
         let mut rep = signed_in(app.clone(), LEGAL_REP).await;
         let data = rep.get("/account/data").await;
         let json: serde_json::Value = serde_json::from_slice(&data.body).unwrap();
-        assert_eq!(json["agency"]["enterprises"][0]["credit_code"], ENTERPRISE_CODE);
-        assert_eq!(json["agency"]["mandates_given"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            json["agency"]["enterprises"][0]["credit_code"],
+            ENTERPRISE_CODE
+        );
+        assert_eq!(
+            json["agency"]["mandates_given"].as_array().unwrap().len(),
+            1
+        );
         let mut relative = signed_in(app.clone(), RELATIVE).await;
         let data = relative.get("/account/data").await;
         let json: serde_json::Value = serde_json::from_slice(&data.body).unwrap();
-        assert_eq!(json["agency"]["mandates_held"][0]["principal_id"], elder.to_string());
+        assert_eq!(
+            json["agency"]["mandates_held"][0]["principal_id"],
+            elder.to_string()
+        );
 
         // The older person closes their account: the relative's mandate ends.
         let mut older = signed_in(app.clone(), ELDER).await;
@@ -654,7 +857,12 @@ async fn closing_an_account_ends_mandates_both_ways_and_the_download_lists_them(
             )
             .await;
         assert_eq!(closed.header("location"), Some("/account/closed"));
-        assert!(mandates_of(&db, elder).await.iter().all(|m| m.revoked_at.is_some()));
+        assert!(
+            mandates_of(&db, elder)
+                .await
+                .iter()
+                .all(|m| m.revoked_at.is_some())
+        );
         let html = relative.get("/account/acting").await.text();
         assert!(html.contains("Nobody has authorised you"));
 
@@ -668,14 +876,23 @@ async fn closing_an_account_ends_mandates_both_ways_and_the_download_lists_them(
             )
             .await;
         assert_eq!(closed.header("location"), Some("/account/closed"));
-        assert!(mandates_of(&db, company.id).await.iter().all(|m| m.revoked_at.is_some()));
+        assert!(
+            mandates_of(&db, company.id)
+                .await
+                .iter()
+                .all(|m| m.revoked_at.is_some())
+        );
         assert_eq!(demo_enterprise(&db).await.status, "closed");
         let entry = audit(&db, "identity.close").await.pop().unwrap();
         assert_eq!(entry.detail["mandates_revoked"], 1);
         assert_eq!(entry.detail["enterprises_closed"], 1);
         let mut agent = signed_in(app.clone(), AGENT).await;
         let reply = agent
-            .submit("/account/acting", "/account/acting", &[("principal", &format!("enterprise:{}", company.id))])
+            .submit(
+                "/account/acting",
+                "/account/acting",
+                &[("principal", &format!("enterprise:{}", company.id))],
+            )
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN);
 
@@ -684,13 +901,20 @@ async fn closing_an_account_ends_mandates_both_ways_and_the_download_lists_them(
             .submit(
                 "/account/enterprises",
                 "/account/enterprises",
-                &[("name", ENTERPRISE_NAME), ("credit_code", ENTERPRISE_CODE), ("representative", "张三")],
+                &[
+                    ("name", ENTERPRISE_NAME),
+                    ("credit_code", ENTERPRISE_CODE),
+                    ("representative", "张三"),
+                ],
             )
             .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
         let reopened = demo_enterprise(&db).await;
         assert_eq!(reopened.status, "active");
-        assert_eq!(reopened.legal_representative_account_id, account_id(&db, "张三").await);
+        assert_eq!(
+            reopened.legal_representative_account_id,
+            account_id(&db, "张三").await
+        );
     }
 }
 
@@ -704,7 +928,10 @@ async fn agency_pages_speak_every_language() {
             ("ug", "مەن ۋاكالىتەن ئىش بېجىرىدىغان"),
             ("bo", "ངས་ཚབ་སྒྲུབ་བྱེད་པའི་མི་དང་ཁེ་ལས"),
         ] {
-            let html = agent.get(&format!("/account/acting?lang={lang}")).await.text();
+            let html = agent
+                .get(&format!("/account/acting?lang={lang}"))
+                .await
+                .text();
             assert!(html.contains(words), "{lang}");
         }
     }

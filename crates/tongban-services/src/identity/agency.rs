@@ -154,7 +154,13 @@ pub trait EnterpriseRegistry: Send + Sync {
 pub struct DemoEnterpriseRegistry;
 
 impl EnterpriseRegistry for DemoEnterpriseRegistry {
-    fn verify(&self, _code: &CreditCode, _name: &str, representative: &str, registrant: &str) -> bool {
+    fn verify(
+        &self,
+        _code: &CreditCode,
+        _name: &str,
+        representative: &str,
+        registrant: &str,
+    ) -> bool {
         representative == registrant
     }
 }
@@ -460,9 +466,11 @@ impl Identity {
                     Err(StoreError::Duplicate(_)) => {
                         // Registered by someone else between our read and our write.
                         drop(txn);
-                        if let Some(found) =
-                            tongban_store::agency::enterprise_by_credit_code(&self.db, code.as_str())
-                                .await?
+                        if let Some(found) = tongban_store::agency::enterprise_by_credit_code(
+                            &self.db,
+                            code.as_str(),
+                        )
+                        .await?
                         {
                             self.refuse_claim(user, &found, now, origin, detail).await?;
                         }
@@ -481,7 +489,9 @@ impl Identity {
         txn.commit().await.map_err(StoreError::from)?;
         tongban_store::agency::enterprise_by_id(&self.db, id)
             .await?
-            .ok_or_else(|| StoreError::Db(super::sea_orm_custom("enterprise vanished".into())).into())
+            .ok_or_else(|| {
+                StoreError::Db(super::sea_orm_custom("enterprise vanished".into())).into()
+            })
     }
 
     /// A claim on an enterprise registered already: audited, and its representative told.
@@ -503,8 +513,15 @@ impl Identity {
                 "site": self.settings.site_name,
                 "enterprise": found.name,
             });
-            self.notify_owner(&txn, &owner, "enterprise-claim", Locale::DEFAULT, params, now)
-                .await?;
+            self.notify_owner(
+                &txn,
+                &owner,
+                "enterprise-claim",
+                Locale::DEFAULT,
+                params,
+                now,
+            )
+            .await?;
         }
         let record = AuditRecord {
             target: Some(format!("enterprise:{}", found.id)),
@@ -517,7 +534,10 @@ impl Identity {
     }
 
     /// The enterprises the user represents.
-    pub async fn my_enterprises(&self, user: &CurrentUser) -> Result<Vec<EnterpriseRow>, StoreError> {
+    pub async fn my_enterprises(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<Vec<EnterpriseRow>, StoreError> {
         tongban_store::agency::enterprises_represented_by(&self.db, user.account_id).await
     }
 
@@ -536,7 +556,9 @@ impl Identity {
             PrincipalKind::Person => (id == user.account_id).then(|| user.display_name.clone()),
             PrincipalKind::Enterprise => tongban_store::agency::enterprise_by_id(&self.db, id)
                 .await?
-                .filter(|e| e.status == "active" && e.legal_representative_account_id == user.account_id)
+                .filter(|e| {
+                    e.status == "active" && e.legal_representative_account_id == user.account_id
+                })
                 .map(|e| e.name),
         })
     }
@@ -561,7 +583,9 @@ impl Identity {
             tongban_store::audit::append_alone(&self.db, &record).await?;
             return Err(MandateError::NotAllowed);
         };
-        let agent = self.find_agent(input.agent_mobile, input.agent_name).await?;
+        let agent = self
+            .find_agent(input.agent_mobile, input.agent_name)
+            .await?;
         if input.principal == PrincipalKind::Person && agent.id == input.principal_id {
             return Err(MandateError::SelfMandate);
         }
@@ -578,7 +602,10 @@ impl Identity {
             principal_id: input.principal_id,
             agent_account_id: agent.id,
             scopes: serde_json::Value::Array(
-                scopes.iter().map(|s| serde_json::Value::from(s.key())).collect(),
+                scopes
+                    .iter()
+                    .map(|s| serde_json::Value::from(s.key()))
+                    .collect(),
             ),
             expires_at,
             created_by: user.account_id,
@@ -606,8 +633,15 @@ impl Identity {
             "principal": principal_name,
             "expires": last_day,
         });
-        self.notify_owner(&txn, &agent, "mandate-granted", Locale::DEFAULT, params, now)
-            .await?;
+        self.notify_owner(
+            &txn,
+            &agent,
+            "mandate-granted",
+            Locale::DEFAULT,
+            params,
+            now,
+        )
+        .await?;
         let record = AuditRecord {
             target: Some(format!("mandate:{}", row.id)),
             on_behalf_of: Some(input.principal_id),
@@ -655,7 +689,9 @@ impl Identity {
             target: Some(format!("mandate:{mandate_id}")),
             ..user.audit_record(now, "agency.mandate-revoke", "denied", origin)
         };
-        let Some(principal_name) = self.managed_principal(user, principal, principal_id).await?
+        let Some(principal_name) = self
+            .managed_principal(user, principal, principal_id)
+            .await?
         else {
             tongban_store::audit::append_alone(&self.db, &denied()).await?;
             return Err(AgencyError::NotFound);
@@ -687,13 +723,21 @@ impl Identity {
             tongban_store::audit::append_alone(&self.db, &denied()).await?;
             return Err(AgencyError::NotFound);
         };
-        if let Some(agent) =
-            tongban_store::identity::account_by_id(&txn, mandate.agent_account_id).await?
-                .filter(|a| a.status == "active")
+        if let Some(agent) = tongban_store::identity::account_by_id(&txn, mandate.agent_account_id)
+            .await?
+            .filter(|a| a.status == "active")
         {
-            let params = serde_json::json!({ "site": self.settings.site_name, "principal": principal_name });
-            self.notify_owner(&txn, &agent, "mandate-revoked", Locale::DEFAULT, params, now)
-                .await?;
+            let params =
+                serde_json::json!({ "site": self.settings.site_name, "principal": principal_name });
+            self.notify_owner(
+                &txn,
+                &agent,
+                "mandate-revoked",
+                Locale::DEFAULT,
+                params,
+                now,
+            )
+            .await?;
         }
         let record = AuditRecord {
             target: Some(format!("mandate:{mandate_id}")),
@@ -744,7 +788,10 @@ impl Identity {
             let Some(kind) = PrincipalKind::from_key(&mandate.principal_kind) else {
                 continue;
             };
-            if options.iter().any(|o| o.kind == kind && o.id == mandate.principal_id) {
+            if options
+                .iter()
+                .any(|o| o.kind == kind && o.id == mandate.principal_id)
+            {
                 continue;
             }
             let (name, code) = match kind {
@@ -793,7 +840,8 @@ impl Identity {
         let now = clock.now();
         let acting = match target {
             Some((kind, id)) if user.kind == AccountKind::Person => {
-                self.resolve_acting(user.account_id, kind.key(), id, now).await?
+                self.resolve_acting(user.account_id, kind.key(), id, now)
+                    .await?
             }
             _ => None,
         };
@@ -815,11 +863,19 @@ impl Identity {
         tongban_store::identity::insert_session(&txn, session).await?;
         let record = AuditRecord {
             on_behalf_of: acting.as_ref().map(|a| a.id),
-            target: acting.as_ref().map(|a| format!("{}:{}", a.kind.key(), a.id)),
+            target: acting
+                .as_ref()
+                .map(|a| format!("{}:{}", a.kind.key(), a.id)),
             detail: serde_json::json!({
                 "from": user.acting_for.as_ref().map(|a| a.id),
             }),
-            ..audit_record(now, Some(user.account_id), "agency.switch", "success", origin)
+            ..audit_record(
+                now,
+                Some(user.account_id),
+                "agency.switch",
+                "success",
+                origin,
+            )
         };
         tongban_store::audit::append(&txn, &record).await?;
         txn.commit().await.map_err(StoreError::from)?;
@@ -855,9 +911,13 @@ impl Identity {
         for (kind, id, name, masked_credit_code) in principals {
             let mut live = Vec::new();
             let mut history = Vec::new();
-            for row in
-                tongban_store::agency::mandates_of_principal(&self.db, kind.key(), id, MANDATES_SHOWN)
-                    .await?
+            for row in tongban_store::agency::mandates_of_principal(
+                &self.db,
+                kind.key(),
+                id,
+                MANDATES_SHOWN,
+            )
+            .await?
             {
                 let view = self.mandate_view(&row, now).await?;
                 if view.status == MandateStatus::Live {
@@ -906,8 +966,12 @@ impl Identity {
 
     /// What the data download says about enterprises and mandates: the user's enterprises,
     /// the mandates they gave (for themselves and their enterprises) and those they hold.
-    pub(crate) async fn agency_export(&self, account_id: Uuid) -> Result<serde_json::Value, StoreError> {
-        let enterprises = tongban_store::agency::enterprises_represented_by(&self.db, account_id).await?;
+    pub(crate) async fn agency_export(
+        &self,
+        account_id: Uuid,
+    ) -> Result<serde_json::Value, StoreError> {
+        let enterprises =
+            tongban_store::agency::enterprises_represented_by(&self.db, account_id).await?;
         let mandate_json = |m: &MandateRow| {
             serde_json::json!({
                 "id": m.id,
@@ -924,7 +988,9 @@ impl Identity {
         for (kind, id) in std::iter::once((PERSON, account_id))
             .chain(enterprises.iter().map(|e| (ENTERPRISE, e.id)))
         {
-            for m in tongban_store::agency::mandates_of_principal(&self.db, kind, id, 10_000).await? {
+            for m in
+                tongban_store::agency::mandates_of_principal(&self.db, kind, id, 10_000).await?
+            {
                 given.push(mandate_json(&m));
             }
         }
@@ -1000,8 +1066,14 @@ impl Identity {
                 (Some(code), None) => {
                     let found = tongban_store::agency::enterprise_by_credit_code(&self.db, code)
                         .await?
-                        .ok_or_else(|| SeedError::Invalid(format!("{code}: no such demo enterprise")))?;
-                    (PrincipalKind::Enterprise, found.id, found.legal_representative_account_id)
+                        .ok_or_else(|| {
+                            SeedError::Invalid(format!("{code}: no such demo enterprise"))
+                        })?;
+                    (
+                        PrincipalKind::Enterprise,
+                        found.id,
+                        found.legal_representative_account_id,
+                    )
                 }
                 (None, Some(mobile)) => {
                     let principal = person(mobile).await?;
@@ -1068,7 +1140,10 @@ mod tests {
         assert_eq!(end, Utc.with_ymd_and_hms(2026, 12, 31, 16, 0, 0).unwrap());
         assert_eq!(end_of_day_label(end), "2026-12-31");
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        assert!(check_expiry(Some(today), now).is_ok(), "today still holds until midnight");
+        assert!(
+            check_expiry(Some(today), now).is_ok(),
+            "today still holds until midnight"
+        );
         assert!(matches!(
             check_expiry(Some(today.pred_opt().unwrap()), now),
             Err(MandateError::ExpiryPast)
@@ -1078,7 +1153,10 @@ mod tests {
             check_expiry(NaiveDate::from_ymd_opt(2029, 11, 27), now),
             Err(MandateError::ExpiryTooFar)
         ));
-        assert!(matches!(check_expiry(None, now), Err(MandateError::ExpiryMissing)));
+        assert!(matches!(
+            check_expiry(None, now),
+            Err(MandateError::ExpiryMissing)
+        ));
     }
 
     #[test]

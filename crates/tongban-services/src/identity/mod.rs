@@ -25,8 +25,8 @@ use tongban_store::sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use crate::StoreError;
-pub use agency::{ActingFor, PrincipalKind, Scope};
 use crate::crypto::{BlindIndex, FieldCipher, random_bytes, sha256_hex};
+pub use agency::{ActingFor, PrincipalKind, Scope};
 use password::{PasswordPolicy, Passwords};
 
 /// The version of the privacy notice people accept at registration (shown at `/privacy`).

@@ -85,7 +85,10 @@ impl MigrationTrait for Migration {
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_enterprises_legal_representative")
-                            .from(Enterprises::Table, Enterprises::LegalRepresentativeAccountId)
+                            .from(
+                                Enterprises::Table,
+                                Enterprises::LegalRepresentativeAccountId,
+                            )
                             .to(Accounts::Table, Accounts::Id),
                     )
                     .to_owned(),

@@ -578,7 +578,13 @@ async fn account(
     {
         Ok(options) => options
             .into_iter()
-            .map(|o| format!("{} ({})", o.name, tr.t(&format!("agency-kind-{}", o.kind.key()))))
+            .map(|o| {
+                format!(
+                    "{} ({})",
+                    o.name,
+                    tr.t(&format!("agency-kind-{}", o.kind.key()))
+                )
+            })
             .collect(),
         Err(error) => return internal_error(&state, prefs, &error),
     };

@@ -266,6 +266,8 @@ async fn an_agent_switches_to_the_enterprise_and_what_they_do_names_it() {
         // is one such action today).
         let download = agent.get("/account/data").await;
         assert_eq!(download.status, StatusCode::OK);
+        let entry = audit(&db, "identity.data-download").await.pop().unwrap();
+        assert_eq!(entry.on_behalf_of, Some(company.id));
         // Management is refused while acting: no sub-delegation through a switch.
         let agents = agent.get("/account/agents").await.text();
         assert!(agents.contains("Switch back to yourself before managing"));
@@ -651,6 +653,22 @@ async fn a_legal_representative_authorises_an_agent_with_scopes_and_expiry() {
                 "/account/agents",
                 &[
                     ("principal", &own),
+                    ("mobile", LEGAL_REP),
+                    ("agent_name", "李四"),
+                    ("scope_apply", "yes"),
+                    ("expires", "2027-06-30"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reply.text().contains("You cannot authorise yourself"));
+        // Nor for the enterprise: its legal representative acts for it with every scope.
+        let reply = rep
+            .submit(
+                "/account/agents",
+                "/account/agents",
+                &[
+                    ("principal", &principal),
                     ("mobile", LEGAL_REP),
                     ("agent_name", "李四"),
                     ("scope_apply", "yes"),

@@ -381,6 +381,26 @@ impl Identity {
         }))
     }
 
+    /// Appends an audit entry, in a transaction of its own, for something `user` did: the
+    /// principal they act for goes into `on_behalf_of`.
+    pub(crate) async fn audit_as(
+        &self,
+        user: &CurrentUser,
+        at: DateTime<Utc>,
+        action: &str,
+        outcome: &str,
+        origin: &Origin,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let record = AuditRecord {
+            detail,
+            ..user.audit_record(at, action, outcome, origin)
+        };
+        tongban_store::audit::append_alone(&self.db, &record)
+            .await
+            .map(|_| ())
+    }
+
     /// Ends a switch whose mandate no longer holds, so later requests do not check again.
     pub(crate) async fn end_lapsed_switch(&self, token_hash: &str) -> Result<(), StoreError> {
         tongban_store::agency::set_session_acting(&self.db, token_hash, None).await
@@ -586,7 +606,9 @@ impl Identity {
         let agent = self
             .find_agent(input.agent_mobile, input.agent_name)
             .await?;
-        if input.principal == PrincipalKind::Person && agent.id == input.principal_id {
+        // Nobody authorises themselves: a person for themselves, nor a legal representative for
+        // the enterprise they already act for with every scope.
+        if agent.id == user.account_id {
             return Err(MandateError::SelfMandate);
         }
         let mut scopes = input.scopes.clone();

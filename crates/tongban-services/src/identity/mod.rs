@@ -525,9 +525,9 @@ impl Identity {
     ) -> Result<(), StoreError> {
         let now = clock.now();
         tongban_store::identity::revoke_session(&self.db, &user.session_hash, now).await?;
-        self.audit(
+        self.audit_as(
+            user,
             now,
-            Some(user.account_id),
             "identity.logout",
             "success",
             origin,
@@ -567,9 +567,9 @@ impl Identity {
         {
             self.count_failure(&throttle_key, self.settings.account_threshold, now)
                 .await?;
-            self.audit(
+            self.audit_as(
+                user,
                 now,
-                Some(account.id),
                 "identity.password-change",
                 "failure",
                 origin,
@@ -600,13 +600,7 @@ impl Identity {
         tongban_store::identity::insert_session(&txn, session).await?;
         let record = AuditRecord {
             detail: serde_json::json!({ "sessions_ended": ended }),
-            ..audit_record(
-                now,
-                Some(account.id),
-                "identity.password-change",
-                "success",
-                origin,
-            )
+            ..user.audit_record(now, "identity.password-change", "success", origin)
         };
         tongban_store::audit::append(&txn, &record).await?;
         txn.commit().await.map_err(StoreError::from)?;
@@ -685,9 +679,9 @@ impl Identity {
             "activity": activity,
             "agency": self.agency_export(account.id).await?,
         });
-        self.audit(
+        self.audit_as(
+            user,
             now,
-            Some(account.id),
             "identity.data-download",
             "success",
             origin,
@@ -707,9 +701,9 @@ impl Identity {
         let now = clock.now();
         let ended =
             tongban_store::identity::revoke_all_sessions(&self.db, user.account_id, now).await?;
-        self.audit(
+        self.audit_as(
+            user,
             now,
-            Some(user.account_id),
             "identity.logout-everywhere",
             "success",
             origin,

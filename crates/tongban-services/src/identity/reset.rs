@@ -145,9 +145,9 @@ impl Identity {
             .verify(Some(&account.password_hash), password)
             .await
         {
-            self.audit(
+            self.audit_as(
+                user,
                 now,
-                Some(account.id),
                 "identity.close",
                 "failure",
                 origin,
@@ -170,7 +170,7 @@ impl Identity {
                 "mandates_revoked": mandates_revoked,
                 "enterprises_closed": enterprises_closed,
             }),
-            ..audit_record(now, Some(account.id), "identity.close", "success", origin)
+            ..user.audit_record(now, "identity.close", "success", origin)
         };
         tongban_store::audit::append(&txn, &record).await?;
         txn.commit().await.map_err(StoreError::from)?;

@@ -388,21 +388,34 @@ fn print_demo_accounts(demo: &DemoAccounts) {
             staff.roles.join(", ")
         );
     }
+    // Enterprises and mandates name people by mobile number; show their names too.
+    let who = |mobile: &str| {
+        demo.people
+            .iter()
+            .find(|p| p.mobile == mobile)
+            .map_or_else(|| mobile.to_owned(), |p| format!("{} {mobile}", p.name))
+    };
     for enterprise in &demo.enterprises {
         println!(
             "    enterprise     {} ({}), legal representative {}",
-            enterprise.name, enterprise.credit_code, enterprise.legal_representative
+            enterprise.name,
+            enterprise.credit_code,
+            who(&enterprise.legal_representative)
         );
     }
     for mandate in &demo.mandates {
+        let principal = match (&mandate.enterprise, &mandate.person) {
+            (Some(code), _) => demo
+                .enterprises
+                .iter()
+                .find(|e| &e.credit_code == code)
+                .map_or_else(|| code.clone(), |e| e.name.clone()),
+            (None, Some(mobile)) => who(mobile),
+            (None, None) => String::new(),
+        };
         println!(
-            "    mandate        {} → {} ({})",
-            mandate
-                .enterprise
-                .as_deref()
-                .or(mandate.person.as_deref())
-                .unwrap_or_default(),
-            mandate.agent,
+            "    mandate        {} acts for {principal} ({})",
+            who(&mandate.agent),
             mandate.about.get(tongban_domain::Locale::En)
         );
     }

@@ -622,7 +622,15 @@ async fn render_agents(
             errors.extend(
                 block_errors
                     .iter()
-                    .map(|(field, message)| (format!("{prefix}-{field}"), message.clone())),
+                    // The scopes' error links to the first checkbox, which can take focus.
+                    .map(|(field, message)| {
+                        let anchor = if *field == "scopes" {
+                            "scope-apply"
+                        } else {
+                            field
+                        };
+                        (format!("{prefix}-{anchor}"), message.clone())
+                    }),
             );
             let chosen = form.scopes();
             PrincipalBlock {

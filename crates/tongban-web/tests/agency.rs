@@ -595,9 +595,19 @@ async fn a_legal_representative_authorises_an_agent_with_scopes_and_expiry() {
             let html = reply.text();
             assert!(html.contains(message), "{message}: {html}");
             assert!(html.contains("class=\"error-summary\""));
+            let start = html.find("class=\"error-summary\"").unwrap();
+            let summary = &html[start..start + html[start..].find("</div>").unwrap()];
+            let anchor = summary
+                .split("href=\"#")
+                .nth(1)
+                .expect("a link")
+                .split('"')
+                .next()
+                .unwrap();
+            assert!(anchor.starts_with("p1-"), "the enterprise's form: {anchor}");
             assert!(
-                html.contains("href=\"#p1-"),
-                "the summary links to the field"
+                html.contains(&format!("id=\"{anchor}\"")),
+                "the summary links to a field on the page: {anchor}"
             );
         }
         assert_eq!(

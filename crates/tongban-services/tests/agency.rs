@@ -220,3 +220,41 @@ async fn a_switch_lasts_only_as_long_as_its_mandate() {
         assert_eq!(overview.history.len(), 2, "one revoked, one expired");
     }
 }
+
+#[tokio::test]
+async fn the_database_keeps_one_live_mandate_per_principal_and_agent() {
+    for db in TestDb::all("agency live mandate index").await {
+        // Seeds the demo accounts and their mandates.
+        identity(&db).await;
+        let existing = mandate::Entity::find()
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .expect("demo mandate");
+        // A second live row for the same pair, as a racing request would write it.
+        let twin = tongban_store::agency::MandateRow {
+            id: uuid::Uuid::now_v7(),
+            ..existing.clone()
+        };
+        assert!(matches!(
+            tongban_store::agency::insert_mandate(&db.conn, twin.clone()).await,
+            Err(tongban_store::StoreError::Duplicate(_))
+        ));
+        // Once the first is revoked, the pair may be joined again.
+        assert!(
+            tongban_store::agency::revoke_mandate(
+                &db.conn,
+                existing.id,
+                &existing.principal_kind,
+                existing.principal_id,
+                existing.created_by,
+                clock().0,
+            )
+            .await
+            .unwrap()
+        );
+        tongban_store::agency::insert_mandate(&db.conn, twin)
+            .await
+            .unwrap();
+    }
+}

@@ -153,6 +153,11 @@ async fn a_switch_lasts_only_as_long_as_its_mandate() {
             )
             .await
             .unwrap();
+        assert_eq!(
+            session.expires_at,
+            now.0 + Duration::hours(12),
+            "switching keeps the sign-in's absolute expiry"
+        );
         let acting = identity
             .current_user(&now, &session.token)
             .await
@@ -177,6 +182,7 @@ async fn a_switch_lasts_only_as_long_as_its_mandate() {
         // switch, while the session itself lives on.
         let before_end = FixedClock(Utc.with_ymd_and_hms(2026, 11, 27, 15, 59, 0).unwrap());
         let after_end = FixedClock(Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap());
+        let (_, relative) = sign_in(&identity, &before_end, "13800000001").await;
         let fresh_session = identity
             .switch_acting(
                 &before_end,

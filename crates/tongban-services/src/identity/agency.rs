@@ -877,7 +877,18 @@ impl Identity {
             tongban_store::audit::append_alone(&self.db, &record).await?;
             return Err(AgencyError::NotFound);
         }
-        let (issued, mut session) = self.new_session(user.account_id, origin, now)?;
+        let Some((current, _)) =
+            tongban_store::identity::live_session(&self.db, &user.session_hash, now).await?
+        else {
+            return Err(AgencyError::NotFound);
+        };
+        let (mut issued, mut session) = self.new_session(user.account_id, origin, now)?;
+        // A new token, but the same sign-in: switching must not stretch the session's absolute
+        // lifetime, however often one switches.
+        session.created_at = current.created_at;
+        session.expires_at = current.expires_at;
+        session.second_factor_at = current.second_factor_at;
+        issued.expires_at = current.expires_at;
         session.acting_for_kind = acting.as_ref().map(|a| a.kind.key().to_owned());
         session.acting_for_id = acting.as_ref().map(|a| a.id);
         let txn = self.db.begin().await.map_err(StoreError::from)?;

@@ -399,6 +399,9 @@ async fn run(
         tracing::warn!(
             "real-name verification uses the demo verifier: connect the national identity service before opening registration"
         );
+        tracing::warn!(
+            "enterprise registration uses the demo registry: connect the market-regulation registry before opening enterprise registration"
+        );
     }
     let demo_accounts = if settings.mode == Mode::Demo {
         Some(
@@ -514,6 +517,37 @@ fn print_demo_accounts(demo: &DemoAccounts) {
             staff.username,
             staff.name,
             staff.roles.join(", ")
+        );
+    }
+    // Enterprises and mandates name people by mobile number; show their names too.
+    let who = |mobile: &str| {
+        demo.people
+            .iter()
+            .find(|p| p.mobile == mobile)
+            .map_or_else(|| mobile.to_owned(), |p| format!("{} {mobile}", p.name))
+    };
+    for enterprise in &demo.enterprises {
+        println!(
+            "    enterprise     {} ({}), legal representative {}",
+            enterprise.name,
+            enterprise.credit_code,
+            who(&enterprise.legal_representative)
+        );
+    }
+    for mandate in &demo.mandates {
+        let principal = match (&mandate.enterprise, &mandate.person) {
+            (Some(code), _) => demo
+                .enterprises
+                .iter()
+                .find(|e| &e.credit_code == code)
+                .map_or_else(|| code.clone(), |e| e.name.clone()),
+            (None, Some(mobile)) => who(mobile),
+            (None, None) => String::new(),
+        };
+        println!(
+            "    mandate        {} acts for {principal} ({})",
+            who(&mandate.agent),
+            mandate.about.get(tongban_domain::Locale::En)
         );
     }
 }

@@ -39,3 +39,15 @@ email-removed-body = You removed the e-mail address from your account: no more n
 
 email-copy-title = E-mail (demo: not really sent): { $subject }
 email-copy-body = { $text }
+
+mandate-granted-title = { $principal } has authorised you to act for them
+mandate-granted-body = { $principal } has authorised you to handle government services on their behalf until { $expires }. Sign in and switch under "People and enterprises I act for"; every action records who acted for whom. If you do not know who authorised you, call the service hotline.
+mandate-granted-sms = [{ $site }] { $principal } has authorised you to act for them until { $expires }. Sign in and switch under "People and enterprises I act for".
+
+mandate-revoked-title = { $principal } has withdrawn your authorisation
+mandate-revoked-body = { $principal } has withdrawn your authorisation to act for them; you can no longer handle services on their behalf. If you were acting for them, you are back to acting for yourself.
+mandate-revoked-sms = [{ $site }] { $principal } has withdrawn your authorisation to act for them.
+
+enterprise-claim-title = Someone tried to register the enterprise you represent
+enterprise-claim-body = Someone tried to register "{ $enterprise }" as its legal representative. You registered it already, so the attempt failed and your enterprise is not affected. If in doubt, contact the market regulation department or the service hotline.
+enterprise-claim-sms = [{ $site }] Someone tried to register your enterprise "{ $enterprise }". It failed; your enterprise is not affected.

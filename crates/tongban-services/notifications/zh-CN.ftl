@@ -40,3 +40,15 @@ email-removed-body = 您已从账户中删除电子邮箱，今后不会再向�
 
 email-copy-title = 电子邮件（演示：并未真正发送）：{ $subject }
 email-copy-body = { $text }
+
+mandate-granted-title = { $principal }授权您代为办事
+mandate-granted-body = { $principal }授权您代为办理政务服务事项，授权有效至 { $expires }。登录后在「我代办的人和企业」中切换身份即可代为办理，每一项操作都会记录是谁代谁办理。如果您不认识授权人，请联系政务服务热线。
+mandate-granted-sms = 【{ $site }】{ $principal }授权您代为办理政务服务事项，有效至 { $expires }。登录后在「我代办的人和企业」中切换身份。
+
+mandate-revoked-title = { $principal }已撤销对您的授权
+mandate-revoked-body = { $principal }撤销了对您的代办授权，您已不能再代其办理事项；如果您正在代其办理，已自动切换回您本人。
+mandate-revoked-sms = 【{ $site }】{ $principal }已撤销对您的代办授权，您已不能再代其办理事项。
+
+enterprise-claim-title = 有人试图登记您代表的企业
+enterprise-claim-body = 有人试图以法定代表人身份登记「{ $enterprise }」，该企业已由您登记，登记没有成功，您的企业不受影响。如有疑问，请联系市场监督管理部门或政务服务热线。
+enterprise-claim-sms = 【{ $site }】有人试图登记您代表的企业「{ $enterprise }」，未成功，您的企业不受影响。

@@ -163,6 +163,8 @@ pub async fn insert_session<C: ConnectionTrait>(db: &C, row: SessionRow) -> Stor
         user_agent: Set(row.user_agent),
         revoked_at: Set(None),
         second_factor_at: Set(row.second_factor_at),
+        acting_for_kind: Set(row.acting_for_kind),
+        acting_for_id: Set(row.acting_for_id),
     })
     .exec_without_returning(db)
     .await?;

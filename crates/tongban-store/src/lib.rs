@@ -3,6 +3,7 @@
 //! The backend is chosen once, from the URL scheme, by [`connect`]. Every repository function
 //! takes the tenant (region) it works in and filters on it.
 
+pub mod agency;
 pub mod audit;
 pub mod catalog;
 pub mod email;

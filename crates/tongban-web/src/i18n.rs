@@ -18,6 +18,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/email/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/agency/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

@@ -4,6 +4,7 @@
 //! One module per feature exports `router()`; handlers stay thin and render from the snapshot.
 
 pub mod admin;
+pub mod agency;
 pub mod assets;
 pub mod catalog;
 pub mod csrf;
@@ -53,6 +54,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(health::router())
         .merge(identity::router())
         .merge(email::router())
+        .merge(agency::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

@@ -97,6 +97,9 @@ pub struct AppParts {
     pub secret: Arc<[u8; 32]>,
     /// Notification templates, for the inbox.
     pub templates: Arc<tongban_services::notifications::Templates>,
+    /// Confirms enterprises and their legal representatives (the demo registry until a
+    /// deployment connects its market-regulation registry; production start-up warns).
+    pub enterprise_registry: Arc<dyn tongban_services::identity::agency::EnterpriseRegistry>,
 }
 
 impl AppState {
@@ -119,6 +122,7 @@ impl AppState {
             identity,
             secret: Arc::new(secret),
             templates: Arc::new(tongban_services::notifications::Templates::load()?),
+            enterprise_registry: tongban_services::identity::agency::demo_registry(),
         })))
     }
 

@@ -2,6 +2,7 @@
 //! demo accounts. Personal identifiers are encrypted before they reach the store and looked up
 //! through keyed hashes; every sign-in, success or failure, leaves an audit entry.
 
+pub mod agency;
 pub mod email;
 pub mod mfa;
 pub mod password;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::crypto::{BlindIndex, FieldCipher, random_bytes, sha256_hex};
+pub use agency::{ActingFor, PrincipalKind, Scope};
 use password::{PasswordPolicy, Passwords};
 
 /// The version of the privacy notice people accept at registration (shown at `/privacy`).
@@ -133,6 +135,9 @@ pub struct CurrentUser {
     pub session_hash: String,
     /// Whether this session still owes the second factor (staff only).
     pub second_factor: SecondFactor,
+    /// The enterprise or person this session acts for, when not the account holder; its
+    /// mandate is re-checked on every request.
+    pub acting_for: Option<ActingFor>,
     /// Whether the password must be replaced before anything else, and why.
     pub password_due: PasswordDue,
 }
@@ -355,6 +360,8 @@ impl Identity {
                 .map(|ua| ua.chars().take(256).collect()),
             revoked_at: None,
             second_factor_at: None,
+            acting_for_kind: None,
+            acting_for_id: None,
         };
         Ok((
             IssuedSession {
@@ -509,6 +516,18 @@ impl Identity {
             (AccountKind::Staff, None, None) => SecondFactor::EnrolmentOwed,
         };
         let password_due = self.password_due(&account, kind, now);
+        // One more query, only for sessions that act for someone: a revoked or expired mandate
+        // ends the switch on the next request.
+        let acting_for = match (&session.acting_for_kind, session.acting_for_id) {
+            (Some(kind), Some(id)) => {
+                let acting = self.resolve_acting(account.id, kind, id, now).await?;
+                if acting.is_none() {
+                    self.end_lapsed_switch(&token_hash).await?;
+                }
+                acting
+            }
+            _ => None,
+        };
         Ok(Some(CurrentUser {
             account_id: account.id,
             kind,
@@ -517,6 +536,7 @@ impl Identity {
             session_hash: token_hash,
             second_factor,
             password_due,
+            acting_for,
         }))
     }
 
@@ -566,9 +586,9 @@ impl Identity {
     ) -> Result<(), StoreError> {
         let now = clock.now();
         tongban_store::identity::revoke_session(&self.db, &user.session_hash, now).await?;
-        self.audit(
+        self.audit_as(
+            user,
             now,
-            Some(user.account_id),
             "identity.logout",
             "success",
             origin,
@@ -608,9 +628,9 @@ impl Identity {
         {
             self.count_failure(&throttle_key, self.settings.account_threshold, now)
                 .await?;
-            self.audit(
+            self.audit_as(
+                user,
                 now,
-                Some(account.id),
                 "identity.password-change",
                 "failure",
                 origin,
@@ -646,13 +666,7 @@ impl Identity {
         tongban_store::identity::insert_session(&txn, session).await?;
         let record = AuditRecord {
             detail: serde_json::json!({ "sessions_ended": ended }),
-            ..audit_record(
-                now,
-                Some(account.id),
-                "identity.password-change",
-                "success",
-                origin,
-            )
+            ..user.audit_record(now, "identity.password-change", "success", origin)
         };
         tongban_store::audit::append(&txn, &record).await?;
         txn.commit().await.map_err(StoreError::from)?;
@@ -729,10 +743,11 @@ impl Identity {
             "roles": roles,
             "sessions": sessions,
             "activity": activity,
+            "agency": self.agency_export(account.id).await?,
         });
-        self.audit(
+        self.audit_as(
+            user,
             now,
-            Some(account.id),
             "identity.data-download",
             "success",
             origin,
@@ -752,9 +767,9 @@ impl Identity {
         let now = clock.now();
         let ended =
             tongban_store::identity::revoke_all_sessions(&self.db, user.account_id, now).await?;
-        self.audit(
+        self.audit_as(
+            user,
             now,
-            Some(user.account_id),
             "identity.logout-everywhere",
             "success",
             origin,
@@ -867,6 +882,7 @@ impl Identity {
         }
         if all_present {
             self.seed_demo_emails(&demo, now).await?;
+            self.seed_demo_agency(&demo, region, now).await?;
             return Ok(demo);
         }
         let hash = self
@@ -979,6 +995,7 @@ impl Identity {
             }
         }
         self.seed_demo_emails(&demo, now).await?;
+        self.seed_demo_agency(&demo, region, now).await?;
         Ok(demo)
     }
 }
@@ -1019,7 +1036,7 @@ pub(crate) fn sea_orm_custom(message: String) -> tongban_store::sea_orm::DbErr {
 }
 
 /// Shows the first and last characters only, for identifiers that no longer parse.
-fn mask_generic(value: &str) -> String {
+pub(crate) fn mask_generic(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
     match chars.len() {
         0..=2 => "*".repeat(chars.len()),
@@ -1050,6 +1067,35 @@ pub struct DemoAccounts {
     pub password: String,
     pub people: Vec<DemoPerson>,
     pub staff: Vec<DemoStaff>,
+    /// Enterprises registered by a demo person as legal representative.
+    #[serde(default)]
+    pub enterprises: Vec<DemoEnterprise>,
+    /// Mandates for enterprises' agents and relatives (亲友代办).
+    #[serde(default)]
+    pub mandates: Vec<DemoMandate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoEnterprise {
+    pub name: String,
+    pub credit_code: String,
+    /// The legal representative's mobile number (a demo person).
+    pub legal_representative: String,
+}
+
+/// A mandate given by one enterprise (credit code) or one person (mobile number) to an agent
+/// (mobile number).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoMandate {
+    #[serde(default)]
+    pub enterprise: Option<String>,
+    #[serde(default)]
+    pub person: Option<String>,
+    pub agent: String,
+    pub scopes: Vec<String>,
+    pub about: LocalizedText,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -223,9 +223,9 @@ impl Identity {
             .verify(Some(&account.password_hash), password)
             .await
         {
-            self.audit(
+            self.audit_as(
+                user,
                 now,
-                Some(account.id),
                 "identity.close",
                 "failure",
                 origin,
@@ -238,9 +238,17 @@ impl Identity {
         tongban_store::identity::anonymise(&txn, account.id, now).await?;
         tongban_store::identity::revoke_all_sessions(&txn, account.id, now).await?;
         tongban_store::notifications::delete_for_account(&txn, account.id).await?;
+        // Mandates end both ways: those held as agent and those given (as a person or through
+        // the enterprises this person represents).
+        let (mandates_revoked, enterprises_closed) =
+            tongban_store::agency::close_for_account(&txn, account.id, now).await?;
         let record = tongban_store::audit::AuditRecord {
-            detail: serde_json::json!({ "retention_years": RETENTION_YEARS }),
-            ..audit_record(now, Some(account.id), "identity.close", "success", origin)
+            detail: serde_json::json!({
+                "retention_years": RETENTION_YEARS,
+                "mandates_revoked": mandates_revoked,
+                "enterprises_closed": enterprises_closed,
+            }),
+            ..user.audit_record(now, "identity.close", "success", origin)
         };
         tongban_store::audit::append(&txn, &record).await?;
         txn.commit().await.map_err(StoreError::from)?;

@@ -15,6 +15,10 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// When the session passed the second factor (staff); `None` until then.
     pub second_factor_at: Option<DateTimeUtc>,
+    /// Whom the person is acting for: `enterprise` or `person` (see `mandates`); `None` when
+    /// acting for themselves.
+    pub acting_for_kind: Option<String>,
+    pub acting_for_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -509,6 +509,8 @@ struct AccountPage<'a> {
     profile: Profile,
     roles: Vec<RoleLine>,
     sessions: Vec<SessionLine>,
+    /// People and enterprises this person may act for (see `crate::agency`).
+    acts_for: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -571,6 +573,23 @@ async fn account(
             current: s.current,
         })
         .collect();
+    let acts_for = match state
+        .identity
+        .acting_options(state.clock.as_ref(), &user)
+        .await
+    {
+        Ok(options) => options
+            .into_iter()
+            .map(|o| {
+                format!(
+                    "{} ({})",
+                    o.name,
+                    tr.t(&format!("agency-kind-{}", o.kind.key()))
+                )
+            })
+            .collect(),
+        Err(error) => return internal_error(&state, prefs, &error),
+    };
     let done =
         (query.done.as_deref() == Some("password")).then(|| tr.t("account-password-changed"));
     page(
@@ -584,6 +603,7 @@ async fn account(
             profile,
             roles,
             sessions,
+            acts_for,
         },
         None,
     )

@@ -64,11 +64,19 @@ fn scope_labels(tr: &Tr<'_>, scopes: &[Scope]) -> String {
         .join(&tr.t("list-separator"))
 }
 
-/// Sign-in first; these pages are for people (staff act only for themselves).
-fn person(user: Option<CurrentUser>, path: &str) -> Result<CurrentUser, Box<Response>> {
+/// Sign-in first; these pages are for people: staff act only for themselves and get the
+/// localised 403 that docs/access.md expects.
+fn person(
+    state: &AppState,
+    prefs: Prefs,
+    user: Option<CurrentUser>,
+    path: &str,
+) -> Result<CurrentUser, Box<Response>> {
     match user {
         None => Err(Box::new(see_other(&format!("/login?next={path}")))),
-        Some(user) if user.kind != AccountKind::Person => Err(Box::new(see_other("/account"))),
+        Some(user) if user.kind != AccountKind::Person => {
+            Err(Box::new(crate::admin::no_access(state, prefs)))
+        }
         Some(user) => Ok(user),
     }
 }
@@ -157,7 +165,7 @@ async fn acting_page(
     Query(query): Query<DoneQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let user = match person(user, "/account/acting") {
+    let user = match person(&state, prefs, user, "/account/acting") {
         Ok(user) => user,
         Err(response) => return *response,
     };
@@ -188,7 +196,7 @@ async fn switch(
     headers: HeaderMap,
     Form(form): Form<SwitchForm>,
 ) -> Response {
-    let user = match person(user, "/account/acting") {
+    let user = match person(&state, prefs, user, "/account/acting") {
         Ok(user) => user,
         Err(response) => return *response,
     };
@@ -253,7 +261,7 @@ async fn switch_back(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let user = match person(user, "/account/acting") {
+    let user = match person(&state, prefs, user, "/account/acting") {
         Ok(user) => user,
         Err(response) => return *response,
     };
@@ -363,7 +371,7 @@ async fn enterprises_page(
     Query(query): Query<DoneQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let user = match person(user, "/account/enterprises") {
+    let user = match person(&state, prefs, user, "/account/enterprises") {
         Ok(user) => user,
         Err(response) => return *response,
     };
@@ -390,7 +398,7 @@ async fn register_enterprise(
     headers: HeaderMap,
     Form(form): Form<EnterpriseForm>,
 ) -> Response {
-    let user = match person(user, "/account/enterprises") {
+    let user = match person(&state, prefs, user, "/account/enterprises") {
         Ok(user) => user,
         Err(response) => return *response,
     };
@@ -693,7 +701,7 @@ async fn agents_page(
     Query(query): Query<DoneQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let user = match person(user, "/account/agents") {
+    let user = match person(&state, prefs, user, "/account/agents") {
         Ok(user) => user,
         Err(response) => return *response,
     };
@@ -724,7 +732,7 @@ async fn grant(
     headers: HeaderMap,
     Form(form): Form<GrantForm>,
 ) -> Response {
-    let user = match person(user, "/account/agents") {
+    let user = match person(&state, prefs, user, "/account/agents") {
         Ok(user) => user,
         Err(response) => return *response,
     };
@@ -840,7 +848,7 @@ async fn revoke(
     headers: HeaderMap,
     Form(form): Form<RevokeForm>,
 ) -> Response {
-    let user = match person(user, "/account/agents") {
+    let user = match person(&state, prefs, user, "/account/agents") {
         Ok(user) => user,
         Err(response) => return *response,
     };

@@ -118,7 +118,8 @@ fn outcome(reply: &Reply) -> String {
     }
 }
 
-/// Fills `{user}`, `{other-region}`, `{department CODE}` and `{new}` in a route or form value.
+/// Fills the placeholders of docs/access.md (`{user}`, `{other-region}`, `{department CODE}`,
+/// `{enterprise}`, … and `{new}`) in a route or form value.
 fn fill(text: &str, ids: &HashMap<String, Uuid>, fresh: &str) -> String {
     let mut out = text.replace("{new}", fresh);
     for (name, id) in ids {
@@ -177,6 +178,33 @@ async fn every_role_reaches_exactly_what_docs_access_md_says() {
             .unwrap()
         {
             ids.insert(format!("department {code}"), id);
+        }
+        {
+            use tongban_store::entities::{enterprise, mandate};
+            use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            let demo_enterprise = enterprise::Entity::find()
+                .filter(enterprise::Column::CreditCode.eq("91990100MA0QH00012"))
+                .one(&db.conn)
+                .await
+                .unwrap()
+                .expect("the demo enterprise");
+            ids.insert("enterprise".into(), demo_enterprise.id);
+            let agent_mandate = mandate::Entity::find()
+                .filter(mandate::Column::PrincipalId.eq(demo_enterprise.id))
+                .one(&db.conn)
+                .await
+                .unwrap()
+                .expect("the demo enterprise's agent");
+            ids.insert("mandate of the enterprise".into(), agent_mandate.id);
+            let index = tongban_services::crypto::BlindIndex::derive(&SECRET);
+            let elder = tongban_store::identity::find_by_login(
+                &db.conn,
+                &LoginKey::PhoneIndex(index.of("mobile", "13800000003")),
+            )
+            .await
+            .unwrap()
+            .expect("the older demo person");
+            ids.insert("person 13800000003".into(), elder.id);
         }
         let app = tongban_web::app(state);
 

@@ -4,8 +4,8 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
+use common::browser::*;
 use common::*;
 use tongban_store::entities::{audit_entry, enterprise, mandate, notification};
 use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -20,124 +20,6 @@ const LEGAL_REP: &str = "13800000004";
 const AGENT: &str = "13800000002";
 const ELDER: &str = "13800000003";
 const RELATIVE: &str = "13800000001";
-
-/// A browser: keeps cookies between requests.
-struct Browser {
-    app: axum::Router,
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn new(app: axum::Router) -> Browser {
-        Browser {
-            app,
-            cookies: Vec::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, reply: &Reply) {
-        for value in reply.headers.get_all("set-cookie") {
-            let text = value.to_str().unwrap();
-            let pair = text.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(k, _)| k != name);
-            if !value.is_empty() && !text.contains("Max-Age=0") {
-                self.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
-    }
-
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }
-
-    async fn get(&mut self, uri: &str) -> Reply {
-        let reply = get_with(
-            &self.app,
-            uri,
-            &[("cookie", &self.cookie_header()), ("accept-language", "en")],
-        )
-        .await;
-        self.keep(&reply);
-        reply
-    }
-
-    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Reply {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let reply = send(
-            &self.app,
-            Request::post(uri)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("cookie", self.cookie_header())
-                .header("accept-language", "en")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-        self.keep(&reply);
-        reply
-    }
-
-    /// Posts a form with this browser's CSRF token, read from `page`.
-    async fn submit(&mut self, page: &str, uri: &str, form: &[(&str, &str)]) -> Reply {
-        let html = self.get(page).await.text();
-        let csrf = csrf_of(&html);
-        let mut fields = form.to_vec();
-        fields.push(("csrf", &csrf));
-        self.post(uri, &fields).await
-    }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
-
-async fn signed_in(app: axum::Router, who: &str) -> Browser {
-    let mut browser = Browser::new(app);
-    let page = browser.get("/login").await;
-    let csrf = csrf_of(&page.text());
-    let reply = browser
-        .post(
-            "/login",
-            &[
-                ("identifier", who),
-                ("password", DEMO_PASSWORD),
-                ("csrf", &csrf),
-                ("next", "/account"),
-            ],
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
-    browser
-}
 
 async fn demo_enterprise(db: &TestDb) -> enterprise::Model {
     enterprise::Entity::find()

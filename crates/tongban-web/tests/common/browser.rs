@@ -71,6 +71,23 @@ impl Browser {
         reply
     }
 
+    /// The value of a cookie this browser holds.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Posts a form with this browser's CSRF token, read from `page`.
+    pub async fn submit(&mut self, page: &str, uri: &str, form: &[(&str, &str)]) -> Reply {
+        let html = self.get(page).await.text();
+        let csrf = csrf_of(&html);
+        let mut fields = form.to_vec();
+        fields.push(("csrf", &csrf));
+        self.post(uri, &fields).await
+    }
+
     pub fn has_cookie(&self, name: &str) -> bool {
         self.cookies.iter().any(|(k, _)| k == name)
     }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod crypto;
 pub mod identity;
 pub mod notifications;
+pub mod oidc;
 pub mod text;
 
 pub use tongban_store::StoreError;

@@ -14,6 +14,8 @@ macro_rules! locale_source {
         concat!(
             include_str!(concat!("../locales/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/oidc/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

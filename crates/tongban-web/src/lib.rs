@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod identity;
 pub mod layout;
 pub mod metrics;
+pub mod oidc;
 pub mod pages;
 pub mod prefs;
 pub mod state;
@@ -49,6 +50,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(catalog::router())
         .merge(health::router())
         .merge(identity::router())
+        .merge(oidc::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

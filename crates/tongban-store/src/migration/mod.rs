@@ -8,6 +8,7 @@ mod m20261126_000001_catalog;
 mod m20261127_000002_identity;
 mod m20261127_000003_notifications;
 mod m20261127_000004_second_factor;
+mod m20261128_000006_oidc;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_identity::Migration),
             Box::new(m20261127_000003_notifications::Migration),
             Box::new(m20261127_000004_second_factor::Migration),
+            Box::new(m20261128_000006_oidc::Migration),
         ]
     }
 }

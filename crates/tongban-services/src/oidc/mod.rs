@@ -705,6 +705,22 @@ impl Oidc {
         new: &NewClient,
         origin: &Origin,
     ) -> Result<IssuedClient, ClientAdminError> {
+        self.register(clock, by, region_code, new, origin, None)
+            .await
+    }
+
+    /// Registers a client; `demo_secret` is the demo client's derived secret, seeded like the
+    /// demo accounts (no audit entry: nobody acted).
+    async fn register(
+        &self,
+        clock: &dyn Clock,
+        by: Admin<'_>,
+        region_code: &str,
+        new: &NewClient,
+        origin: &Origin,
+        demo_secret: Option<String>,
+    ) -> Result<IssuedClient, ClientAdminError> {
+        let seeding = demo_secret.is_some();
         let region = self.region(region_code).await?;
         self.require_admin(by, Some(region))?;
         let now = clock.now();
@@ -780,6 +796,8 @@ impl Oidc {
         }
         let secret = if new.public {
             None
+        } else if let Some(secret) = demo_secret {
+            Some(secret)
         } else {
             Some(random_token()?)
         };
@@ -808,6 +826,10 @@ impl Oidc {
                 return Err(ClientAdminError::Invalid(vec![ClientProblem::ClientIdTaken]));
             }
             Err(other) => return Err(other.into()),
+        }
+        if seeding {
+            txn.commit().await.map_err(StoreError::from)?;
+            return Ok(IssuedClient { client_id, secret });
         }
         tongban_store::audit::append(
             &txn,
@@ -950,17 +972,23 @@ impl Oidc {
                 ..NewClient::default()
             };
             let origin = Origin::default();
-            self.register_client(clock, Admin::Console, region_code, &new, &origin)
-                .await?;
-            let region = self.region(region_code).await?;
-            tongban_store::oidc::set_client_secret(
-                &self.db,
-                region,
-                DEMO_CLIENT_ID,
-                &self.secret_hash(&secret),
-                clock.now(),
-            )
-            .await?;
+            match self
+                .register(
+                    clock,
+                    Admin::Console,
+                    region_code,
+                    &new,
+                    &origin,
+                    Some(secret.clone()),
+                )
+                .await
+            {
+                // Another instance seeded it at the same moment.
+                Ok(_) => {}
+                Err(ClientAdminError::Invalid(problems))
+                    if problems == [ClientProblem::ClientIdTaken] => {}
+                Err(other) => return Err(other),
+            }
         }
         Ok((DEMO_CLIENT_ID.to_owned(), secret))
     }
@@ -1625,7 +1653,7 @@ mod tests {
     fn pkce_matches_rfc7636_appendix_b() {
         assert_eq!(
             pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrj3BERj7Ivx1cGKIBdLZFcwsTIKbJE"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

@@ -196,7 +196,10 @@ pub fn run(config: Option<&Path>, command: OidcCommand) -> anyhow::Result<()> {
                         if c.post_logout_redirect_uris.is_empty() {
                             String::new()
                         } else {
-                            format!("\n\tafter sign-out: {}", c.post_logout_redirect_uris.join(" "))
+                            format!(
+                                "\n\tafter sign-out: {}",
+                                c.post_logout_redirect_uris.join(" ")
+                            )
                         }
                     );
                 }

@@ -425,14 +425,21 @@ fn oidc_clients_are_registered_listed_and_keys_rotated_from_the_console() {
     // `seed demo` registers the demo department system and prints its derived secret.
     let (ok, seeded, err) = run(&["seed", "demo"]);
     assert!(ok, "{err}");
-    assert!(seeded.contains("client_id     demo-department-portal"), "{seeded}");
+    assert!(
+        seeded.contains("client_id     demo-department-portal"),
+        "{seeded}"
+    );
     let secret_line = |text: &str| {
         text.lines()
             .find(|l| l.contains("client_secret"))
             .map(str::to_owned)
     };
     let (_, again, _) = run(&["seed", "demo"]);
-    assert_eq!(secret_line(&seeded), secret_line(&again), "the demo secret is stable");
+    assert_eq!(
+        secret_line(&seeded),
+        secret_line(&again),
+        "the demo secret is stable"
+    );
 
     let (ok, added, err) = run(&[
         "oidc",
@@ -473,12 +480,21 @@ fn oidc_clients_are_registered_listed_and_keys_rotated_from_the_console() {
         "NOPE",
     ]);
     assert!(!ok);
-    assert!(err.contains("--redirect-uri must be absolute https"), "{err}");
-    assert!(err.contains("--department is not a department code"), "{err}");
+    assert!(
+        err.contains("--redirect-uri must be absolute https"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--department is not a department code"),
+        "{err}"
+    );
 
     let (ok, listed, _) = run(&["oidc", "client", "list"]);
     assert!(ok);
-    assert!(listed.contains("gjj-portal\tactive\tconfidential"), "{listed}");
+    assert!(
+        listed.contains("gjj-portal\tactive\tconfidential"),
+        "{listed}"
+    );
     assert!(listed.contains("demo-department-portal"), "{listed}");
     assert!(!listed.contains(secret), "secrets are never shown again");
 

@@ -66,7 +66,10 @@ pub async fn client_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> StoreResult<O
 }
 
 /// The clients of one region, oldest first.
-pub async fn clients_of<C: ConnectionTrait>(db: &C, region_id: Uuid) -> StoreResult<Vec<ClientRow>> {
+pub async fn clients_of<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+) -> StoreResult<Vec<ClientRow>> {
     Ok(oidc_client::Entity::find()
         .filter(oidc_client::Column::RegionId.eq(region_id))
         .order_by_asc(oidc_client::Column::CreatedAt)

@@ -22,8 +22,7 @@ use openidconnect::http;
 use openidconnect::url::Url;
 use openidconnect::{
     AccessTokenHash, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope,
-    TokenResponse,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 use tongban_services::identity::Origin;
 use tongban_services::oidc::{Admin, NewClient};
@@ -78,6 +77,10 @@ impl Http {
         Ok(http::Response::from_parts(parts, body))
     }
 }
+
+/// What the `openidconnect` crate's HTTP client returns.
+type Pending =
+    std::pin::Pin<Box<dyn Future<Output = Result<http::Response<Vec<u8>>, HttpError>> + Send>>;
 
 /// The provider on a random port, with its state for direct service calls.
 struct Server {
@@ -139,13 +142,7 @@ impl Server {
             .unwrap()
     }
 
-    fn oidc_http(
-        &self,
-    ) -> impl Fn(
-        http::Request<Vec<u8>>,
-    ) -> std::pin::Pin<
-        Box<dyn Future<Output = Result<http::Response<Vec<u8>>, HttpError>> + Send>,
-    > + use<> {
+    fn oidc_http(&self) -> impl Fn(http::Request<Vec<u8>>) -> Pending + use<> {
         let http = self.http.clone();
         move |request| {
             let http = http.clone();
@@ -297,10 +294,14 @@ fn unescape(text: &str) -> String {
 /// The hidden fields of the page's main form (the consent or sign-out form, not the header's
 /// sign-out button), as the browser would send them.
 fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let start = ["action=\"/oidc/authorize\"", "action=\"/oidc/end-session\"", "action=\"/login\""]
-        .iter()
-        .find_map(|a| html.find(a))
-        .unwrap_or(0);
+    let start = [
+        "action=\"/oidc/authorize\"",
+        "action=\"/oidc/end-session\"",
+        "action=\"/login\"",
+    ]
+    .iter()
+    .find_map(|a| html.find(a))
+    .unwrap_or(0);
     let form = &html[start..];
     let form = &form[..form.find("</form>").unwrap_or(form.len())];
     let mut out = Vec::new();
@@ -345,7 +346,10 @@ async fn authorize_through_browser(browser: &mut Browser, url: &Url, decision: &
         reply = browser.get(&path).await;
     }
     if reply.status == 200 {
-        assert!(reply.body.contains("公积金网上业务系统"), "consent names the client");
+        assert!(
+            reply.body.contains("公积金网上业务系统"),
+            "consent names the client"
+        );
         let mut form = hidden_fields(&reply.body);
         form.push(("decision".to_owned(), decision.to_owned()));
         reply = browser.post("/oidc/authorize", &form).await;
@@ -414,7 +418,9 @@ async fn code_flow(
         .set_allowed_algs([CoreJwsSigningAlgorithm::EdDsa])
         // The server runs on the tests' fixed clock.
         .set_time_fn(|| clock().0);
-    let claims = id_token.claims(&verifier, &nonce).expect("a valid ID token");
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("a valid ID token");
     assert_eq!(claims.issuer().as_str(), server.base);
     assert!(claims.auth_time().is_some());
     let expected_hash = AccessTokenHash::from_token(
@@ -425,7 +431,10 @@ async fn code_flow(
     .unwrap();
     assert_eq!(claims.access_token_hash(), Some(&expected_hash));
     let info: openidconnect::core::CoreUserInfoClaims = client
-        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
         .unwrap()
         .request_async(&http)
         .await
@@ -457,8 +466,7 @@ async fn post_token(server: &Server, form: &[(&str, &str)], basic: Option<(&str,
         .header("content-type", "application/x-www-form-urlencoded");
     if let Some((id, secret)) = basic {
         use base64::Engine;
-        let encoded =
-            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
         request = request.header("authorization", format!("Basic {encoded}"));
     }
     let response = server
@@ -507,8 +515,14 @@ async fn a_department_system_signs_a_person_in_with_the_openidconnect_crate() {
         let discovery = browser.get("/.well-known/openid-configuration").await;
         let doc: serde_json::Value = serde_json::from_str(&discovery.body).unwrap();
         assert_eq!(doc["issuer"], server.base);
-        assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-        assert_eq!(doc["subject_types_supported"], serde_json::json!(["pairwise"]));
+        assert_eq!(
+            doc["code_challenge_methods_supported"],
+            serde_json::json!(["S256"])
+        );
+        assert_eq!(
+            doc["subject_types_supported"],
+            serde_json::json!(["pairwise"])
+        );
 
         let first = code_flow(
             &server,
@@ -537,7 +551,10 @@ async fn a_department_system_signs_a_person_in_with_the_openidconnect_crate() {
         assert_eq!(replay.headers.get("cache-control").unwrap(), "no-store");
         assert_eq!(
             userinfo_status(&server, &first.access_token).await,
-            (401, "Bearer realm=\"tongban\", error=\"invalid_token\"".to_owned())
+            (
+                401,
+                "Bearer realm=\"tongban\", error=\"invalid_token\"".to_owned()
+            )
         );
 
         // Consent is remembered: the second sign-in goes straight back with a code, and the
@@ -574,9 +591,18 @@ async fn a_department_system_signs_a_person_in_with_the_openidconnect_crate() {
         .into_iter()
         .map(|e| format!("{}:{}", e.action, e.outcome))
         .collect();
-        assert!(actions.contains(&"oidc.token:success".to_owned()), "{actions:?}");
-        assert!(actions.contains(&"oidc.authorize:success".to_owned()), "{actions:?}");
-        assert!(actions.contains(&"oidc.userinfo:success".to_owned()), "{actions:?}");
+        assert!(
+            actions.contains(&"oidc.token:success".to_owned()),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&"oidc.authorize:success".to_owned()),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&"oidc.userinfo:success".to_owned()),
+            "{actions:?}"
+        );
         db.finish().await;
     }
 }
@@ -610,11 +636,15 @@ async fn client_secret_post_and_client_credentials_work_and_machine_tokens_get_n
             .await
             .expect("client_credentials");
         assert_eq!(
-            machine.scopes().map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            machine
+                .scopes()
+                .map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
             Some(vec!["exchange.read".to_owned()])
         );
         assert_eq!(
-            userinfo_status(&server, machine.access_token().secret()).await.0,
+            userinfo_status(&server, machine.access_token().secret())
+                .await
+                .0,
             401,
             "a token without a person gets no userinfo"
         );
@@ -633,7 +663,11 @@ async fn client_secret_post_and_client_credentials_work_and_machine_tokens_get_n
         assert_eq!(json_of(&refused)["error"], "invalid_scope");
         let unknown = post_token(
             &server,
-            &[("grant_type", "password"), ("client_id", PORTAL), ("client_secret", &secret)],
+            &[
+                ("grant_type", "password"),
+                ("client_id", PORTAL),
+                ("client_secret", &secret),
+            ],
             None,
         )
         .await;
@@ -666,11 +700,20 @@ async fn bad_requests_are_refused_the_way_rfc_6749_says() {
 
         // An unregistered redirect URI gets an error page, never a redirect (signed out too).
         let evil = browser
-            .get(&authorize(PORTAL, "http://127.0.0.1:9100/evil", "openid", &pkce))
+            .get(&authorize(
+                PORTAL,
+                "http://127.0.0.1:9100/evil",
+                "openid",
+                &pkce,
+            ))
             .await;
         assert_eq!(evil.status, 400);
         assert!(evil.location.is_none());
-        assert!(evil.body.contains("not one the system registered"), "{}", evil.body);
+        assert!(
+            evil.body.contains("not one the system registered"),
+            "{}",
+            evil.body
+        );
         let unknown = browser
             .get(&authorize("nobody", PORTAL_REDIRECT, "openid", &pkce))
             .await;
@@ -680,10 +723,18 @@ async fn bad_requests_are_refused_the_way_rfc_6749_says() {
         browser.sign_in(PERSON, "/account").await;
         // id_number asked by a client without approval: invalid_scope, at the client.
         let id_number = browser
-            .get(&authorize(PORTAL, PORTAL_REDIRECT, "openid id_number", &pkce))
+            .get(&authorize(
+                PORTAL,
+                PORTAL_REDIRECT,
+                "openid id_number",
+                &pkce,
+            ))
             .await;
         let location = id_number.location.expect("sent back to the client");
-        assert_eq!(query_param(&location, "error").as_deref(), Some("invalid_scope"));
+        assert_eq!(
+            query_param(&location, "error").as_deref(),
+            Some("invalid_scope")
+        );
         assert_eq!(query_param(&location, "state").as_deref(), Some("st-1"));
         // PKCE `plain` is refused; a public client must use PKCE.
         let plain = browser
@@ -691,7 +742,10 @@ async fn bad_requests_are_refused_the_way_rfc_6749_says() {
                 PORTAL,
                 PORTAL_REDIRECT,
                 "openid",
-                &format!("&code_challenge={}&code_challenge_method=plain", "v".repeat(43)),
+                &format!(
+                    "&code_challenge={}&code_challenge_method=plain",
+                    "v".repeat(43)
+                ),
             ))
             .await;
         assert_eq!(
@@ -699,7 +753,12 @@ async fn bad_requests_are_refused_the_way_rfc_6749_says() {
             Some("invalid_request")
         );
         let no_pkce = browser
-            .get(&authorize("mobile-app", "http://127.0.0.1:9200/cb", "openid", ""))
+            .get(&authorize(
+                "mobile-app",
+                "http://127.0.0.1:9200/cb",
+                "openid",
+                "",
+            ))
             .await;
         assert_eq!(
             query_param(&no_pkce.location.unwrap(), "error").as_deref(),
@@ -720,7 +779,10 @@ async fn bad_requests_are_refused_the_way_rfc_6749_says() {
         let denied = browser.post("/oidc/authorize", &form).await;
         let location = denied.location.unwrap();
         assert!(location.starts_with(PORTAL_REDIRECT));
-        assert_eq!(query_param(&location, "error").as_deref(), Some("access_denied"));
+        assert_eq!(
+            query_param(&location, "error").as_deref(),
+            Some("access_denied")
+        );
         assert_eq!(query_param(&location, "state").as_deref(), Some("st-1"));
 
         // A code with the wrong PKCE verifier is refused (and used up).
@@ -759,12 +821,21 @@ async fn bad_requests_are_refused_the_way_rfc_6749_says() {
 
         // The public client with PKCE gets its tokens without a secret.
         let consent = browser
-            .get(&authorize("mobile-app", "http://127.0.0.1:9200/cb", "openid", &pkce))
+            .get(&authorize(
+                "mobile-app",
+                "http://127.0.0.1:9200/cb",
+                "openid",
+                &pkce,
+            ))
             .await;
         let mut form = hidden_fields(&consent.body);
         form.push(("decision".into(), "allow".into()));
         let code = query_param(
-            &browser.post("/oidc/authorize", &form).await.location.unwrap(),
+            &browser
+                .post("/oidc/authorize", &form)
+                .await
+                .location
+                .unwrap(),
             "code",
         )
         .unwrap();
@@ -794,7 +865,11 @@ async fn subjects_are_pairwise_per_sector_and_id_numbers_need_approval() {
         // Another system of the same sector, and one of another sector that is approved for
         // ID numbers.
         let sibling_secret = server
-            .register(portal_client("gjj-counter", "http://127.0.0.1:9101/cb", "gjj.example"))
+            .register(portal_client(
+                "gjj-counter",
+                "http://127.0.0.1:9101/cb",
+                "gjj.example",
+            ))
             .await
             .unwrap();
         let tax_secret = server
@@ -834,7 +909,10 @@ async fn subjects_are_pairwise_per_sector_and_id_numbers_need_approval() {
         )
         .await;
         assert_eq!(portal.subject, sibling.subject, "one sector, one subject");
-        assert_ne!(portal.subject, tax.subject, "sectors cannot correlate people");
+        assert_ne!(
+            portal.subject, tax.subject,
+            "sectors cannot correlate people"
+        );
 
         // The approved client asks for the ID number: the consent page says so plainly, and
         // userinfo then carries it.
@@ -846,11 +924,19 @@ async fn subjects_are_pairwise_per_sector_and_id_numbers_need_approval() {
             ))
             .await;
         assert_eq!(consent.status, 200, "{}", consent.body);
-        assert!(consent.body.contains("specially approved to receive your resident ID number"));
+        assert!(
+            consent
+                .body
+                .contains("specially approved to receive your resident ID number")
+        );
         let mut form = hidden_fields(&consent.body);
         form.push(("decision".into(), "allow".into()));
         let code = query_param(
-            &browser.post("/oidc/authorize", &form).await.location.unwrap(),
+            &browser
+                .post("/oidc/authorize", &form)
+                .await
+                .location
+                .unwrap(),
             "code",
         )
         .unwrap();
@@ -865,7 +951,10 @@ async fn subjects_are_pairwise_per_sector_and_id_numbers_need_approval() {
             Some(("tax-portal", &tax_secret)),
         )
         .await;
-        let access = json_of(&tokens)["access_token"].as_str().unwrap().to_owned();
+        let access = json_of(&tokens)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let info = server
             .http
             .send(
@@ -879,7 +968,10 @@ async fn subjects_are_pairwise_per_sector_and_id_numbers_need_approval() {
         let info: serde_json::Value = serde_json::from_slice(info.body()).unwrap();
         assert_eq!(info["id_number"], "990102199003071233");
         assert_eq!(info["sub"], tax.subject);
-        assert!(info.get("name").is_none(), "profile was not asked this time");
+        assert!(
+            info.get("name").is_none(),
+            "profile was not asked this time"
+        );
         db.finish().await;
     }
 }
@@ -914,12 +1006,18 @@ async fn end_session_returns_to_a_registered_address_with_state() {
             .post("/oidc/end-session", &hidden_fields(&page.body))
             .await;
         assert_eq!(done.status, 303);
-        assert_eq!(done.location.as_deref(), Some(&*format!("{PORTAL_LOGOUT}?state=bye-1")));
+        assert_eq!(
+            done.location.as_deref(),
+            Some(&*format!("{PORTAL_LOGOUT}?state=bye-1"))
+        );
         assert_eq!(browser.get("/account").await.status, 303, "signed out");
 
         // Signed out already: straight back; an unregistered address is never followed.
         let again = browser.get(&end).await;
-        assert_eq!(again.location.as_deref(), Some(&*format!("{PORTAL_LOGOUT}?state=bye-1")));
+        assert_eq!(
+            again.location.as_deref(),
+            Some(&*format!("{PORTAL_LOGOUT}?state=bye-1"))
+        );
         let evil = browser
             .get(&format!(
                 "/oidc/end-session?client_id={PORTAL}&post_logout_redirect_uri={}&state=x",
@@ -983,7 +1081,10 @@ async fn rotated_keys_stay_published_for_the_grace_period() {
         assert_eq!(after["keys"].as_array().unwrap().len(), 1);
         assert_eq!(after["keys"][0]["kid"], new_kid);
         // The private key is stored encrypted, never in clear.
-        let stored = tongban_store::oidc::signing_key(&db.conn).await.unwrap().unwrap();
+        let stored = tongban_store::oidc::signing_key(&db.conn)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(stored.private_ciphertext.contains('.'));
         db.finish().await;
     }
@@ -996,15 +1097,16 @@ async fn as_sysadmin(server: &Server) -> Browser {
     let mut browser = Browser::new(server);
     let reply = browser.sign_in("sysadmin", "/admin/oidc/clients").await;
     assert_eq!(reply.status, 303, "{}", reply.body);
-    let secret = tongban_services::identity::mfa::demo_totp_secret(
-        &BlindIndex::derive(&SECRET),
-        "sysadmin",
-    );
+    let secret =
+        tongban_services::identity::mfa::demo_totp_secret(&BlindIndex::derive(&SECRET), "sysadmin");
     let page = browser.get("/login/second-factor").await;
     let csrf = field(&page.body, "csrf").unwrap();
     let code = totp_at_step(&secret, totp_step(clock().0.timestamp()), 6);
     let passed = browser
-        .post("/login/second-factor", &pairs(&[("code", &code), ("csrf", &csrf)]))
+        .post(
+            "/login/second-factor",
+            &pairs(&[("code", &code), ("csrf", &csrf)]),
+        )
         .await;
     assert_eq!(passed.status, 303, "{}", passed.body);
     browser
@@ -1021,7 +1123,10 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
         assert_eq!(person.get("/admin/oidc/clients").await.status, 403);
         let mut anonymous = Browser::new(&server);
         let sent = anonymous.get("/admin/oidc/clients").await;
-        assert_eq!(sent.location.as_deref(), Some("/login?next=/admin/oidc/clients"));
+        assert_eq!(
+            sent.location.as_deref(),
+            Some("/login?next=/admin/oidc/clients")
+        );
 
         let mut admin = as_sysadmin(&server).await;
         let page = admin.get("/admin/oidc/clients").await;
@@ -1041,7 +1146,10 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
         };
         assert_eq!(
             admin
-                .post("/admin/oidc/clients", &add("forged", "https://bdc.example/cb"))
+                .post(
+                    "/admin/oidc/clients",
+                    &add("forged", "https://bdc.example/cb")
+                )
                 .await
                 .status,
             403
@@ -1050,8 +1158,15 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
             .post("/admin/oidc/clients", &add(&csrf, "http://bdc.example/cb"))
             .await;
         assert_eq!(invalid.status, 422);
-        assert!(invalid.body.contains("href=\"#redirect_uris\""), "error summary links the field");
-        assert!(invalid.body.contains("Every return address must be a full https address"));
+        assert!(
+            invalid.body.contains("href=\"#redirect_uris\""),
+            "error summary links the field"
+        );
+        assert!(
+            invalid
+                .body
+                .contains("Every return address must be a full https address")
+        );
         let created = admin
             .post("/admin/oidc/clients", &add(&csrf, "https://bdc.example/cb"))
             .await;
@@ -1060,7 +1175,10 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
         assert!(created.body.contains("shown only this once"));
         let list = admin.get("/admin/oidc/clients").await;
         assert!(list.body.contains("不动产登记系统"));
-        assert!(list.body.contains("bdc.example"), "sector defaults to the redirect host");
+        assert!(
+            list.body.contains("bdc.example"),
+            "sector defaults to the redirect host"
+        );
 
         // New secret, then switch off: the client can no longer start a sign-in.
         let renewed = admin
@@ -1072,13 +1190,19 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
         assert_eq!(renewed.status, 200);
         assert_eq!(
             admin
-                .post("/admin/oidc/clients/bdc-portal/disable", &pairs(&[("csrf", "x")]))
+                .post(
+                    "/admin/oidc/clients/bdc-portal/disable",
+                    &pairs(&[("csrf", "x")])
+                )
                 .await
                 .status,
             403
         );
         let disabled = admin
-            .post("/admin/oidc/clients/bdc-portal/disable", &pairs(&[("csrf", &csrf)]))
+            .post(
+                "/admin/oidc/clients/bdc-portal/disable",
+                &pairs(&[("csrf", &csrf)]),
+            )
             .await;
         assert_eq!(disabled.status, 303);
         let refused = anonymous
@@ -1108,11 +1232,18 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
             .collect();
         assert_eq!(
             actions,
-            ["oidc.client.disable", "oidc.client.secret", "oidc.client.add"]
+            [
+                "oidc.client.disable",
+                "oidc.client.secret",
+                "oidc.client.add"
+            ]
         );
         assert_eq!(
             tongban_store::audit::verify_chain(&db.conn).await.unwrap(),
-            Ok(tongban_store::audit::verify_chain(&db.conn).await.unwrap().unwrap())
+            Ok(tongban_store::audit::verify_chain(&db.conn)
+                .await
+                .unwrap()
+                .unwrap())
         );
         db.finish().await;
     }

@@ -156,7 +156,10 @@ mod tests {
             .try_into()
             .unwrap();
         let key = SigningKey::from_secret(secret);
-        assert_eq!(key.public_b64(), "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!(
+            key.public_b64(),
+            "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+        );
         let signature = key
             .key
             .sign(b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc");

@@ -771,7 +771,10 @@ impl Oidc {
             scopes.sort();
         }
         let sector = if new.sector.trim().is_empty() {
-            redirect_uris.first().map(|u| host_of(u)).unwrap_or_default()
+            redirect_uris
+                .first()
+                .map(|u| host_of(u))
+                .unwrap_or_default()
         } else {
             new.sector.trim().to_owned()
         };
@@ -823,7 +826,9 @@ impl Oidc {
         match tongban_store::oidc::insert_client(&txn, row).await {
             Ok(()) => {}
             Err(StoreError::Duplicate(_)) => {
-                return Err(ClientAdminError::Invalid(vec![ClientProblem::ClientIdTaken]));
+                return Err(ClientAdminError::Invalid(vec![
+                    ClientProblem::ClientIdTaken,
+                ]));
             }
             Err(other) => return Err(other.into()),
         }
@@ -1001,21 +1006,17 @@ impl Oidc {
         &self,
         request: &AuthorizeRequest,
     ) -> Result<ValidAuthorize, AuthorizeProblem> {
-        let client = match tongban_store::oidc::client_by_client_id(&self.db, &request.client_id)
-            .await
-        {
-            Ok(Some(client)) if client.status == "active" => client,
-            Ok(_) => return Err(AuthorizeProblem::UnknownClient),
-            Err(error) => {
-                tracing::error!(%error, "client look-up failed");
-                return Err(AuthorizeProblem::UnknownClient);
-            }
-        };
+        let client =
+            match tongban_store::oidc::client_by_client_id(&self.db, &request.client_id).await {
+                Ok(Some(client)) if client.status == "active" => client,
+                Ok(_) => return Err(AuthorizeProblem::UnknownClient),
+                Err(error) => {
+                    tracing::error!(%error, "client look-up failed");
+                    return Err(AuthorizeProblem::UnknownClient);
+                }
+            };
         // Exact string comparison: no prefix, no normalisation (RFC 9700 §4.1).
-        if !strings(&client.redirect_uris)
-            .iter()
-            .any(|u| *u == request.redirect_uri)
-        {
+        if !strings(&client.redirect_uris).contains(&request.redirect_uri) {
             return Err(AuthorizeProblem::BadRedirectUri);
         }
         let state = request.state.clone().filter(|s| !s.is_empty());
@@ -1557,11 +1558,10 @@ impl Oidc {
                     .and_then(|c| c.get("iss"))
                     .and_then(|i| i.as_str())
                     == Some(self.settings.issuer.as_str());
-                match claims.filter(|_| issuer_ok).and_then(|c| {
-                    c.get("aud")
-                        .and_then(|a| a.as_str())
-                        .map(str::to_owned)
-                }) {
+                match claims
+                    .filter(|_| issuer_ok)
+                    .and_then(|c| c.get("aud").and_then(|a| a.as_str()).map(str::to_owned))
+                {
                     Some(aud) => Some(aud),
                     // A hint we did not sign is refused, whatever else was sent.
                     None => return Ok(None),
@@ -1592,10 +1592,12 @@ impl Oidc {
 
     /// The name of a client, for the sign-out page.
     pub async fn client_name(&self, client_id: &str) -> Result<Option<String>, StoreError> {
-        Ok(tongban_store::oidc::client_by_client_id(&self.db, client_id)
-            .await?
-            .filter(|c| c.status == "active")
-            .map(|c| c.name))
+        Ok(
+            tongban_store::oidc::client_by_client_id(&self.db, client_id)
+                .await?
+                .filter(|c| c.status == "active")
+                .map(|c| c.name),
+        )
     }
 }
 
@@ -1637,7 +1639,9 @@ mod tests {
 
     #[test]
     fn redirect_uris_are_https_or_loopback() {
-        assert!(acceptable_redirect_uri("https://gjj.example.gov.cn/callback"));
+        assert!(acceptable_redirect_uri(
+            "https://gjj.example.gov.cn/callback"
+        ));
         assert!(acceptable_redirect_uri("http://127.0.0.1:9000/callback"));
         assert!(acceptable_redirect_uri("http://localhost/cb?x=1"));
         assert!(!acceptable_redirect_uri("http://evil.example/callback"));
@@ -1646,7 +1650,10 @@ mod tests {
         assert!(!acceptable_redirect_uri("https://user@a.example/cb"));
         assert!(!acceptable_redirect_uri("javascript:alert(1)"));
         assert!(!acceptable_redirect_uri("https:///cb"));
-        assert_eq!(host_of("https://gjj.example.gov.cn:8443/cb"), "gjj.example.gov.cn");
+        assert_eq!(
+            host_of("https://gjj.example.gov.cn:8443/cb"),
+            "gjj.example.gov.cn"
+        );
     }
 
     #[test]
@@ -1660,7 +1667,10 @@ mod tests {
     #[test]
     fn query_values_are_encoded() {
         assert_eq!(
-            with_query("https://a.example/cb?x=1", &[("state", Some("a b&c")), ("n", None)]),
+            with_query(
+                "https://a.example/cb?x=1",
+                &[("state", Some("a b&c")), ("n", None)]
+            ),
             "https://a.example/cb?x=1&state=a%20b%26c"
         );
     }

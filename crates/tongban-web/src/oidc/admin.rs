@@ -98,22 +98,26 @@ struct DoneQuery {
 }
 
 /// The signed-in user, or the response for someone who may not be here.
-fn admin_user(state: &AppState, prefs: Prefs, user: Option<CurrentUser>) -> Result<CurrentUser, Response> {
+fn admin_user(
+    state: &AppState,
+    prefs: Prefs,
+    user: Option<CurrentUser>,
+) -> Result<CurrentUser, Box<Response>> {
     let Some(user) = user else {
-        return Err(see_other(&format!("/login?next={HOME}")));
+        return Err(Box::new(see_other(&format!("/login?next={HOME}"))));
     };
     if !user
         .roles
         .iter()
         .any(|g| g.role == tongban_domain::access::Role::SystemAdmin)
     {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             state,
             prefs,
             StatusCode::FORBIDDEN,
             "oidc-admin-forbidden",
             None,
-        ));
+        )));
     }
     Ok(user)
 }
@@ -199,7 +203,7 @@ async fn list(
 ) -> Response {
     let user = match admin_user(&state, prefs, user) {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     render_list(
         &state,
@@ -250,7 +254,7 @@ async fn add(
 ) -> Response {
     let user = match admin_user(&state, prefs, user) {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);
@@ -313,6 +317,7 @@ struct CsrfForm {
     csrf: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn set_active(
     state: AppState,
     prefs: Prefs,
@@ -325,7 +330,7 @@ async fn set_active(
 ) -> Response {
     let user = match admin_user(&state, prefs, user) {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);
@@ -399,7 +404,7 @@ async fn new_secret(
 ) -> Response {
     let user = match admin_user(&state, prefs, user) {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
         return forbidden(&state, prefs);

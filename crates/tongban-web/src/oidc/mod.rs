@@ -60,7 +60,10 @@ fn public_json(body: &serde_json::Value) -> Response {
     let mut response = (StatusCode::OK, body.to_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     response
 }
 
@@ -135,7 +138,13 @@ fn problem_page(state: &AppState, prefs: Prefs, problem: &AuthorizeProblem) -> R
         ),
         AuthorizeProblem::Redirect { .. } => match problem.location() {
             Some(location) => see_other(&location),
-            None => error_page(state, prefs, StatusCode::BAD_REQUEST, "oidc-bad-redirect", None),
+            None => error_page(
+                state,
+                prefs,
+                StatusCode::BAD_REQUEST,
+                "oidc-bad-redirect",
+                None,
+            ),
         },
     }
 }
@@ -213,7 +222,9 @@ fn render_consent(
                 "other".to_owned()
             };
             ScopeLine {
-                title: c.tr.t1(&format!("oidc-scope-{key}"), "scope", scope.as_str()),
+                title: c
+                    .tr
+                    .t1(&format!("oidc-scope-{key}"), "scope", scope.as_str()),
                 text: c.tr.t(&format!("oidc-scope-{key}-text")),
                 sensitive: scope == "id_number",
             }
@@ -395,7 +406,9 @@ fn client_auth(headers: &HeaderMap, form: &TokenForm) -> Result<ClientAuth, Toke
                 return Err(TokenError::InvalidClient { basic: true });
             };
             if form.client_id.as_ref().is_some_and(|f| *f != id) {
-                return Err(TokenError::InvalidRequest("client_id differs from the credentials"));
+                return Err(TokenError::InvalidRequest(
+                    "client_id differs from the credentials",
+                ));
             }
             Ok(ClientAuth {
                 client_id: id,

@@ -1181,6 +1181,16 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
         );
 
         // New secret, then switch off: the client can no longer start a sign-in.
+        assert_eq!(
+            admin
+                .post(
+                    "/admin/oidc/clients/bdc-portal/secret",
+                    &pairs(&[("csrf", "x")])
+                )
+                .await
+                .status,
+            403
+        );
         let renewed = admin
             .post(
                 "/admin/oidc/clients/bdc-portal/secret",
@@ -1213,6 +1223,20 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
             .await;
         assert_eq!(refused.status, 400);
         assert!(refused.location.is_none());
+        let enabled = admin
+            .post(
+                "/admin/oidc/clients/bdc-portal/enable",
+                &pairs(&[("csrf", &csrf)]),
+            )
+            .await;
+        assert_eq!(
+            enabled.location.as_deref(),
+            Some("/admin/oidc/clients?done=enabled")
+        );
+        assert_eq!(
+            admin.get("/admin/oidc/clients?done=enabled").await.status,
+            200
+        );
 
         // Every change is in the audit trail under the administrator's name.
         let admin_id = tongban_store::identity::find_by_login(
@@ -1233,17 +1257,18 @@ async fn system_administrators_manage_clients_on_the_admin_page() {
         assert_eq!(
             actions,
             [
+                "oidc.client.enable",
                 "oidc.client.disable",
                 "oidc.client.secret",
                 "oidc.client.add"
             ]
         );
-        assert_eq!(
-            tongban_store::audit::verify_chain(&db.conn).await.unwrap(),
-            Ok(tongban_store::audit::verify_chain(&db.conn)
+        assert!(
+            tongban_store::audit::verify_chain(&db.conn)
                 .await
                 .unwrap()
-                .unwrap())
+                .is_ok(),
+            "the audit chain is intact"
         );
         db.finish().await;
     }

@@ -405,6 +405,18 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// A live access token as an API sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerToken {
+    pub client_id: String,
+    /// The client's region: the tenant the token may act in.
+    pub region_id: Uuid,
+    /// `None` for machine tokens (client_credentials).
+    pub account_id: Option<Uuid>,
+    pub scopes: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UserinfoError {
     /// Unknown, expired or revoked token, or one with no person behind it.
@@ -1456,6 +1468,41 @@ impl Oidc {
             id_token: None,
             scope,
         })
+    }
+
+    /// What a live access token stands for, for APIs that accept the provider's tokens (the
+    /// data-exchange API checks machine tokens from client_credentials this way). `None` for
+    /// unknown, expired or revoked tokens and tokens of switched-off clients.
+    pub async fn bearer(
+        &self,
+        clock: &dyn Clock,
+        access_token: &str,
+    ) -> Result<Option<BearerToken>, StoreError> {
+        if access_token.is_empty() || access_token.len() > 128 {
+            return Ok(None);
+        }
+        let Some(token) = tongban_store::oidc::live_token(
+            &self.db,
+            &sha256_hex(access_token.as_bytes()),
+            clock.now(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let Some(client) = tongban_store::oidc::client_by_id(&self.db, token.client_id)
+            .await?
+            .filter(|c| c.status == "active")
+        else {
+            return Ok(None);
+        };
+        Ok(Some(BearerToken {
+            client_id: client.client_id,
+            region_id: client.region_id,
+            account_id: token.account_id,
+            scopes: scope_set(&token.scope),
+            expires_at: token.expires_at,
+        }))
     }
 
     // ---- userinfo and end-session -------------------------------------------------------

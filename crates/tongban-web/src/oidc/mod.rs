@@ -427,11 +427,9 @@ fn client_auth(headers: &HeaderMap, form: &TokenForm) -> Result<ClientAuth, Toke
     }
 }
 
-fn token_error(state: &AppState, error: &TokenError) -> Response {
+fn token_error(error: &TokenError) -> Response {
     if let TokenError::Store(cause) = error {
-        let id = uuid::Uuid::now_v7().simple().to_string();
-        tracing::error!(error_id = %id, error = %cause, "token request failed");
-        let _ = state;
+        tracing::error!(error = %cause, "token request failed");
     }
     let status = match error {
         TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
@@ -463,7 +461,7 @@ async fn token(
     };
     let auth = match client_auth(&headers, &form) {
         Ok(auth) => auth,
-        Err(error) => return token_error(&state, &error),
+        Err(error) => return token_error(&error),
     };
     let origin = origin(&headers, peer);
     let clock = state.clock.as_ref();
@@ -495,7 +493,7 @@ async fn token(
             StatusCode::OK,
             &serde_json::to_value(&tokens).unwrap_or_default(),
         ),
-        Err(error) => token_error(&state, &error),
+        Err(error) => token_error(&error),
     }
 }
 

@@ -49,7 +49,9 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
         .merge(catalog::router())
         .merge(health::router())
-        .merge(identity::router())
+        .merge(
+            identity::router().route_layer(from_fn_with_state(state.clone(), oidc::login_return)),
+        )
         .merge(oidc::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))

@@ -557,6 +557,36 @@ async fn a_department_system_signs_a_person_in_with_the_openidconnect_crate() {
             )
         );
 
+        // Signing in again on the way to a system whose consent is remembered ends at the
+        // system: the sign-in page lets its form lead there (CSP form-action), and no other
+        // sign-in page does.
+        let mut fresh = Browser::new(&server);
+        let authorize_path = format!(
+            "/oidc/authorize?response_type=code&client_id={PORTAL}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
+            tongban_services::oidc::form_encode(PORTAL_REDIRECT),
+            tongban_services::oidc::pkce_s256(&"v".repeat(43))
+        );
+        let login = fresh
+            .get(&format!(
+                "/login?next={}",
+                tongban_services::oidc::form_encode(&authorize_path)
+            ))
+            .await;
+        let csp = login.headers.get("content-security-policy").unwrap();
+        assert!(
+            csp.to_str()
+                .unwrap()
+                .contains("form-action 'self' http://127.0.0.1:9100;"),
+            "{csp:?}"
+        );
+        let plain = fresh.get("/login").await;
+        assert!(
+            plain.headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("form-action 'self';")
+        );
+
         // Consent is remembered: the second sign-in goes straight back with a code, and the
         // subject is stable for the client.
         let second = code_flow(

@@ -690,6 +690,69 @@ async fn end_session(
     crate::identity::signed_out_redirect(&state, &target)
 }
 
+// ---- returning through the sign-in page ---------------------------------------------------
+
+/// The `next` field of a sign-in form body.
+fn next_of_form(body: &[u8]) -> Option<String> {
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("next="))
+        .and_then(form_decode)
+}
+
+/// The client address a sign-in that returns to `next` may end at: when `next` is an
+/// authorization request of a registered client with a registered redirect URI.
+async fn return_target(state: &AppState, next: &str) -> Option<String> {
+    let uri: axum::http::Uri = next.parse().ok()?;
+    let Query(request) = Query::<AuthorizeRequest>::try_from_uri(&uri).ok()?;
+    match state.oidc.validate_authorize(&request).await {
+        Ok(valid) => Some(valid.redirect_uri),
+        Err(AuthorizeProblem::Redirect { redirect_uri, .. }) => Some(redirect_uri),
+        Err(_) => None,
+    }
+}
+
+/// Around the sign-in page: when the person signs in on their way to a department system whose
+/// consent they already gave, the sign-in form's answer redirects through `/oidc/authorize`
+/// straight to the system. Browsers check that redirect chain against the sign-in page's
+/// `form-action`, so that page must name the system's (registered) origin.
+pub async fn login_return(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.uri().path() != "/login" {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let (next_path, body) = if parts.method == axum::http::Method::POST {
+        let Ok(bytes) = axum::body::to_bytes(body, state.settings.max_body_bytes).await else {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        };
+        (next_of_form(&bytes), axum::body::Body::from(bytes))
+    } else {
+        let next = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("next="))
+                .and_then(form_decode)
+        });
+        (next, body)
+    };
+    let response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    match next_path {
+        Some(path) if path.starts_with("/oidc/authorize?") => {
+            match return_target(&state, &path).await {
+                Some(target) => allow_form_target(response, &target),
+                None => response,
+            }
+        }
+        _ => response,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::form_decode;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod logging;
+mod oidc;
 mod secrets;
 mod serve;
 mod settings;
@@ -55,6 +56,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         what: AuditCommand,
+    },
+    /// OpenID Connect: department systems that sign people in, and signing keys.
+    Oidc {
+        #[command(subcommand)]
+        what: oidc::OidcCommand,
     },
     /// Measure throughput, latency, memory, start-up time and page sizes over HTTP.
     Bench(bench::BenchArgs),
@@ -158,6 +164,7 @@ fn main() -> ExitCode {
         Command::Audit {
             what: AuditCommand::Verify(args),
         } => serve::verify_audit(config, args),
+        Command::Oidc { what } => oidc::run(config, what),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -47,7 +47,7 @@ pub struct ServeArgs {
     log_format: Option<LogFormat>,
 }
 
-fn settings_with(config: Option<&Path>, db: &DatabaseArgs) -> anyhow::Result<Settings> {
+pub(crate) fn settings_with(config: Option<&Path>, db: &DatabaseArgs) -> anyhow::Result<Settings> {
     let mut settings = Settings::load(config).map_err(anyhow::Error::msg)?;
     if let Some(dir) = &db.data_dir {
         settings.server.data_dir = dir.clone();
@@ -58,14 +58,14 @@ fn settings_with(config: Option<&Path>, db: &DatabaseArgs) -> anyhow::Result<Set
     Ok(settings)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-async fn open(settings: &Settings) -> anyhow::Result<tongban_store::Connection> {
+pub(crate) async fn open(settings: &Settings) -> anyhow::Result<tongban_store::Connection> {
     let url = settings.database_url();
     let db = tongban_store::connect(&url)
         .await
@@ -122,6 +122,9 @@ pub fn seed_demo(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()
                 report.halls_created, report.departments_created, report.services_created
             );
         }
+        let (oidc, region) = crate::oidc::provider(&settings).await?;
+        let (client_id, secret) = oidc.seed_demo_client(&SystemClock, &region).await?;
+        print_demo_client(&client_id, &secret);
         Ok(())
     })
 }
@@ -361,6 +364,7 @@ async fn run(
         region: region.clone(),
         secure_cookies: settings.server.secure_cookies,
         max_body_bytes: settings.server.max_body_bytes,
+        public_url: settings.server.public_url.clone(),
     };
     let keys = crate::secrets::load(&settings)?;
     // Text messages are signed with the region's site name, e.g. 【示范市政务服务网】.
@@ -414,6 +418,17 @@ async fn run(
         None
     };
     let state = AppState::load(db, web, Arc::new(SystemClock), identity, keys.secret).await?;
+    let demo_client = if settings.mode == Mode::Demo {
+        Some(
+            state
+                .oidc
+                .seed_demo_client(&SystemClock, &region)
+                .await
+                .context("cannot register the demo OpenID Connect client")?,
+        )
+    } else {
+        None
+    };
     let region_name = state
         .snapshots
         .current()
@@ -457,6 +472,9 @@ async fn run(
     println!("  e-mail:   {email_channel}");
     if let Some(demo) = &demo_accounts {
         print_demo_accounts(demo);
+    }
+    if let Some((client_id, secret)) = &demo_client {
+        print_demo_client(client_id, secret);
     }
     println!(
         "  ready in {} ms; stop with Ctrl-C",
@@ -550,6 +568,15 @@ fn print_demo_accounts(demo: &DemoAccounts) {
             mandate.about.get(tongban_domain::Locale::En)
         );
     }
+}
+
+/// The demo department system's OpenID Connect credentials, so someone can try the flow.
+fn print_demo_client(client_id: &str, secret: &str) {
+    use tongban_services::oidc::{DEMO_POST_LOGOUT_URI, DEMO_REDIRECT_URI};
+    println!("  demo OpenID Connect client (a department system; see docs/oidc.md):");
+    println!("    client_id     {client_id}");
+    println!("    client_secret {secret}");
+    println!("    redirect_uri  {DEMO_REDIRECT_URI}  (after sign-out: {DEMO_POST_LOGOUT_URI})");
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM; axum then stops accepting and drains requests.

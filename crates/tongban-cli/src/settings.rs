@@ -46,6 +46,9 @@ pub struct Server {
     pub secure_cookies: bool,
     /// The region code the portal shows; empty means the first region in the database.
     pub region: String,
+    /// The address people and department systems reach the platform at; the OpenID Connect
+    /// issuer.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -190,6 +193,7 @@ impl Default for Server {
             max_body_bytes: 10 * 1024 * 1024,
             secure_cookies: false,
             region: String::new(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -313,6 +317,9 @@ max_body_bytes = 10485760
 secure_cookies = false
 # Region code the portal shows; "" means the first region in the database.
 region = ""
+# The address people and department systems reach the platform at, without a trailing slash.
+# It is the OpenID Connect issuer: set it to the public https address in production.
+public_url = "http://127.0.0.1:8080"
 
 [database]
 # sqlite://PATH or postgres://USER@HOST:PORT/DB; "" means DATA_DIR/tongban.db (SQLite, WAL).

@@ -455,3 +455,100 @@ fn staff_add_creates_an_administrator_once_and_explains_refusals() {
     let unknown = add("no.role", &["root"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown role root"));
 }
+
+#[test]
+fn oidc_clients_are_registered_listed_and_keys_rotated_from_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .current_dir(dir.path())
+            .args(args)
+            .env_remove("TONGBAN__DATABASE__URL")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // `seed demo` registers the demo department system and prints its derived secret.
+    let (ok, seeded, err) = run(&["seed", "demo"]);
+    assert!(ok, "{err}");
+    assert!(
+        seeded.contains("client_id     demo-department-portal"),
+        "{seeded}"
+    );
+    let secret_line = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("client_secret"))
+            .map(str::to_owned)
+    };
+    let (_, again, _) = run(&["seed", "demo"]);
+    assert_eq!(
+        secret_line(&seeded),
+        secret_line(&again),
+        "the demo secret is stable"
+    );
+
+    let (ok, added, err) = run(&[
+        "oidc",
+        "client",
+        "add",
+        "--name",
+        "公积金网上业务系统",
+        "--redirect-uri",
+        "https://gjj.example.gov.cn/callback",
+        "--post-logout-redirect-uri",
+        "https://gjj.example.gov.cn/",
+        "--scope",
+        "openid",
+        "--scope",
+        "phone",
+        "--department",
+        "GJJ",
+        "--client-id",
+        "gjj-portal",
+    ]);
+    assert!(ok, "{err}");
+    assert!(added.contains("client_id:     gjj-portal"), "{added}");
+    let secret = added
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .expect("the secret is printed once");
+    assert_eq!(secret.len(), 43);
+
+    let (ok, _, err) = run(&[
+        "oidc",
+        "client",
+        "add",
+        "--name",
+        "x",
+        "--redirect-uri",
+        "http://evil.example/cb",
+        "--department",
+        "NOPE",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("--redirect-uri must be absolute https"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--department is not a department code"),
+        "{err}"
+    );
+
+    let (ok, listed, _) = run(&["oidc", "client", "list"]);
+    assert!(ok);
+    assert!(
+        listed.contains("gjj-portal\tactive\tconfidential"),
+        "{listed}"
+    );
+    assert!(listed.contains("demo-department-portal"), "{listed}");
+    assert!(!listed.contains(secret), "secrets are never shown again");
+
+    let (ok, rotated, err) = run(&["oidc", "keys", "rotate"]);
+    assert!(ok, "{err}");
+    assert!(rotated.contains("now signing with key"), "{rotated}");
+}

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod identity;
 pub mod mail;
 pub mod notifications;
+pub mod oidc;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

@@ -11,6 +11,7 @@ pub mod entities;
 pub mod identity;
 mod migration;
 pub mod notifications;
+pub mod oidc;
 #[cfg(feature = "testing")]
 pub mod testing;
 

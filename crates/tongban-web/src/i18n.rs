@@ -20,6 +20,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/agency/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/oidc/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

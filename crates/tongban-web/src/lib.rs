@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod identity;
 pub mod layout;
 pub mod metrics;
+pub mod oidc;
 pub mod pages;
 pub mod prefs;
 pub mod state;
@@ -52,9 +53,12 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(admin::router())
         .merge(catalog::router())
         .merge(health::router())
-        .merge(identity::router())
+        .merge(
+            identity::router().route_layer(from_fn_with_state(state.clone(), oidc::login_return)),
+        )
         .merge(email::router())
         .merge(agency::router())
+        .merge(oidc::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

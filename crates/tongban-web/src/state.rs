@@ -31,6 +31,8 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// Request bodies larger than this get 413.
     pub max_body_bytes: usize,
+    /// The platform's public URL (the OpenID Connect issuer), e.g. `https://zwfw.example.gov.cn`.
+    pub public_url: String,
 }
 
 /// A catalogue snapshot and the pages rendered from it.
@@ -100,6 +102,8 @@ pub struct AppParts {
     /// Confirms enterprises and their legal representatives (the demo registry until a
     /// deployment connects its market-regulation registry; production start-up warns).
     pub enterprise_registry: Arc<dyn tongban_services::identity::agency::EnterpriseRegistry>,
+    /// The OpenID Connect provider.
+    pub oidc: tongban_services::oidc::Oidc,
 }
 
 impl AppState {
@@ -113,6 +117,14 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let i18n = Arc::new(I18n::load()?);
         let catalog = load_catalog(&db, &settings.region, clock.as_ref()).await?;
+        let oidc = tongban_services::oidc::Oidc::new(
+            db.clone(),
+            identity.cipher.clone(),
+            &secret,
+            tongban_services::oidc::OidcSettings::new(&settings.public_url),
+        );
+        // The first start makes the ID-token signing key; later starts find it.
+        oidc.ensure_signing_key(clock.as_ref()).await?;
         Ok(AppState(Arc::new(AppParts {
             db,
             i18n,
@@ -123,6 +135,7 @@ impl AppState {
             secret: Arc::new(secret),
             templates: Arc::new(tongban_services::notifications::Templates::load()?),
             enterprise_registry: tongban_services::identity::agency::demo_registry(),
+            oidc,
         })))
     }
 

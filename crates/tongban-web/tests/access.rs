@@ -206,6 +206,23 @@ async fn every_role_reaches_exactly_what_docs_access_md_says() {
             .expect("the older demo person");
             ids.insert("person 13800000003".into(), elder.id);
         }
+        state
+            .oidc
+            .register_client(
+                clock().as_ref(),
+                tongban_services::oidc::Admin::Console,
+                DEMO_REGION,
+                &tongban_services::oidc::NewClient {
+                    client_id: "gjj-portal".into(),
+                    name: "公积金网上业务系统".into(),
+                    redirect_uris: vec!["https://gjj.example/callback".into()],
+                    department_code: "GJJ".into(),
+                    ..Default::default()
+                },
+                &tongban_services::identity::Origin::default(),
+            )
+            .await
+            .expect("a department system");
         let app = tongban_web::app(state);
 
         let mut differences = Vec::new();

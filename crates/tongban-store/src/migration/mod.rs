@@ -9,6 +9,7 @@ mod m20261127_000002_identity;
 mod m20261127_000003_notifications;
 mod m20261127_000004_second_factor;
 mod m20261128_000005_agency;
+mod m20261128_000006_oidc;
 mod m20261128_000007_staff_admin;
 mod m20261128_000008_email;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_staff_admin::Migration),
             Box::new(m20261128_000008_email::Migration),
             Box::new(m20261128_000005_agency::Migration),
+            Box::new(m20261128_000006_oidc::Migration),
         ]
     }
 }

@@ -69,6 +69,8 @@ staff-error-own-account = Administrators cannot change the roles or status of th
 password-required-notice = An administrator set your password. Before you go on, choose a new password that only you know.
 password-expired-notice = Your password is older than this platform allows for staff. Before you go on, choose a new one.
 
+admin-tool-oidc = Single sign-on clients
+admin-tool-oidc-hint = Register the department systems that sign people in with Tongban (OpenID Connect); switch them off or issue new secrets.
 admin-tool-audit = Audit trail
 admin-tool-audit-hint = Read what was done in this region, and check that the trail was not tampered with.
 audit-title = Audit trail

@@ -69,6 +69,8 @@ staff-error-own-account = 管理员不能变更自己账号的角色或状态，
 password-required-notice = 您的密码由管理员设置。继续之前，请设置只有您自己知道的新密码。
 password-expired-notice = 您的密码已超过本平台规定的更换周期。继续之前，请设置新密码。
 
+admin-tool-oidc = 单点登录接入系统
+admin-tool-oidc-hint = 登记各部门接入统一身份认证（OpenID Connect）的业务系统，停用或重置其密钥。
 admin-tool-audit = 审计日志
 admin-tool-audit-hint = 查阅本区域的操作记录，校验日志是否被篡改。
 audit-title = 审计日志

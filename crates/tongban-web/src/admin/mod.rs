@@ -37,12 +37,18 @@ struct Tool {
     roles: &'static [Role],
 }
 
-const TOOLS: [Tool; 2] = [
+const TOOLS: [Tool; 3] = [
     Tool {
         href: "/admin/staff",
         title_key: "admin-tool-staff",
         hint_key: "admin-tool-staff-hint",
         roles: &[Role::SecurityAdmin, Role::DepartmentAdmin],
+    },
+    Tool {
+        href: "/admin/oidc/clients",
+        title_key: "admin-tool-oidc",
+        hint_key: "admin-tool-oidc-hint",
+        roles: &[Role::SystemAdmin],
     },
     Tool {
         href: "/admin/audit",

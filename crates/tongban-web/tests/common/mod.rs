@@ -33,6 +33,7 @@ pub fn settings(mode: Mode) -> WebSettings {
         region: DEMO_REGION.to_owned(),
         secure_cookies: false,
         max_body_bytes: MAX_BODY,
+        public_url: "http://127.0.0.1:8080".to_owned(),
     }
 }
 

@@ -1,0 +1,101 @@
+## OpenID Connect: signing in to department systems with Tongban
+
+oidc-unknown-client-title = This system cannot sign you in
+oidc-unknown-client-message = The system that sent you here is not registered with the platform, or has been switched off. Go back to it and contact its department.
+oidc-bad-redirect-title = This sign-in request is not valid
+oidc-bad-redirect-message = The return address in the request is not one the system registered, so you were not sent back. Go back to the system and contact its department.
+oidc-bad-request-title = This sign-in request is incomplete
+oidc-bad-request-message = Some information in the request was missing or malformed. Go back to the system you came from and try again.
+oidc-session-ended-title = Your session has ended
+oidc-session-ended-message = You were signed out before you answered. Go back to the system you came from and sign in again.
+oidc-admin-forbidden-title = You cannot manage connected systems
+oidc-admin-forbidden-message = Only system administrators register and manage the department systems that sign people in with the platform.
+
+oidc-consent-title = Share your details
+oidc-consent-heading = { $client } wants to sign you in
+oidc-consent-department = Run by { $department }
+oidc-consent-intro = If you continue, the platform tells this system who you are and shares the details below. Nothing else is shared.
+oidc-consent-scopes = What will be shared
+oidc-consent-sensitive = Sensitive
+oidc-consent-id-number-warning = This system is specially approved to receive your resident ID number. Only continue if you expect it to need your ID number.
+oidc-consent-remember = Your answer is remembered: next time this system asks for the same details, you will not be asked again.
+oidc-consent-allow = Allow and continue
+oidc-consent-deny = Do not allow
+
+oidc-scope-openid = An identifier for you
+oidc-scope-openid-text = A number that identifies you to this system only. Other departments' systems see a different number, so they cannot link their records.
+oidc-scope-profile = Your name
+oidc-scope-profile-text = Your name as recorded in your account.
+oidc-scope-phone = Your mobile number
+oidc-scope-phone-text = Your full mobile number, so the system can contact you.
+oidc-scope-id-number = Your resident ID number
+oidc-scope-id-number-text = Your full resident ID number, for systems that must identify you by law.
+oidc-scope-enterprise = The enterprise you act for
+oidc-scope-enterprise-text = The name and credit code of the enterprise you are currently acting for, if any.
+oidc-scope-other = Access named “{ $scope }”
+oidc-scope-other-text = Access defined by the department for its own system.
+
+oidc-end-session-title = Sign out of the platform
+oidc-end-session-from = You are coming from { $client }.
+oidc-end-session-intro = Signing out ends your session on the platform in this browser. Other systems you signed in to may keep you signed in until you sign out there too.
+oidc-end-session-submit = Sign out
+oidc-end-session-stay = Stay signed in
+oidc-signed-out-title = You are signed out
+oidc-signed-out-text = You are not signed in to the platform in this browser.
+
+oidc-secret-title = Connection details
+oidc-secret-registered = The system is registered.
+oidc-secret-rotated = The system has a new secret. The old secret no longer works.
+oidc-secret-once = Copy the secret now and give it to the department securely. It is shown only this once; the platform keeps only a fingerprint of it.
+oidc-secret-public = This is a public client: it has no secret and must use PKCE.
+oidc-secret-done = Back to connected systems
+
+oidc-admin-title = Connected systems
+oidc-admin-intro = Department systems that sign people in with the platform (OpenID Connect). Each gets its own identifier for a person, and only the details the person allows.
+oidc-admin-list = Registered systems
+oidc-admin-none = No system is registered yet.
+oidc-admin-add = Register a system
+oidc-admin-add-submit = Register
+oidc-admin-done-disabled = The system is switched off: it can no longer sign people in or get tokens.
+oidc-admin-done-enabled = The system is switched on again.
+
+oidc-client-id = Client ID
+oidc-client-id-hint = Lower-case letters, digits, dots and hyphens. Leave empty to have one made.
+oidc-client-secret = Client secret
+oidc-client-name = Name
+oidc-client-details = Details
+oidc-client-status = Status
+oidc-client-actions = Actions
+oidc-client-public = Public client (PKCE, no secret)
+oidc-client-confidential = Confidential client (secret)
+oidc-client-scopes = Scopes
+oidc-client-scopes-hint = Separated by spaces, e.g. openid profile phone. Empty means openid profile.
+oidc-client-redirect = Return address
+oidc-client-redirects = Return addresses (redirect URIs)
+oidc-client-redirects-hint = One per line, exactly as the system sends them: https, or http on 127.0.0.1 for testing.
+oidc-client-post-logout = After sign-out
+oidc-client-post-logouts = Addresses after sign-out (optional, one per line)
+oidc-client-sector = Sector
+oidc-client-sector-hint = Systems of one sector see the same identifier for a person. Empty means the host of the first return address.
+oidc-client-id-number = May receive ID numbers
+oidc-client-created = Registered
+oidc-client-active = On
+oidc-client-disabled = Off
+oidc-client-disable = Switch off
+oidc-client-enable = Switch on
+oidc-client-new-secret = New secret
+oidc-client-department = Department
+oidc-client-no-department = None
+oidc-client-public-label = Public client: runs on people's devices and cannot keep a secret (PKCE required)
+oidc-client-id-number-label = Specially approved to receive resident ID numbers (id_number scope)
+
+oidc-error-name-missing = Enter the system's name
+oidc-error-name-too-long = The name must be 200 characters or fewer
+oidc-error-client-id-invalid = The client ID must be 3 to 64 lower-case letters, digits, dots or hyphens
+oidc-error-client-id-taken = This client ID is already registered
+oidc-error-redirect-missing = Enter at least one return address
+oidc-error-redirect-invalid = Every return address must be a full https address (http only on 127.0.0.1 or localhost), without #
+oidc-error-post-logout-invalid = Every address after sign-out must be a full https address (http only on 127.0.0.1 or localhost), without #
+oidc-error-scope-invalid = Scopes may contain lower-case letters, digits and _ : . - only
+oidc-error-sector-invalid = The sector must be a host name or other text without spaces
+oidc-error-department-unknown = Choose a department from the list

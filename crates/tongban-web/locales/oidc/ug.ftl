@@ -1,0 +1,101 @@
+## OpenID Connect: تۇڭبەن ھېساباتى بىلەن تارماق سىستېمىلارغا كىرىش
+
+oidc-unknown-client-title = بۇ سىستېما سىزنى كىرگۈزەلمەيدۇ
+oidc-unknown-client-message = سىزنى بۇ يەرگە ئەۋەتكەن سىستېما سۇپىدا تىزىملانمىغان ياكى توختىتىلغان. شۇ سىستېمىغا قايتىپ، ئۇنىڭ تارمىقى بىلەن ئالاقىلىشىڭ.
+oidc-bad-redirect-title = بۇ كىرىش ئىلتىماسى ئىناۋەتسىز
+oidc-bad-redirect-message = ئىلتىماستىكى قايتىش ئادرېسى سىستېما تىزىملاتقان ئادرېس ئەمەس، شۇڭا سىز قايتۇرۇلمىدىڭىز. شۇ سىستېمىغا قايتىپ، ئۇنىڭ تارمىقى بىلەن ئالاقىلىشىڭ.
+oidc-bad-request-title = بۇ كىرىش ئىلتىماسى تولۇق ئەمەس
+oidc-bad-request-message = ئىلتىماستىكى بەزى ئۇچۇرلار كەم ياكى فورماتى خاتا. كەلگەن سىستېمىغا قايتىپ قايتا سىناڭ.
+oidc-session-ended-title = ئەڭگىمەڭىز ئاخىرلاشتى
+oidc-session-ended-message = جاۋاب بېرىشتىن بۇرۇن چېكىنىپ كەتتىڭىز. كەلگەن سىستېمىغا قايتىپ قايتا كىرىڭ.
+oidc-admin-forbidden-title = ئۇلانغان سىستېمىلارنى باشقۇرۇش ھوقۇقىڭىز يوق
+oidc-admin-forbidden-message = پەقەت سىستېما باشقۇرغۇچىلارلا سۇپا ھېساباتى بىلەن كىرىدىغان تارماق سىستېمىلارنى تىزىملىتالايدۇ ۋە باشقۇرالايدۇ.
+
+oidc-consent-title = ئۇچۇرلىرىڭىزنى ئورتاقلىشىش
+oidc-consent-heading = { $client } سىزنى كىرگۈزمەكچى
+oidc-consent-department = مەسئۇل تارماق: { $department }
+oidc-consent-intro = داۋاملاشتۇرسىڭىز، سۇپا بۇ سىستېمىغا كىملىكىڭىزنى ئېيتىپ، تۆۋەندىكى ئۇچۇرلارنى بېرىدۇ. باشقا ھېچنېمە بېرىلمەيدۇ.
+oidc-consent-scopes = ئورتاقلىشىلىدىغان ئۇچۇرلار
+oidc-consent-sensitive = سەزگۈر
+oidc-consent-id-number-warning = بۇ سىستېما ئالاھىدە تەستىقلىنىپ، ئاھالە كىملىك نومۇرىڭىزنى ئېلىش ھوقۇقىغا ئىگە. كىملىك نومۇرىڭىزنىڭ لازىملىقىنى بىلسىڭىزلا داۋاملاشتۇرۇڭ.
+oidc-consent-remember = جاۋابىڭىز ئېسىدە قالىدۇ: بۇ سىستېما كېيىنكى قېتىم ئوخشاش ئۇچۇرلارنى سورىسا، سىزدىن قايتا سورالمايدۇ.
+oidc-consent-allow = قوشۇلۇپ داۋاملاشتۇرۇش
+oidc-consent-deny = قوشۇلماسلىق
+
+oidc-scope-openid = سىزنىڭ بەلگىڭىز
+oidc-scope-openid-text = پەقەت بۇ سىستېمىدىلا سىزنى بىلدۈرىدىغان نومۇر. باشقا تارماقلارنىڭ سىستېمىلىرى باشقا نومۇر كۆرىدۇ، شۇڭا خاتىرىلىرىنى ئۆزئارا باغلىيالمايدۇ.
+oidc-scope-profile = ئىسمىڭىز
+oidc-scope-profile-text = ھېساباتىڭىزدا خاتىرىلەنگەن ئىسمىڭىز.
+oidc-scope-phone = يانفون نومۇرىڭىز
+oidc-scope-phone-text = سىستېما سىز بىلەن ئالاقىلىشالىشى ئۈچۈن تولۇق يانفون نومۇرىڭىز.
+oidc-scope-id-number = ئاھالە كىملىك نومۇرىڭىز
+oidc-scope-id-number-text = قانۇن بويىچە كىملىكىڭىزنى جەزملەشتۈرۈشى زۆرۈر بولغان سىستېمىلار ئۈچۈن تولۇق كىملىك نومۇرىڭىز.
+oidc-scope-enterprise = ۋاكالىتەن ئىش بېجىرىۋاتقان كارخانىڭىز
+oidc-scope-enterprise-text = ھازىر ۋاكالىتەن ئىش بېجىرىۋاتقان كارخانىنىڭ نامى ۋە ئىناۋەت كودى (بولسا).
+oidc-scope-other = «{ $scope }» ناملىق ھوقۇق
+oidc-scope-other-text = تارماق ئۆز سىستېمىسى ئۈچۈن بەلگىلىگەن زىيارەت ھوقۇقى.
+
+oidc-end-session-title = سۇپىدىن چېكىنىش
+oidc-end-session-from = سىز { $client } دىن كەلدىڭىز.
+oidc-end-session-intro = چېكىنسىڭىز، بۇ تور كۆرگۈچتىكى سۇپا ئەڭگىمىسى ئاخىرلىشىدۇ. سىز كىرگەن باشقا سىستېمىلاردىن ئايرىم چېكىنىشىڭىز كېرەك بولۇشى مۇمكىن.
+oidc-end-session-submit = چېكىنىش
+oidc-end-session-stay = كىرگەن ھالەتتە قېلىش
+oidc-signed-out-title = چېكىندىڭىز
+oidc-signed-out-text = بۇ تور كۆرگۈچتە سۇپىغا كىرمىگەنسىز.
+
+oidc-secret-title = ئۇلىنىش ئۇچۇرلىرى
+oidc-secret-registered = سىستېما تىزىملاندى.
+oidc-secret-rotated = سىستېمىغا يېڭى مەخپىي ئاچقۇچ بېرىلدى. كونا ئاچقۇچ ئەمدى ئىشلىمەيدۇ.
+oidc-secret-once = مەخپىي ئاچقۇچنى ھازىرلا كۆچۈرۈپ، تارماققا بىخەتەر يول بىلەن بېرىڭ. ئۇ پەقەت بىرلا قېتىم كۆرسىتىلىدۇ؛ سۇپا پەقەت ئۇنىڭ ئىزىنىلا ساقلايدۇ.
+oidc-secret-public = بۇ ئاممىۋى خېرىدار: مەخپىي ئاچقۇچى يوق، چوقۇم PKCE ئىشلىتىدۇ.
+oidc-secret-done = ئۇلانغان سىستېمىلارغا قايتىش
+
+oidc-admin-title = ئۇلانغان سىستېمىلار
+oidc-admin-intro = سۇپا ھېساباتى بىلەن كىرىدىغان تارماق سىستېمىلار (OpenID Connect). ھەر بىرى بىر ئادەم ئۈچۈن ئۆزىگە خاس بەلگە ئالىدۇ، ھەمدە شۇ ئادەم قوشۇلغان ئۇچۇرلارنىلا ئالىدۇ.
+oidc-admin-list = تىزىملانغان سىستېمىلار
+oidc-admin-none = تېخى ھېچقانداق سىستېما تىزىملانمىغان.
+oidc-admin-add = سىستېما تىزىملىتىش
+oidc-admin-add-submit = تىزىملىتىش
+oidc-admin-done-disabled = سىستېما توختىتىلدى: ئەمدى ئادەم كىرگۈزەلمەيدۇ ۋە بەلگە ئالالمايدۇ.
+oidc-admin-done-enabled = سىستېما قايتا قوزغىتىلدى.
+
+oidc-client-id = خېرىدار بەلگىسى (Client ID)
+oidc-client-id-hint = كىچىك ھەرپ، رەقەم، چېكىت ۋە سىزىقچە. بوش قويسىڭىز ئاپتوماتىك ھاسىل قىلىنىدۇ.
+oidc-client-secret = خېرىدار مەخپىي ئاچقۇچى
+oidc-client-name = نامى
+oidc-client-details = تەپسىلاتى
+oidc-client-status = ھالىتى
+oidc-client-actions = مەشغۇلات
+oidc-client-public = ئاممىۋى خېرىدار (PKCE، مەخپىي ئاچقۇچسىز)
+oidc-client-confidential = مەخپىي خېرىدار (مەخپىي ئاچقۇچلۇق)
+oidc-client-scopes = ھوقۇق دائىرىسى (scope)
+oidc-client-scopes-hint = بوشلۇق بىلەن ئايرىلىدۇ، مەسىلەن openid profile phone. بوش بولسا openid profile بولىدۇ.
+oidc-client-redirect = قايتىش ئادرېسى
+oidc-client-redirects = قايتىش ئادرېسلىرى (redirect URI)
+oidc-client-redirects-hint = ھەر قۇرغا بىرنى، سىستېما ئەۋەتكەن بىلەن ئوپمۇئوخشاش: https، سىناق ئۈچۈن 127.0.0.1 دىكى http.
+oidc-client-post-logout = چېكىنگەندىن كېيىن
+oidc-client-post-logouts = چېكىنگەندىن كېيىنكى ئادرېسلار (ئىختىيارى، ھەر قۇرغا بىرنى)
+oidc-client-sector = ساھە (sector)
+oidc-client-sector-hint = بىر ساھەدىكى سىستېمىلار بىر ئادەم ئۈچۈن ئوخشاش بەلگە كۆرىدۇ. بوش بولسا بىرىنچى قايتىش ئادرېسىنىڭ ساھىبجاي نامى ئېلىنىدۇ.
+oidc-client-id-number = كىملىك نومۇرى ئالالايدۇ
+oidc-client-created = تىزىملانغان ۋاقتى
+oidc-client-active = ئوچۇق
+oidc-client-disabled = يېپىق
+oidc-client-disable = توختىتىش
+oidc-client-enable = قوزغىتىش
+oidc-client-new-secret = يېڭى مەخپىي ئاچقۇچ
+oidc-client-department = مەسئۇل تارماق
+oidc-client-no-department = يوق
+oidc-client-public-label = ئاممىۋى خېرىدار: كىشىلەرنىڭ ئۈسكۈنىسىدە ئىشلەيدۇ، مەخپىي ئاچقۇچ ساقلىيالمايدۇ (PKCE زۆرۈر)
+oidc-client-id-number-label = ئاھالە كىملىك نومۇرى ئېلىشقا ئالاھىدە تەستىقلانغان (id_number دائىرىسى)
+
+oidc-error-name-missing = سىستېما نامىنى كىرگۈزۈڭ
+oidc-error-name-too-long = نامى 200 ھەرپتىن ئېشىپ كەتمەسلىكى كېرەك
+oidc-error-client-id-invalid = خېرىدار بەلگىسى 3 دىن 64 كىچە كىچىك ھەرپ، رەقەم، چېكىت ياكى سىزىقچە بولۇشى كېرەك
+oidc-error-client-id-taken = بۇ خېرىدار بەلگىسى ئاللىقاچان تىزىملانغان
+oidc-error-redirect-missing = كەم دېگەندە بىر قايتىش ئادرېسى كىرگۈزۈڭ
+oidc-error-redirect-invalid = ھەر بىر قايتىش ئادرېسى تولۇق https ئادرېس بولۇشى كېرەك (http پەقەت 127.0.0.1 ياكى localhost دا)، # سىز
+oidc-error-post-logout-invalid = چېكىنگەندىن كېيىنكى ھەر بىر ئادرېس تولۇق https ئادرېس بولۇشى كېرەك (http پەقەت 127.0.0.1 ياكى localhost دا)، # سىز
+oidc-error-scope-invalid = ھوقۇق دائىرىسىدە پەقەت كىچىك ھەرپ، رەقەم ۋە _ : . - بولىدۇ
+oidc-error-sector-invalid = ساھە ساھىبجاي نامى ياكى بوشلۇقسىز خەت بولۇشى كېرەك
+oidc-error-department-unknown = تىزىملىكتىن بىر تارماقنى تاللاڭ

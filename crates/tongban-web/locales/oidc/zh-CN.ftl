@@ -1,0 +1,101 @@
+## OpenID Connect：用通办账号登录部门业务系统
+
+oidc-unknown-client-title = 该系统无法为您登录
+oidc-unknown-client-message = 将您带到这里的系统未在平台登记，或已被停用。请返回该系统并联系其主管部门。
+oidc-bad-redirect-title = 该登录请求无效
+oidc-bad-redirect-message = 请求中的返回地址不是该系统登记的地址，因此没有将您送回。请返回该系统并联系其主管部门。
+oidc-bad-request-title = 该登录请求不完整
+oidc-bad-request-message = 请求中的部分信息缺失或格式有误。请返回原系统后重试。
+oidc-session-ended-title = 您的会话已结束
+oidc-session-ended-message = 您在作出选择前已退出登录。请返回原系统重新登录。
+oidc-admin-forbidden-title = 您无权管理接入系统
+oidc-admin-forbidden-message = 只有系统管理员可以登记和管理使用平台账号登录的部门系统。
+
+oidc-consent-title = 授权共享信息
+oidc-consent-heading = { $client } 请求使用您的通办账号登录
+oidc-consent-department = 主管部门：{ $department }
+oidc-consent-intro = 继续后，平台将向该系统确认您的身份并提供下列信息，不会提供其他任何信息。
+oidc-consent-scopes = 将共享的信息
+oidc-consent-sensitive = 敏感
+oidc-consent-id-number-warning = 该系统经特别批准可获取您的居民身份证号码。只有在您确认该系统需要身份证号码时才继续。
+oidc-consent-remember = 平台会记住您的选择：该系统下次请求相同信息时，不再询问您。
+oidc-consent-allow = 同意并继续
+oidc-consent-deny = 不同意
+
+oidc-scope-openid = 您的用户标识
+oidc-scope-openid-text = 仅在该系统中代表您的编号。其他部门的系统看到的是不同编号，无法据此关联彼此的记录。
+oidc-scope-profile = 您的姓名
+oidc-scope-profile-text = 您账号中登记的姓名。
+oidc-scope-phone = 您的手机号码
+oidc-scope-phone-text = 完整的手机号码，便于该系统联系您。
+oidc-scope-id-number = 您的居民身份证号码
+oidc-scope-id-number-text = 完整的身份证号码，供依法必须核实身份的系统使用。
+oidc-scope-enterprise = 您代表的企业
+oidc-scope-enterprise-text = 您当前代表办理业务的企业名称和统一社会信用代码（如有）。
+oidc-scope-other = 名为“{ $scope }”的权限
+oidc-scope-other-text = 由部门为其系统定义的访问权限。
+
+oidc-end-session-title = 退出平台登录
+oidc-end-session-from = 您来自 { $client }。
+oidc-end-session-intro = 退出后，本浏览器在平台上的会话将结束。您登录过的其他系统可能仍保持登录，需分别退出。
+oidc-end-session-submit = 退出登录
+oidc-end-session-stay = 保持登录
+oidc-signed-out-title = 您已退出登录
+oidc-signed-out-text = 本浏览器当前未登录平台。
+
+oidc-secret-title = 接入信息
+oidc-secret-registered = 系统已登记。
+oidc-secret-rotated = 系统已更换新密钥，旧密钥立即失效。
+oidc-secret-once = 请立即复制密钥并以安全方式交给部门。密钥只显示这一次，平台仅保存其指纹。
+oidc-secret-public = 这是公开客户端：没有密钥，必须使用 PKCE。
+oidc-secret-done = 返回接入系统列表
+
+oidc-admin-title = 接入系统
+oidc-admin-intro = 使用平台账号登录的部门系统（OpenID Connect）。每个系统得到的用户标识各不相同，且只能获得本人同意的信息。
+oidc-admin-list = 已登记的系统
+oidc-admin-none = 尚未登记任何系统。
+oidc-admin-add = 登记系统
+oidc-admin-add-submit = 登记
+oidc-admin-done-disabled = 系统已停用：不能再为用户登录或获取令牌。
+oidc-admin-done-enabled = 系统已重新启用。
+
+oidc-client-id = 客户端标识（Client ID）
+oidc-client-id-hint = 小写字母、数字、点和连字符。留空则自动生成。
+oidc-client-secret = 客户端密钥
+oidc-client-name = 名称
+oidc-client-details = 详情
+oidc-client-status = 状态
+oidc-client-actions = 操作
+oidc-client-public = 公开客户端（PKCE，无密钥）
+oidc-client-confidential = 机密客户端（有密钥）
+oidc-client-scopes = 授权范围（scope）
+oidc-client-scopes-hint = 以空格分隔，例如 openid profile phone。留空即 openid profile。
+oidc-client-redirect = 返回地址
+oidc-client-redirects = 返回地址（redirect URI）
+oidc-client-redirects-hint = 每行一个，须与系统发送的完全一致：https，测试时可用 127.0.0.1 上的 http。
+oidc-client-post-logout = 退出后地址
+oidc-client-post-logouts = 退出后返回地址（可选，每行一个）
+oidc-client-sector = 扇区（sector）
+oidc-client-sector-hint = 同一扇区的系统看到相同的用户标识。留空则取第一个返回地址的主机名。
+oidc-client-id-number = 可获取身份证号码
+oidc-client-created = 登记时间
+oidc-client-active = 启用
+oidc-client-disabled = 停用
+oidc-client-disable = 停用
+oidc-client-enable = 启用
+oidc-client-new-secret = 更换密钥
+oidc-client-department = 主管部门
+oidc-client-no-department = 无
+oidc-client-public-label = 公开客户端：运行在用户设备上，无法保管密钥（必须使用 PKCE）
+oidc-client-id-number-label = 经特别批准可获取居民身份证号码（id_number 范围）
+
+oidc-error-name-missing = 请输入系统名称
+oidc-error-name-too-long = 名称不能超过 200 个字符
+oidc-error-client-id-invalid = 客户端标识须为 3 至 64 个小写字母、数字、点或连字符
+oidc-error-client-id-taken = 该客户端标识已被登记
+oidc-error-redirect-missing = 请至少输入一个返回地址
+oidc-error-redirect-invalid = 每个返回地址都须是完整的 https 地址（仅 127.0.0.1 或 localhost 可用 http），且不含 #
+oidc-error-post-logout-invalid = 每个退出后地址都须是完整的 https 地址（仅 127.0.0.1 或 localhost 可用 http），且不含 #
+oidc-error-scope-invalid = 授权范围只能包含小写字母、数字和 _ : . -
+oidc-error-sector-invalid = 扇区须为主机名或不含空格的文字
+oidc-error-department-unknown = 请从列表中选择部门

@@ -132,7 +132,7 @@ pub fn is_local_path(path: &str) -> bool {
     path.starts_with('/')
         && !path.starts_with("//")
         && !path.starts_with("/\\")
-        && path.len() <= 512
+        && path.len() <= 2048
         && path.bytes().all(|b| b.is_ascii_graphic())
 }
 

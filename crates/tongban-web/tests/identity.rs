@@ -790,15 +790,34 @@ async fn staff_reach_nothing_until_they_pass_the_second_factor() {
             )
             .await;
         let half_session = browser.cookie_header();
-        for path in ["/account", "/", "/account/data", "/services/GA0001"] {
+        for (path, next) in [
+            ("/account", "%2Faccount"),
+            ("/", "%2F"),
+            ("/account/data", "%2Faccount%2Fdata"),
+            (
+                "/services/GA0001?lang=en",
+                "%2Fservices%2FGA0001%3Flang%3Den",
+            ),
+        ] {
             let reply = browser.get(path).await;
             assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
             assert_eq!(
                 reply.header("location"),
-                Some("/login/second-factor"),
-                "{path}"
+                Some(format!("/login/second-factor?next={next}").as_str()),
+                "{path}: the page asked for opens after the code"
             );
         }
+        // The page asked for is where the code leads, never off the site.
+        let page = browser
+            .get("/login/second-factor?next=%2Faccount%2Fdata")
+            .await
+            .text();
+        assert!(page.contains("name=\"next\" value=\"/account/data\""));
+        let offsite = browser
+            .get("/login/second-factor?next=%2F%2Fevil.example")
+            .await
+            .text();
+        assert!(offsite.contains("name=\"next\" value=\"/account\""));
         let page = browser.get("/login/second-factor").await;
         assert_eq!(page.status, StatusCode::OK);
         let csrf = csrf_of(&page.text());

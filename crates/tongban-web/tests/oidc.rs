@@ -297,6 +297,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
     let start = [
         "action=\"/oidc/authorize\"",
         "action=\"/oidc/end-session\"",
+        "action=\"/login/second-factor\"",
         "action=\"/login\"",
     ]
     .iter()
@@ -1381,6 +1382,61 @@ async fn an_agent_acting_for_an_enterprise_passes_it_to_the_department_system() 
         assert_eq!(claims["enterprise"]["credit_code"], "91990100MA0QH00012");
         assert_eq!(claims["enterprise"]["name"], "示范市青禾餐饮有限公司");
         assert!(claims["enterprise"]["scopes"].is_array());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn staff_pass_their_second_factor_on_the_way_and_land_back_on_the_request() {
+    use tongban_services::crypto::{BlindIndex, totp_at_step, totp_step};
+    for db in TestDb::all("oidc staff second factor").await {
+        let server = Server::start(&db).await;
+        let secret = server.portal().await;
+        let oidc = CoreClient::from_provider_metadata(
+            server.metadata().await,
+            ClientId::new(PORTAL.to_owned()),
+            Some(ClientSecret::new(secret)),
+        )
+        .set_redirect_uri(RedirectUrl::new(PORTAL_REDIRECT.to_owned()).unwrap());
+        let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, _, _) = oidc
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .set_pkce_challenge(challenge)
+            .url();
+        let request = format!("{}?{}", url.path(), url.query().unwrap_or(""));
+        let mut browser = Browser::new(&server);
+        let signed_in = browser.sign_in("gjj.reviewer", &request).await;
+        assert_eq!(signed_in.location.as_deref(), Some(request.as_str()));
+        let gated = browser.get(&request).await;
+        let to_code = gated.location.expect("the second factor first");
+        assert!(
+            to_code.starts_with("/login/second-factor?next="),
+            "{to_code}"
+        );
+        let page = browser.get(&to_code).await;
+        let secret = tongban_services::identity::mfa::demo_totp_secret(
+            &BlindIndex::derive(&SECRET),
+            "gjj.reviewer",
+        );
+        let mut form = hidden_fields(&page.body);
+        form.push((
+            "code".to_owned(),
+            totp_at_step(&secret, totp_step(clock().0.timestamp()), 6),
+        ));
+        let passed = browser.post("/login/second-factor", &form).await;
+        assert_eq!(passed.status, 303, "{}", passed.body);
+        assert_eq!(
+            passed.location.as_deref(),
+            Some(request.as_str()),
+            "back on the department system's request"
+        );
+        let consent = browser.get(&request).await;
+        assert_eq!(consent.status, 200);
+        assert!(consent.body.contains("公积金网上业务系统"));
         db.finish().await;
     }
 }

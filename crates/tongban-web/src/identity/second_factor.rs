@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Request, State};
+use axum::extract::{Form, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
@@ -19,7 +19,7 @@ use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
 use crate::errors::internal_error;
 use crate::layout::Chrome;
-use crate::prefs::Prefs;
+use crate::prefs::{Prefs, is_local_path};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -49,9 +49,22 @@ pub async fn gate(state: &AppState, request: &mut Request) -> Option<Response> {
         && user.second_factor != SecondFactor::Passed
         && !allowed_while_owed(request.uri().path())
     {
-        return Some(see_other(match user.second_factor {
-            SecondFactor::EnrolmentOwed => "/account/second-factor",
-            _ => "/login/second-factor",
+        if user.second_factor == SecondFactor::EnrolmentOwed {
+            return Some(see_other("/account/second-factor"));
+        }
+        // A page asked for on the way (a department system's sign-in request, a bookmark)
+        // opens once the code is entered.
+        let wanted = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .filter(|p| request.method() == axum::http::Method::GET && is_local_path(p));
+        return Some(see_other(&match wanted {
+            Some(path) => format!(
+                "/login/second-factor?next={}",
+                form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+            ),
+            None => "/login/second-factor".to_owned(),
         }));
     }
     // Staff whose password an administrator chose, or whose password the strict policy finds
@@ -75,6 +88,8 @@ type Errors = Vec<(&'static str, String)>;
 struct CodePage<'a> {
     c: Chrome<'a>,
     errors: Errors,
+    /// Where to go once the code is accepted (a local path).
+    next: String,
 }
 
 impl FormErrors for CodePage<'_> {
@@ -106,6 +121,7 @@ struct RecoveryPage<'a> {
     codes: Vec<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn code_form(
     state: &AppState,
     prefs: Prefs,
@@ -113,25 +129,52 @@ fn code_form(
     headers: &HeaderMap,
     status: StatusCode,
     errors: Errors,
+    next: String,
 ) -> Response {
     let snapshot = state.snapshots.current();
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
     let c = chrome(state, &snapshot, prefs, "/login/second-factor")
         .for_user(Some(user), Some(csrf.token.clone()));
-    page(state, prefs, status, CodePage { c, errors }, Some(&csrf))
+    page(
+        state,
+        prefs,
+        status,
+        CodePage { c, errors, next },
+        Some(&csrf),
+    )
+}
+
+/// The local page to open after the code, `/account` when none (or an unsafe one) was asked.
+fn next_or_account(next: Option<&str>) -> String {
+    next.filter(|n| is_local_path(n))
+        .unwrap_or("/account")
+        .to_owned()
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct NextQuery {
+    next: Option<String>,
 }
 
 async fn code_page(
     State(state): State<AppState>,
     prefs: Prefs,
     MaybeUser(user): MaybeUser,
+    Query(query): Query<NextQuery>,
     headers: HeaderMap,
 ) -> Response {
+    let next = next_or_account(query.next.as_deref());
     match user {
-        Some(user) if user.second_factor == SecondFactor::Owed => {
-            code_form(&state, prefs, &user, &headers, StatusCode::OK, Vec::new())
-        }
-        Some(_) => see_other("/account"),
+        Some(user) if user.second_factor == SecondFactor::Owed => code_form(
+            &state,
+            prefs,
+            &user,
+            &headers,
+            StatusCode::OK,
+            Vec::new(),
+            next,
+        ),
+        Some(_) => see_other(&next),
         None => see_other("/login"),
     }
 }
@@ -140,6 +183,8 @@ async fn code_page(
 struct CodeForm {
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    next: String,
     #[serde(default)]
     csrf: String,
 }
@@ -159,6 +204,7 @@ async fn check_code(
         return forbidden(&state, prefs);
     }
     let tr = state.i18n.tr(prefs.locale);
+    let next = next_or_account(Some(&form.next));
     match state
         .identity
         .pass_second_factor(
@@ -169,7 +215,7 @@ async fn check_code(
         )
         .await
     {
-        Ok(session) => signed_in_redirect(&state, &session, "/account"),
+        Ok(session) => signed_in_redirect(&state, &session, &next),
         Err(SecondFactorError::WrongCode | SecondFactorError::BadEnrolment) => code_form(
             &state,
             prefs,
@@ -177,6 +223,7 @@ async fn check_code(
             &headers,
             StatusCode::UNPROCESSABLE_ENTITY,
             vec![("code", tr.t("mfa-error-code"))],
+            next,
         ),
         Err(SecondFactorError::Throttled { retry_after_secs }) => code_form(
             &state,
@@ -192,6 +239,7 @@ async fn check_code(
                     (retry_after_secs + 59) / 60,
                 ),
             )],
+            next,
         ),
         Err(SecondFactorError::Store(error)) => internal_error(&state, prefs, &error),
     }

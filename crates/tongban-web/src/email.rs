@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
 use crate::errors::internal_error;
+use crate::identity::reset::Field;
 use crate::identity::{
     ClientAddr, FormErrors, MaybeUser, forbidden, origin, page, rejection_message, see_other,
     signed_in_redirect,
@@ -388,9 +389,6 @@ impl FormErrors for ResetPage<'_> {
     }
 }
 
-/// Each field: name, label, hint, input type, autocomplete token.
-type Field = (&'static str, String, String, &'static str, &'static str);
-
 #[derive(Template)]
 #[template(path = "email/reset_verify.html")]
 struct ResetVerifyPage<'a> {
@@ -446,30 +444,7 @@ fn reset_verify_form(
     let csrf = Csrf::issue(&state.secret, None, headers);
     let c = chrome(state, &snapshot, prefs, "/password-reset/email/verify")
         .for_user(None, Some(csrf.token.clone()));
-    let tr = c.tr;
-    let fields = vec![
-        (
-            "code",
-            tr.t("register-code"),
-            tr.t("email-code-hint"),
-            "text",
-            "one-time-code",
-        ),
-        (
-            "password",
-            tr.t("password-new"),
-            tr.t("password-new-hint"),
-            "password",
-            "new-password",
-        ),
-        (
-            "confirm",
-            tr.t("password-confirm"),
-            String::new(),
-            "password",
-            "new-password",
-        ),
-    ];
+    let fields = crate::identity::reset::code_and_password_fields(&c.tr, c.tr.t("email-code-hint"));
     page(
         state,
         prefs,

@@ -29,7 +29,7 @@ use crate::state::AppState;
 
 mod inbox;
 mod registration;
-mod reset;
+pub(crate) mod reset;
 pub mod second_factor;
 
 pub const SESSION_COOKIE: &str = "tb_session";

@@ -48,7 +48,8 @@ impl FormErrors for StartPage<'_> {
 }
 
 /// Each field: name, label, hint, input type, autocomplete token.
-type Field = (&'static str, String, String, &'static str, &'static str);
+/// Name, label, hint, input type and autocomplete token of a form field.
+pub(crate) type Field = (&'static str, String, String, &'static str, &'static str);
 
 #[derive(Template)]
 #[template(path = "identity/reset_verify.html")]
@@ -87,25 +88,14 @@ fn start_form(
     )
 }
 
-fn verify_form(
-    state: &AppState,
-    prefs: Prefs,
-    headers: &HeaderMap,
-    status: StatusCode,
-    flow: Uuid,
-    demo_code: Option<String>,
-    errors: Errors,
-) -> Response {
-    let snapshot = state.snapshots.current();
-    let csrf = Csrf::issue(&state.secret, None, headers);
-    let c = chrome(state, &snapshot, prefs, "/password-reset/verify")
-        .for_user(None, Some(csrf.token.clone()));
-    let tr = c.tr;
-    let fields = vec![
+/// The fields that finish a reset: the code (whose hint says where it was sent) and the new
+/// password twice.
+pub(crate) fn code_and_password_fields(tr: &crate::i18n::Tr<'_>, code_hint: String) -> Vec<Field> {
+    vec![
         (
             "code",
             tr.t("register-code"),
-            tr.t("register-code-hint"),
+            code_hint,
             "text",
             "one-time-code",
         ),
@@ -123,7 +113,23 @@ fn verify_form(
             "password",
             "new-password",
         ),
-    ];
+    ]
+}
+
+fn verify_form(
+    state: &AppState,
+    prefs: Prefs,
+    headers: &HeaderMap,
+    status: StatusCode,
+    flow: Uuid,
+    demo_code: Option<String>,
+    errors: Errors,
+) -> Response {
+    let snapshot = state.snapshots.current();
+    let csrf = Csrf::issue(&state.secret, None, headers);
+    let c = chrome(state, &snapshot, prefs, "/password-reset/verify")
+        .for_user(None, Some(csrf.token.clone()));
+    let fields = code_and_password_fields(&c.tr, c.tr.t("register-code-hint"));
     page(
         state,
         prefs,

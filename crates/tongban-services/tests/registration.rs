@@ -85,7 +85,9 @@ fn details<'a>(flow: uuid::Uuid, code: &'a str, id: &'a str) -> RegistrationDeta
         flow,
         code,
         name: "赵六",
-        resident_id: id,
+        document_kind: tongban_domain::identity::DocumentKind::ResidentId,
+        document_number: id,
+        passport_country: "",
         password: PASSWORD,
         locale: Locale::ZhCn,
         site: SITE,
@@ -377,6 +379,89 @@ async fn a_claim_abandoned_by_a_crashed_worker_is_taken_again() {
             claimed[0].id,
             "same key for the gateway"
         );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn people_without_a_resident_id_register_with_a_passport_or_travel_permit() {
+    use tongban_domain::identity::DocumentKind;
+    for db in TestDb::all("registration documents").await {
+        let identity = identity(&db).await;
+        let register = |mobile: &'static str,
+                        kind: DocumentKind,
+                        number: &'static str,
+                        country: &'static str,
+                        minute: i64| {
+            let identity = identity.clone();
+            async move {
+                let started = identity
+                    .start_registration(&at(minute), mobile, true, Locale::En, SITE, true)
+                    .await
+                    .unwrap();
+                let code = started.demo_code.clone().unwrap();
+                identity
+                    .complete_registration(
+                        &at(minute + 1),
+                        &RegistrationDetails {
+                            document_kind: kind,
+                            passport_country: country,
+                            ..details(started.flow, &code, number)
+                        },
+                        &Origin::default(),
+                    )
+                    .await
+            }
+        };
+        // A foreign national with a passport; shown masked, never in full.
+        let session = register("13900000011", DocumentKind::Passport, "123456789", "gbr", 0)
+            .await
+            .expect("a passport holder registers");
+        let user = identity
+            .current_user(&at(1), &session.token)
+            .await
+            .unwrap()
+            .unwrap();
+        let profile = identity.profile(&at(1), &user).await.unwrap();
+        let masked = profile.masked_id.expect("the passport is on the profile");
+        assert_eq!(masked, "1******89");
+
+        // A Hong Kong resident with a mainland travel permit.
+        register(
+            "13900000012",
+            DocumentKind::HongKongMacaoPermit,
+            "H12345678",
+            "",
+            10,
+        )
+        .await
+        .expect("a permit holder registers");
+
+        // The same passport again goes to a hall, like a resident ID number would.
+        let twice = register(
+            "13900000013",
+            DocumentKind::Passport,
+            "123456789",
+            "GBR",
+            20,
+        )
+        .await;
+        assert!(matches!(
+            twice,
+            Err(RegistrationError::NeedsHallVerification)
+        ));
+        // Bad shapes get their own errors.
+        let country = register("13900000014", DocumentKind::Passport, "123456789", "XX", 30).await;
+        assert!(matches!(country, Err(RegistrationError::InvalidCountry(_))));
+        let permit = register(
+            "13900000015",
+            DocumentKind::TaiwanPermit,
+            "H12345678",
+            "",
+            40,
+        )
+        .await;
+        assert!(matches!(permit, Err(RegistrationError::InvalidDocument(_))));
         db.finish().await;
     }
 }

@@ -254,8 +254,8 @@ register-code = Code from the text message
 register-code-hint = 6 digits
 register-name = Full name
 register-name-hint = As written on your ID card
-register-resident-id = Resident ID number
-register-resident-id-hint = 18 characters; the last may be X. It is stored encrypted and only partly shown on screen.
+register-resident-id = Document number
+register-resident-id-hint = A resident ID number has 18 characters, the last may be X; for a passport or permit, as printed. It is stored encrypted and only partly shown on screen.
 register-create = Create account
 register-new-code = Did not get the code? Get a new one
 register-hall-title = Please have your identity checked at a service hall
@@ -329,3 +329,15 @@ recovery-title = Keep your recovery codes
 recovery-enrolled = The second step is set up.
 recovery-intro = If you lose your phone or cannot use the app, sign in with one of these codes; each works once. Print them or write them down and keep them safe: this page will not show them again.
 recovery-done = I have kept them: continue
+
+# Identity documents other than the resident ID card (registration).
+register-document-kind = Identity document
+register-document-kind-hint = Most people use their resident ID card. Foreign nationals and residents of Hong Kong, Macao and Taiwan without one can use a passport or a mainland travel permit.
+register-document-resident_id = Resident ID card
+register-document-passport = Passport (foreign nationals)
+register-document-hk_macao_permit = Mainland travel permit for Hong Kong and Macao residents
+register-document-taiwan_permit = Mainland travel permit for Taiwan residents
+register-country = Country that issued the passport (passports only)
+register-country-hint = Three letters, for example GBR (United Kingdom), USA, KAZ (Kazakhstan).
+register-error-document = Enter the document number as printed: H or M and 8 or 10 digits for a Hong Kong or Macao permit, 8 digits for a Taiwan permit, 5 to 20 letters or digits for a passport
+register-error-country = Enter the three-letter code of the country that issued the passport, for example GBR

@@ -240,8 +240,8 @@ register-code = 短信验证码
 register-code-hint = 6 位数字
 register-name = 姓名
 register-name-hint = 与身份证上的姓名一致
-register-resident-id = 居民身份证号码
-register-resident-id-hint = 18 位，最后一位可能是 X。号码加密保存，页面上只显示部分数字。
+register-resident-id = 证件号码
+register-resident-id-hint = 居民身份证为 18 位，最后一位可能是 X；护照、通行证按证件上印的号码填写。号码加密保存，页面上只显示部分数字。
 register-create = 创建账号
 register-new-code = 没有收到验证码？重新获取
 register-hall-title = 请到政务服务大厅核实身份
@@ -315,3 +315,15 @@ recovery-title = 保存恢复码
 recovery-enrolled = 第二步验证已设置完成。
 recovery-intro = 手机丢失或无法使用应用时，可以用下列恢复码登录，每个只能用一次。请把它们打印或抄写下来，妥善保管；此页面关闭后不会再显示。
 recovery-done = 我已保存，继续
+
+# Identity documents other than the resident ID card (registration).
+register-document-kind = 证件类型
+register-document-kind-hint = 大多数人使用居民身份证。没有居民身份证的外国人、港澳台居民可使用护照或来往内地（大陆）通行证。
+register-document-resident_id = 居民身份证
+register-document-passport = 护照（外国人）
+register-document-hk_macao_permit = 港澳居民来往内地通行证
+register-document-taiwan_permit = 台湾居民来往大陆通行证
+register-country = 护照签发国家（仅护照）
+register-country-hint = 三位字母代码，如 GBR（英国）、USA（美国）、KAZ（哈萨克斯坦）。
+register-error-document = 请输入正确的证件号码：港澳通行证为 H 或 M 开头加 8 或 10 位数字，台湾通行证为 8 位数字，护照为 5 至 20 位字母或数字
+register-error-country = 请输入护照签发国家的三位字母代码，如 GBR

@@ -988,3 +988,63 @@ async fn new_staff_enrol_an_authenticator_and_get_recovery_codes() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_foreign_national_registers_with_a_passport_through_the_form() {
+    for db in TestDb::all("web registration passport").await {
+        let app = demo_app(&db).await;
+        let mut browser = Browser::new(app.clone());
+        let csrf = csrf_of(&browser.get("/register").await.text());
+        let step2 = browser
+            .post(
+                "/register",
+                &[
+                    ("mobile", "13900000021"),
+                    ("privacy", "accepted"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        let html = step2.text();
+        assert!(
+            html.contains("value=\"passport\""),
+            "the document kinds are offered"
+        );
+        let (code, flow) = (demo_code_of(&html), flow_of(&html));
+        let form = |country: &'static str| {
+            vec![
+                ("flow", flow.clone()),
+                ("code", code.clone()),
+                ("name", "John Smith".to_owned()),
+                ("document_kind", "passport".to_owned()),
+                ("resident_id", "E12345678".to_owned()),
+                ("country", country.to_owned()),
+                ("password", "a long new passphrase".to_owned()),
+                ("confirm", "a long new passphrase".to_owned()),
+                ("csrf", csrf.clone()),
+            ]
+        };
+        let bad = form("U1");
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = browser.post("/register/verify", &bad).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let text = refused.text();
+        assert!(
+            text.contains("href=\"#country\""),
+            "the error links to the field"
+        );
+        assert!(
+            text.contains("<option value=\"passport\" selected>"),
+            "the choice is kept"
+        );
+
+        let good = form("usa");
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = browser.post("/register/verify", &good).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+        let account = browser.get("/account").await.text();
+        assert!(account.contains("E******78"), "masked on screen");
+        assert!(!account.contains("E12345678"));
+        db.finish().await;
+    }
+}

@@ -461,6 +461,21 @@ impl Identity {
         Ok(())
     }
 
+    /// The blind index of an identity document: resident ID numbers under the namespace they
+    /// always had (sign-in looks them up there), other documents under one per kind.
+    pub(crate) fn document_index(
+        &self,
+        document: &tongban_domain::identity::IdentityDocument,
+    ) -> String {
+        use tongban_domain::identity::IdentityDocument;
+        match document {
+            IdentityDocument::ResidentId(id) => self.index.of(RESIDENT_ID_INDEX, id.as_str()),
+            other => self
+                .index
+                .of(&format!("id-doc:{}", other.kind_key()), &other.value()),
+        }
+    }
+
     /// What a new password must not contain: the account's name, user name, mobile number and
     /// ID number.
     pub(crate) fn personal_strings(
@@ -477,6 +492,11 @@ impl Identity {
                 .as_ref()
                 .and_then(|s| self.cipher.decrypt(field, s).ok())
             {
+                // A passport is stored as `COUNTRY:NUMBER`; the number is what a password must
+                // not contain.
+                if let Some((_, number)) = plain.split_once(':') {
+                    personal.push(number.to_owned());
+                }
                 personal.push(plain);
             }
         }
@@ -799,7 +819,8 @@ impl Identity {
             }
         };
         let masked_id = reveal(ID_DOC_FIELD, &account.id_doc_ciphertext).map(|plain| {
-            ResidentId::parse(&plain).map_or_else(|_| mask_generic(&plain), |id| id.to_string())
+            registration::stored_document(account.id_doc_kind.as_deref(), &plain)
+                .map_or_else(|| mask_generic(&plain), |document| document.to_string())
         });
         let masked_mobile = reveal(PHONE_FIELD, &account.phone_ciphertext).map(|plain| {
             MobileNumber::parse(&plain).map_or_else(|_| mask_generic(&plain), |m| m.to_string())

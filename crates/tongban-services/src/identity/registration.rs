@@ -7,7 +7,10 @@
 use chrono::{DateTime, Duration, Utc};
 use tongban_domain::Locale;
 use tongban_domain::clock::Clock;
-use tongban_domain::identity::{IdentifierError, MobileNumber, PersonName, ResidentId};
+use tongban_domain::identity::{
+    DocumentKind, IdentifierError, IdentityDocument, MobileNumber, Passport, PermitKind,
+    PersonName, ResidentId, TravelPermit,
+};
 use tongban_store::identity::{LoginKey, NewAccount};
 use tongban_store::notifications::{CodeRow, NewNotification};
 use tongban_store::sea_orm::TransactionTrait;
@@ -16,7 +19,7 @@ use uuid::Uuid;
 use super::password::PasswordRejection;
 use super::{
     AccountKind, ID_DOC_FIELD, Identity, IssuedSession, MOBILE_INDEX, Origin, PHONE_FIELD,
-    PRIVACY_VERSION, RESIDENT_ID_INDEX, audit_record, sea_orm_custom,
+    PRIVACY_VERSION, audit_record, sea_orm_custom,
 };
 use crate::StoreError;
 use crate::crypto::{constant_time_eq, random_bytes};
@@ -35,14 +38,16 @@ const PURPOSE: &str = "register";
 /// Checks a name against the national identity service (公安部身份认证). Deployments plug in
 /// their provider; the demo verifier accepts every well-formed pair.
 pub trait RealNameVerifier: Send + Sync {
-    fn verify(&self, name: &PersonName, id: &ResidentId) -> bool;
+    /// Whether `name` holds `document` (a resident ID card, or for people without one a
+    /// passport or a mainland travel permit, which the immigration service confirms).
+    fn verify(&self, name: &PersonName, document: &IdentityDocument) -> bool;
 }
 
 /// Accepts every name and valid ID number: for demo mode and tests only.
 pub struct DemoRealNameVerifier;
 
 impl RealNameVerifier for DemoRealNameVerifier {
-    fn verify(&self, _name: &PersonName, _id: &ResidentId) -> bool {
+    fn verify(&self, _name: &PersonName, _document: &IdentityDocument) -> bool {
         true
     }
 }
@@ -86,7 +91,11 @@ pub struct RegistrationDetails<'a> {
     pub flow: Uuid,
     pub code: &'a str,
     pub name: &'a str,
-    pub resident_id: &'a str,
+    /// Resident ID card unless the person holds none.
+    pub document_kind: DocumentKind,
+    pub document_number: &'a str,
+    /// The issuing country of a passport (ISO 3166 alpha-3, e.g. `GBR`); ignored otherwise.
+    pub passport_country: &'a str,
     pub password: &'a str,
     pub locale: Locale,
     /// The site name that signs messages.
@@ -119,6 +128,10 @@ pub enum RegistrationError {
     InvalidName(IdentifierError),
     #[error("invalid resident ID number: {0}")]
     InvalidResidentId(IdentifierError),
+    #[error("invalid passport or travel permit: {0}")]
+    InvalidDocument(IdentifierError),
+    #[error("invalid passport country: {0}")]
+    InvalidCountry(IdentifierError),
     #[error("password refused: {0}")]
     PasswordRejected(PasswordRejection),
     #[error("the name and ID number do not match the national records")]
@@ -311,8 +324,7 @@ impl Identity {
             .check_code(now, details.flow, PURPOSE, details.code)
             .await?;
         let name = PersonName::parse(details.name).map_err(RegistrationError::InvalidName)?;
-        let id = ResidentId::parse_as_of(details.resident_id, now.date_naive())
-            .map_err(RegistrationError::InvalidResidentId)?;
+        let document = parse_document(details, now)?;
         // The code proved this number.
         let phone_index = code_row.phone_index.clone();
         let mobile = self
@@ -325,10 +337,10 @@ impl Identity {
             .policy
             .check(
                 details.password,
-                &[name.as_str(), mobile.as_str(), id.as_str()],
+                &[name.as_str(), mobile.as_str(), document_number(&document)],
             )
             .map_err(RegistrationError::PasswordRejected)?;
-        if !self.verifier.verify(&name, &id) {
+        if !self.verifier.verify(&name, &document) {
             return Err(RegistrationError::RealNameMismatch);
         }
         if tongban_store::identity::find_by_login(
@@ -340,7 +352,7 @@ impl Identity {
         {
             return Err(RegistrationError::MobileTaken);
         }
-        let id_index = self.index.of(RESIDENT_ID_INDEX, id.as_str());
+        let id_index = self.document_index(&document);
         if let Some(owner) = tongban_store::identity::find_by_login(
             &self.db,
             &LoginKey::IdDocIndex(id_index.clone()),
@@ -368,8 +380,8 @@ impl Identity {
             kind: AccountKind::Person.key(),
             username: None,
             display_name: name.as_str().to_owned(),
-            id_doc_kind: Some("resident-id".to_owned()),
-            id_doc_ciphertext: Some(seal(ID_DOC_FIELD, id.as_str())?),
+            id_doc_kind: Some(stored_kind(&document).to_owned()),
+            id_doc_ciphertext: Some(seal(ID_DOC_FIELD, &document.value())?),
             id_doc_index: Some(id_index),
             phone_ciphertext: Some(code_row.phone_ciphertext.clone()),
             phone_index: Some(phone_index),
@@ -440,5 +452,64 @@ impl Identity {
         tongban_store::audit::append(&txn, &record).await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// The document of a registration, validated by its kind; resident ID numbers also against
+/// today's date (no birth dates in the future).
+fn parse_document(
+    details: &RegistrationDetails<'_>,
+    now: DateTime<Utc>,
+) -> Result<IdentityDocument, RegistrationError> {
+    let number = details.document_number;
+    Ok(match details.document_kind {
+        DocumentKind::ResidentId => IdentityDocument::ResidentId(
+            ResidentId::parse_as_of(number, now.date_naive())
+                .map_err(RegistrationError::InvalidResidentId)?,
+        ),
+        DocumentKind::Passport => {
+            let passport = Passport::parse(details.passport_country, number).map_err(|e| {
+                if matches!(e, IdentifierError::InvalidCountryCode) {
+                    RegistrationError::InvalidCountry(e)
+                } else {
+                    RegistrationError::InvalidDocument(e)
+                }
+            })?;
+            IdentityDocument::Passport(passport)
+        }
+        DocumentKind::HongKongMacaoPermit => IdentityDocument::MainlandTravelPermit(
+            TravelPermit::parse(PermitKind::HongKongMacao, number)
+                .map_err(RegistrationError::InvalidDocument)?,
+        ),
+        DocumentKind::TaiwanPermit => IdentityDocument::MainlandTravelPermit(
+            TravelPermit::parse(PermitKind::Taiwan, number)
+                .map_err(RegistrationError::InvalidDocument)?,
+        ),
+    })
+}
+
+/// The number printed on the document (what a password must not contain).
+fn document_number(document: &IdentityDocument) -> &str {
+    match document {
+        IdentityDocument::ResidentId(id) => id.as_str(),
+        IdentityDocument::Passport(passport) => passport.number(),
+        IdentityDocument::MainlandTravelPermit(permit) => permit.number(),
+    }
+}
+
+/// The kind as stored in `accounts.id_doc_kind`: resident ID cards keep the key they were first
+/// stored with, the other documents use [`DocumentKind::key`].
+pub(crate) fn stored_kind(document: &IdentityDocument) -> &'static str {
+    match document {
+        IdentityDocument::ResidentId(_) => "resident-id",
+        other => other.kind_key(),
+    }
+}
+
+/// A stored document read back, `None` when it no longer parses.
+pub(crate) fn stored_document(kind: Option<&str>, value: &str) -> Option<IdentityDocument> {
+    match kind {
+        None | Some("resident-id") => ResidentId::parse(value).ok().map(Into::into),
+        Some(key) => IdentityDocument::parse_keyed(key, value).ok(),
     }
 }

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
+use tongban_domain::identity::DocumentKind;
 use tongban_services::identity::PRIVACY_VERSION;
 use tongban_services::identity::registration::{RegistrationDetails, RegistrationError};
 use uuid::Uuid;
@@ -61,8 +62,24 @@ struct VerifyPage<'a> {
     c: Chrome<'a>,
     flow: Uuid,
     demo_code: Option<String>,
+    /// The code and the name, before the identity document.
     fields: Vec<Field>,
+    document: DocumentEntry,
+    /// The document's number (after the choice of kind, before the passport's country).
+    document_fields: Vec<Field>,
+    /// Key and label of each kind of identity document.
+    document_kinds: Vec<(&'static str, String)>,
+    /// The new password, after the identity document.
+    password_fields: Vec<Field>,
     errors: Errors,
+}
+
+/// The identity document as typed: a resident ID card unless the person holds none.
+#[derive(Debug, Clone, Default)]
+struct DocumentEntry {
+    kind: String,
+    number: String,
+    country: String,
 }
 
 impl FormErrors for VerifyPage<'_> {
@@ -111,7 +128,7 @@ fn verify_form(
     flow: Uuid,
     demo_code: Option<String>,
     name: &str,
-    resident_id: &str,
+    document: DocumentEntry,
     errors: Errors,
 ) -> Response {
     let snapshot = state.snapshots.current();
@@ -136,14 +153,8 @@ fn verify_form(
             "name",
             name.to_owned(),
         ),
-        (
-            "resident_id",
-            tr.t("register-resident-id"),
-            tr.t("register-resident-id-hint"),
-            "text",
-            "off",
-            resident_id.to_owned(),
-        ),
+    ];
+    let password_fields = vec![
         (
             "password",
             tr.t("password-new"),
@@ -170,6 +181,25 @@ fn verify_form(
             flow,
             demo_code,
             fields,
+            document_fields: vec![(
+                "resident_id",
+                tr.t("register-resident-id"),
+                tr.t("register-resident-id-hint"),
+                "text",
+                "off",
+                document.number.clone(),
+            )],
+            document,
+            document_kinds: DocumentKind::ALL
+                .into_iter()
+                .map(|kind| {
+                    (
+                        kind.key(),
+                        tr.t(&format!("register-document-{}", kind.key())),
+                    )
+                })
+                .collect(),
+            password_fields,
             errors,
         },
         Some(&csrf),
@@ -246,7 +276,7 @@ async fn start(
             started.flow,
             started.demo_code,
             "",
-            "",
+            DocumentEntry::default(),
             Vec::new(),
         ),
         Err(RegistrationError::InvalidMobile) => refuse("mobile", tr.t("register-error-mobile")),
@@ -272,7 +302,12 @@ struct VerifyForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
+    document_kind: String,
+    /// The document's number (the resident ID number for most people).
+    #[serde(default)]
     resident_id: String,
+    #[serde(default)]
+    country: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -304,7 +339,11 @@ async fn verify(
             flow,
             None,
             &form.name,
-            &form.resident_id,
+            DocumentEntry {
+                kind: form.document_kind.clone(),
+                number: form.resident_id.clone(),
+                country: form.country.clone(),
+            },
             vec![(field, message)],
         )
     };
@@ -316,7 +355,11 @@ async fn verify(
         flow,
         code: &form.code,
         name: &form.name,
-        resident_id: &form.resident_id,
+        // No choice made (older pages, scripts) means a resident ID card.
+        document_kind: DocumentKind::from_key(form.document_kind.trim())
+            .unwrap_or(DocumentKind::ResidentId),
+        document_number: &form.resident_id,
+        passport_country: &form.country,
         password: &form.password,
         locale: prefs.locale,
         site: &site,
@@ -333,6 +376,12 @@ async fn verify(
         Err(RegistrationError::InvalidName(_)) => refuse("name", tr.t("register-error-name")),
         Err(RegistrationError::InvalidResidentId(_)) => {
             refuse("resident_id", tr.t("register-error-resident-id"))
+        }
+        Err(RegistrationError::InvalidDocument(_)) => {
+            refuse("resident_id", tr.t("register-error-document"))
+        }
+        Err(RegistrationError::InvalidCountry(_)) => {
+            refuse("country", tr.t("register-error-country"))
         }
         Err(RegistrationError::PasswordRejected(rejection)) => {
             refuse("password", super::rejection_message(&tr, rejection))

@@ -363,6 +363,7 @@ async fn run(
         },
         region: region.clone(),
         secure_cookies: settings.server.secure_cookies,
+        trust_proxy: settings.server.trust_proxy,
         max_body_bytes: settings.server.max_body_bytes,
         public_url: settings.server.public_url.clone(),
     };

@@ -44,6 +44,10 @@ pub struct Server {
     pub max_body_bytes: usize,
     /// Mark cookies `Secure`: set when serving over HTTPS or behind a TLS-terminating proxy.
     pub secure_cookies: bool,
+    /// Believe the reverse proxy's `X-Forwarded-Proto` (cookies become `Secure` for https)
+    /// and `X-Forwarded-For` (the client address in audit entries and throttling). Only when a
+    /// proxy in front sets them: otherwise any client could claim any address.
+    pub trust_proxy: bool,
     /// The region code the portal shows; empty means the first region in the database.
     pub region: String,
     /// The address people and department systems reach the platform at; the OpenID Connect
@@ -192,6 +196,7 @@ impl Default for Server {
             metrics_addr: "127.0.0.1:9090".to_owned(),
             max_body_bytes: 10 * 1024 * 1024,
             secure_cookies: false,
+            trust_proxy: false,
             region: String::new(),
             public_url: "http://127.0.0.1:8080".to_owned(),
         }
@@ -315,6 +320,10 @@ metrics_addr = "127.0.0.1:9090"
 max_body_bytes = 10485760
 # Set to true when served over HTTPS or behind a TLS-terminating proxy.
 secure_cookies = false
+# Set to true behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For: cookies
+# become Secure for https requests and audit entries name the client, not the proxy. Leave it
+# false when clients reach tongban directly (they could claim any address).
+trust_proxy = false
 # Region code the portal shows; "" means the first region in the database.
 region = ""
 # The address people and department systems reach the platform at, without a trailing slash.

@@ -108,6 +108,63 @@ pub async fn guard(
     mut request: Request<Body>,
     next: Next,
 ) -> Response {
+    let over_https = state.settings.trust_proxy && behind_proxy(&mut request);
+    let mut response = guard_inner(state.clone(), request, next).await;
+    if over_https && !state.settings.secure_cookies {
+        mark_cookies_secure(&mut response);
+    }
+    response
+}
+
+/// Reads what a trusted reverse proxy says: the client's address (the last `X-Forwarded-For`
+/// entry, the one our proxy appended) goes into the request for audit and throttling; returns
+/// whether the client spoke https to the proxy.
+fn behind_proxy(request: &mut Request<Body>) -> bool {
+    let headers = request.headers();
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    let client = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|entry| entry.trim().parse::<std::net::IpAddr>().ok())
+        .next_back();
+    if let Some(ip) = client {
+        request
+            .extensions_mut()
+            .insert(crate::identity::ForwardedClient(std::net::SocketAddr::new(
+                ip, 0,
+            )));
+    }
+    https
+}
+
+/// Adds `Secure` to every cookie a response sets (the connection to the proxy is plain HTTP,
+/// the browser's is not).
+fn mark_cookies_secure(response: &mut Response) {
+    let cookies: Vec<HeaderValue> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| match value.to_str() {
+            Ok(text) if !text.to_ascii_lowercase().contains("; secure") => {
+                HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or_else(|_| value.clone())
+            }
+            _ => value.clone(),
+        })
+        .collect();
+    let headers = response.headers_mut();
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+}
+
+async fn guard_inner(state: AppState, mut request: Request<Body>, next: Next) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)

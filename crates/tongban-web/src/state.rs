@@ -29,6 +29,9 @@ pub struct WebSettings {
     pub region: String,
     /// Cookies carry `Secure` (served over HTTPS or behind a TLS proxy).
     pub secure_cookies: bool,
+    /// A reverse proxy in front sets `X-Forwarded-Proto` and `X-Forwarded-For`, and they are
+    /// believed: `https` makes cookies `Secure`, the last forwarded address is the client's.
+    pub trust_proxy: bool,
     /// Request bodies larger than this get 413.
     pub max_body_bytes: usize,
     /// The platform's public URL (the OpenID Connect issuer), e.g. `https://zwfw.example.gov.cn`.

@@ -1048,3 +1048,76 @@ async fn a_foreign_national_registers_with_a_passport_through_the_form() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_cookies_are_secure_and_audit_names_the_client() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    for db in TestDb::all("trusted proxy").await {
+        let clock = clock();
+        tongban_services::catalog::seed_demo(&db.conn, clock.as_ref())
+            .await
+            .unwrap();
+        let identity = identity(&db);
+        identity.seed_demo_accounts(clock.as_ref()).await.unwrap();
+        for trust_proxy in [true, false] {
+            let mut web = settings(tongban_web::Mode::Demo);
+            web.trust_proxy = trust_proxy;
+            let state = tongban_web::AppState::load(
+                db.conn.clone(),
+                web,
+                clock.clone(),
+                identity.clone(),
+                SECRET,
+            )
+            .await
+            .unwrap();
+            let app = tongban_web::app(state);
+            let login_page = get(&app, "/login").await;
+            let seed = login_page
+                .headers
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let csrf = csrf_of(&login_page.text());
+            let body = format!(
+                "identifier=13800000001&password={}&csrf={csrf}",
+                urlencode(DEMO_PASSWORD)
+            );
+            let reply = send(
+                &app,
+                Request::post("/login")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("cookie", seed)
+                    .header("x-forwarded-proto", "https")
+                    .header("x-forwarded-for", "203.0.113.7, 198.51.100.9")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+            let session = reply
+                .headers
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .find(|c| c.starts_with("tb_session="))
+                .expect("a session cookie");
+            assert_eq!(session.contains("; Secure"), trust_proxy, "{session}");
+            use tongban_store::entities::audit_entry;
+            let entry = audit_entry::Entity::find()
+                .filter(audit_entry::Column::Action.eq("identity.login"))
+                .order_by_desc(audit_entry::Column::Seq)
+                .one(&db.conn)
+                .await
+                .unwrap()
+                .unwrap();
+            let expected = trust_proxy.then(|| "198.51.100.9".to_owned());
+            assert_eq!(entry.ip, expected, "the proxy's word only when trusted");
+        }
+        db.finish().await;
+    }
+}

@@ -90,8 +90,12 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// The peer's address when the server was started with connect info (tests through `oneshot`
-/// have none).
+/// The client's address as a trusted reverse proxy reported it (`server.trust_proxy`).
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardedClient(pub SocketAddr);
+
+/// The client's address: what a trusted proxy forwarded, else the peer's when the server was
+/// started with connect info (tests through `oneshot` have none).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<SocketAddr>);
 
@@ -102,8 +106,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         Ok(ClientAddr(
             parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
+                .get::<ForwardedClient>()
+                .map(|f| f.0)
+                .or_else(|| {
+                    parts
+                        .extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0)
+                }),
         ))
     }
 }

@@ -32,6 +32,7 @@ pub fn settings(mode: Mode) -> WebSettings {
         mode,
         region: DEMO_REGION.to_owned(),
         secure_cookies: false,
+        trust_proxy: false,
         max_body_bytes: MAX_BODY,
         public_url: "http://127.0.0.1:8080".to_owned(),
     }

@@ -1121,3 +1121,27 @@ async fn behind_a_trusted_proxy_cookies_are_secure_and_audit_names_the_client() 
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_new_password_may_not_contain_the_e_mail_address() {
+    for db in TestDb::all("password e-mail").await {
+        let app = demo_app(&db).await;
+        // 张三's demo e-mail address is zhangsan@shifan.example.
+        let mut browser = signed_in(app.clone(), "13800000001").await;
+        let page = browser.get("/account/password").await.text();
+        let refused = browser
+            .post(
+                "/account/password",
+                &[
+                    ("current", DEMO_PASSWORD),
+                    ("new", "ZhangSan-loves-tea-42"),
+                    ("confirm", "ZhangSan-loves-tea-42"),
+                    ("csrf", &csrf_of(&page)),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().contains("or e-mail address"));
+        db.finish().await;
+    }
+}

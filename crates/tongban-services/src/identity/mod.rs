@@ -476,12 +476,12 @@ impl Identity {
         }
     }
 
-    /// What a new password must not contain: the account's name, user name, mobile number and
-    /// ID number.
-    pub(crate) fn personal_strings(
+    /// What a new password must not contain: the account's name, user name, mobile number, ID
+    /// document number and e-mail address (and the part of it before `@`).
+    pub(crate) async fn personal_strings(
         &self,
         account: &tongban_store::identity::AccountRow,
-    ) -> Vec<String> {
+    ) -> Result<Vec<String>, StoreError> {
         let mut personal = vec![account.display_name.clone()];
         personal.extend(account.username.clone());
         for (field, sealed) in [
@@ -500,7 +500,13 @@ impl Identity {
                 personal.push(plain);
             }
         }
-        personal
+        if let Some(email) = self.email_of(account.id).await? {
+            if let Some((local, _)) = email.as_str().split_once('@') {
+                personal.push(local.to_owned());
+            }
+            personal.push(email.as_str().to_owned());
+        }
+        Ok(personal)
     }
 
     /// The signed-in user of a session token, if the session is live; ends idle sessions.
@@ -659,7 +665,7 @@ impl Identity {
             .await?;
             return Err(PasswordChangeError::WrongCurrent);
         }
-        let personal = self.personal_strings(&account);
+        let personal = self.personal_strings(&account).await?;
         let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
         self.settings
             .policy

@@ -153,7 +153,7 @@ impl Identity {
         .filter(|a| a.status == "active")
         // A code made for a number without an account behaves like an expired one.
         .ok_or(RegistrationError::CodeExpired)?;
-        let personal = self.personal_strings(&account);
+        let personal = self.personal_strings(&account).await?;
         let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
         self.settings
             .policy

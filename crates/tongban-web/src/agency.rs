@@ -81,6 +81,22 @@ fn person(
     }
 }
 
+/// [`person`] for a form: also refuses a POST without its CSRF token.
+fn person_posting(
+    state: &AppState,
+    prefs: Prefs,
+    user: Option<CurrentUser>,
+    headers: &HeaderMap,
+    csrf_token: &str,
+    path: &str,
+) -> Result<CurrentUser, Box<Response>> {
+    let user = person(state, prefs, user, path)?;
+    if !csrf::verify(&state.secret, Some(&user), headers, csrf_token) {
+        return Err(Box::new(forbidden(state, prefs)));
+    }
+    Ok(user)
+}
+
 #[derive(Debug, Deserialize, Default)]
 struct DoneQuery {
     done: Option<String>,
@@ -196,13 +212,10 @@ async fn switch(
     headers: HeaderMap,
     Form(form): Form<SwitchForm>,
 ) -> Response {
-    let user = match person(&state, prefs, user, "/account/acting") {
+    let user = match person_posting(&state, prefs, user, &headers, &form.csrf, "/account/acting") {
         Ok(user) => user,
         Err(response) => return *response,
     };
-    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
-        return forbidden(&state, prefs);
-    }
     let tr = state.i18n.tr(prefs.locale);
     // A malformed value is treated like an id without a mandate: the same refusal, audited.
     let target = parse_principal(&form.principal).unwrap_or((PrincipalKind::Person, Uuid::nil()));
@@ -261,13 +274,10 @@ async fn switch_back(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let user = match person(&state, prefs, user, "/account/acting") {
+    let user = match person_posting(&state, prefs, user, &headers, &form.csrf, "/account/acting") {
         Ok(user) => user,
         Err(response) => return *response,
     };
-    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
-        return forbidden(&state, prefs);
-    }
     let tr = state.i18n.tr(prefs.locale);
     do_switch(&state, prefs, &user, peer, &headers, None, &tr).await
 }
@@ -398,13 +408,17 @@ async fn register_enterprise(
     headers: HeaderMap,
     Form(form): Form<EnterpriseForm>,
 ) -> Response {
-    let user = match person(&state, prefs, user, "/account/enterprises") {
+    let user = match person_posting(
+        &state,
+        prefs,
+        user,
+        &headers,
+        &form.csrf,
+        "/account/enterprises",
+    ) {
         Ok(user) => user,
         Err(response) => return *response,
     };
-    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
-        return forbidden(&state, prefs);
-    }
     let tr = state.i18n.tr(prefs.locale);
     let mut errors = Vec::new();
     if form.name.trim().is_empty() {
@@ -732,13 +746,10 @@ async fn grant(
     headers: HeaderMap,
     Form(form): Form<GrantForm>,
 ) -> Response {
-    let user = match person(&state, prefs, user, "/account/agents") {
+    let user = match person_posting(&state, prefs, user, &headers, &form.csrf, "/account/agents") {
         Ok(user) => user,
         Err(response) => return *response,
     };
-    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
-        return forbidden(&state, prefs);
-    }
     let tr = state.i18n.tr(prefs.locale);
     let Some((kind, id)) = parse_principal(&form.principal) else {
         return render_agents(
@@ -848,13 +859,10 @@ async fn revoke(
     headers: HeaderMap,
     Form(form): Form<RevokeForm>,
 ) -> Response {
-    let user = match person(&state, prefs, user, "/account/agents") {
+    let user = match person_posting(&state, prefs, user, &headers, &form.csrf, "/account/agents") {
         Ok(user) => user,
         Err(response) => return *response,
     };
-    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
-        return forbidden(&state, prefs);
-    }
     let tr = state.i18n.tr(prefs.locale);
     let (kind, id) =
         parse_principal(&form.principal).unwrap_or((PrincipalKind::Person, Uuid::nil()));

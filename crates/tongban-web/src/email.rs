@@ -14,16 +14,15 @@ use serde::Deserialize;
 use tongban_services::identity::CurrentUser;
 use tongban_services::identity::email::EmailChange;
 use tongban_services::identity::registration::{CODE_MINUTES, RegistrationError};
-use tongban_services::identity::reset::PasswordReset;
 use uuid::Uuid;
 
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
 use crate::errors::internal_error;
-use crate::identity::reset::Field;
+use crate::identity::registration::site_name;
+use crate::identity::reset::{Field, ResetCodeForm, finish_reset};
 use crate::identity::{
     ClientAddr, FormErrors, MaybeUser, forbidden, origin, page, rejection_message, see_other,
-    signed_in_redirect,
 };
 use crate::layout::Chrome;
 use crate::prefs::Prefs;
@@ -39,10 +38,6 @@ pub fn router() -> Router<AppState> {
 }
 
 type Errors = Vec<(&'static str, String)>;
-
-fn site_name(state: &AppState) -> String {
-    state.identity.settings.site_name.clone()
-}
 
 fn available(state: &AppState) -> bool {
     state.identity.settings.email_channel
@@ -515,66 +510,30 @@ async fn start_reset(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct ResetVerifyForm {
-    #[serde(default)]
-    flow: String,
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirm: String,
-    #[serde(default)]
-    csrf: String,
-}
-
 async fn complete_reset(
     State(state): State<AppState>,
     prefs: Prefs,
     ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
-    Form(form): Form<ResetVerifyForm>,
+    Form(form): Form<ResetCodeForm>,
 ) -> Response {
-    if !csrf::verify(&state.secret, None, &headers, &form.csrf) {
-        return forbidden(&state, prefs);
-    }
-    let tr = state.i18n.tr(prefs.locale);
-    let Ok(flow) = Uuid::parse_str(form.flow.trim()) else {
-        return see_other("/password-reset/email");
-    };
-    let refuse = |field: &'static str, message: String| {
-        reset_verify_form(
-            &state,
-            prefs,
-            &headers,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            (flow, None),
-            vec![(field, message)],
-        )
-    };
-    if form.password != form.confirm {
-        return refuse("confirm", tr.t("password-error-mismatch"));
-    }
-    let result = state
-        .identity
-        .complete_password_reset(
-            state.clock.as_ref(),
-            &PasswordReset {
-                flow,
-                code: &form.code,
-                password: &form.password,
-                locale: prefs.locale,
-                site: &site_name(&state),
-            },
-            &origin(&headers, peer),
-        )
-        .await;
-    match result {
-        Ok(session) => signed_in_redirect(&state, &session, "/account?done=password"),
-        Err(error) => match code_error(&tr, &error) {
-            Some((field, message)) => refuse(field, message),
-            None => internal_error(&state, prefs, &error),
+    finish_reset(
+        &state,
+        prefs,
+        peer,
+        &headers,
+        &form,
+        "/password-reset/email",
+        |flow, errors| {
+            reset_verify_form(
+                &state,
+                prefs,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                (flow, None),
+                errors,
+            )
         },
-    }
+    )
+    .await
 }

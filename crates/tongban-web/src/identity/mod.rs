@@ -28,7 +28,7 @@ use crate::prefs::{Prefs, cookie, is_local_path};
 use crate::state::AppState;
 
 mod inbox;
-mod registration;
+pub(crate) mod registration;
 pub(crate) mod reset;
 pub mod second_factor;
 

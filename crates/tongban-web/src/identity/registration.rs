@@ -95,7 +95,7 @@ struct HallPage<'a> {
 }
 
 /// The name that signs messages, e.g. 示范市政务服务网.
-pub(super) fn site_name(state: &AppState) -> String {
+pub(crate) fn site_name(state: &AppState) -> String {
     state.identity.settings.site_name.clone()
 }
 

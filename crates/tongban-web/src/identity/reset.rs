@@ -213,8 +213,9 @@ async fn start(
     }
 }
 
+/// The form that finishes a reset, whichever way its code was sent.
 #[derive(Debug, Deserialize)]
-struct VerifyForm {
+pub(crate) struct ResetCodeForm {
     #[serde(default)]
     flow: String,
     #[serde(default)]
@@ -232,26 +233,50 @@ async fn verify(
     prefs: Prefs,
     ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
-    Form(form): Form<VerifyForm>,
+    Form(form): Form<ResetCodeForm>,
 ) -> Response {
-    if !csrf::verify(&state.secret, None, &headers, &form.csrf) {
-        return forbidden(&state, prefs);
+    finish_reset(
+        &state,
+        prefs,
+        peer,
+        &headers,
+        &form,
+        "/password-reset",
+        |flow, errors| {
+            verify_form(
+                &state,
+                prefs,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                flow,
+                None,
+                errors,
+            )
+        },
+    )
+    .await
+}
+
+/// Checks a reset's code and new password, for the SMS and the e-mail path alike: a flow that
+/// does not parse starts again at `restart`, a refusal is shown by `refuse` on that path's own
+/// page, success signs the person in.
+pub(crate) async fn finish_reset(
+    state: &AppState,
+    prefs: Prefs,
+    peer: Option<std::net::SocketAddr>,
+    headers: &HeaderMap,
+    form: &ResetCodeForm,
+    restart: &str,
+    refuse: impl Fn(Uuid, Vec<(&'static str, String)>) -> Response,
+) -> Response {
+    if !csrf::verify(&state.secret, None, headers, &form.csrf) {
+        return forbidden(state, prefs);
     }
     let tr = state.i18n.tr(prefs.locale);
     let Ok(flow) = Uuid::parse_str(form.flow.trim()) else {
-        return see_other("/password-reset");
+        return see_other(restart);
     };
-    let refuse = |field: &'static str, message: String| {
-        verify_form(
-            &state,
-            prefs,
-            &headers,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            flow,
-            None,
-            vec![(field, message)],
-        )
-    };
+    let refuse = |field: &'static str, message: String| refuse(flow, vec![(field, message)]);
     if form.password != form.confirm {
         return refuse("confirm", tr.t("password-error-mismatch"));
     }
@@ -264,19 +289,19 @@ async fn verify(
                 code: &form.code,
                 password: &form.password,
                 locale: prefs.locale,
-                site: &site_name(&state),
+                site: &site_name(state),
             },
-            &origin(&headers, peer),
+            &origin(headers, peer),
         )
         .await;
     match result {
-        Ok(session) => signed_in_redirect(&state, &session, "/account?done=password"),
+        Ok(session) => signed_in_redirect(state, &session, "/account?done=password"),
         Err(RegistrationError::CodeWrong) => refuse("code", tr.t("register-error-code-wrong")),
         Err(RegistrationError::CodeExpired) => refuse("code", tr.t("register-error-code-expired")),
         Err(RegistrationError::PasswordRejected(rejection)) => {
             refuse("password", super::rejection_message(&tr, rejection))
         }
-        Err(other) => internal_error(&state, prefs, &other),
+        Err(other) => internal_error(state, prefs, &other),
     }
 }
 

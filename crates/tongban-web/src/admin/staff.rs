@@ -16,6 +16,7 @@ use tongban_domain::access::Role;
 use tongban_services::identity::CurrentUser;
 use tongban_services::identity::staff::{
     DepartmentChoice, InitialPassword, NewStaff, StaffError, StaffMember, StaffProblem, StaffScope,
+    staff_scope,
 };
 use uuid::Uuid;
 
@@ -188,9 +189,17 @@ async fn render_new(
     form: NewStaffForm,
     problems: Vec<(&'static str, StaffProblem)>,
 ) -> Response {
-    let directory = match state.identity.staff_directory(user, prefs.locale).await {
-        Ok(directory) => directory,
-        Err(error) => return refusal(state, prefs, error),
+    // The form needs the caller's scope and the region's departments, not the staff list.
+    let Some(scope) = staff_scope(user) else {
+        return refusal(state, prefs, StaffError::Forbidden);
+    };
+    let departments = match state
+        .identity
+        .department_choices(scope.region_id(), prefs.locale)
+        .await
+    {
+        Ok(departments) => departments,
+        Err(error) => return refusal(state, prefs, error.into()),
     };
     let snapshot = state.snapshots.current();
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
@@ -200,15 +209,13 @@ async fn render_new(
         .into_iter()
         .map(|(field, problem)| (field, problem_message(&c, problem)))
         .collect();
-    let fixed_department = match directory.scope {
-        StaffScope::Department { department_id, .. } => directory
-            .departments
-            .iter()
-            .find(|d| d.id == department_id)
-            .cloned(),
+    let fixed_department = match scope {
+        StaffScope::Department { department_id, .. } => {
+            departments.iter().find(|d| d.id == department_id).cloned()
+        }
         StaffScope::Region { .. } => None,
     };
-    let roles = role_options(&c, directory.scope);
+    let roles = role_options(&c, scope);
     page(
         state,
         prefs,
@@ -217,7 +224,7 @@ async fn render_new(
             c,
             errors,
             form,
-            departments: directory.departments,
+            departments,
             fixed_department,
             roles,
         },

@@ -128,13 +128,13 @@ fn semantic_problems_are_all_listed() {
 fn the_demo_region_is_complete() {
     let doc = demo_document().expect("the shipped demo file is valid");
     assert!(doc.region.districts.len() >= 2, "two districts");
-    for code in ["GA", "SJ", "WJ", "RS", "MZ", "GJJ", "CZ"] {
+    for code in ["GA", "SJ", "WJ", "RS", "MZ", "GJJ", "CZ", "YB", "SW", "JY"] {
         assert!(
             doc.departments.iter().any(|d| d.code == code),
             "department {code}"
         );
     }
-    assert!(doc.services.len() >= 10);
+    assert!(doc.services.len() >= 32, "the search relevance set needs a realistic catalogue");
     for service in &doc.services {
         assert!(
             !service.materials.is_empty() || service.code.starts_with("CZ"),

@@ -134,7 +134,10 @@ fn the_demo_region_is_complete() {
             "department {code}"
         );
     }
-    assert!(doc.services.len() >= 32, "the search relevance set needs a realistic catalogue");
+    assert!(
+        doc.services.len() >= 32,
+        "the search relevance set needs a realistic catalogue"
+    );
     for service in &doc.services {
         assert!(
             !service.materials.is_empty() || service.code.starts_with("CZ"),

@@ -17,6 +17,18 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tongban_domain::Locale;
 
+mod search;
+
+/// Which parts of the benchmark run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    /// Guide pages, sign-ins and a signed-in page on the demo region.
+    Portal,
+    /// Search and publishing on a generated catalogue of `--services` services.
+    Search,
+    All,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Seconds of load per phase.
@@ -28,6 +40,15 @@ pub struct BenchArgs {
     /// Worker threads of the load generator (the server gets the machine's cores too).
     #[arg(long, default_value_t = 2)]
     load_threads: usize,
+    /// Which measurements to run.
+    #[arg(long, value_enum, default_value_t = Suite::All)]
+    suite: Suite,
+    /// Services in the generated catalogue of the search suite (a province's scale).
+    #[arg(long, default_value_t = 5000)]
+    services: usize,
+    /// Distinct queries of the search suite.
+    #[arg(long, default_value_t = 1200)]
+    queries: usize,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -44,13 +65,28 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     println!("# tongban bench");
     println!(
-        "command: tongban bench --seconds {} --connections {} --load-threads {}",
-        args.seconds, args.connections, args.load_threads
+        "command: tongban bench --seconds {} --connections {} --load-threads {} --suite {:?} --services {} --queries {}",
+        args.seconds, args.connections, args.load_threads, args.suite, args.services, args.queries
     );
     println!(
         "machine: {} cores; server and load generator share them",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    if args.suite != Suite::Portal {
+        println!("## search on a generated catalogue");
+        search::run(
+            &exe,
+            &runtime,
+            args.services,
+            args.queries,
+            args.connections,
+            Duration::from_secs(args.seconds),
+        )?;
+    }
+    if args.suite == Suite::Search {
+        return Ok(());
+    }
+    println!("## portal on the demo region");
 
     // First start: migrations and demo seeding.
     let addr = free_port()?;

@@ -1,6 +1,7 @@
 //! The `tongban` binary: one command to serve, migrate, seed, configure and benchmark.
 
 mod bench;
+mod catalog;
 mod logging;
 mod oidc;
 mod secrets;
@@ -61,6 +62,11 @@ enum Command {
     Oidc {
         #[command(subcommand)]
         what: oidc::OidcCommand,
+    },
+    /// The service catalogue as YAML: export a region or a department, import a file.
+    Catalog {
+        #[command(subcommand)]
+        what: catalog::CatalogCommand,
     },
     /// Measure throughput, latency, memory, start-up time and page sizes over HTTP.
     Bench(bench::BenchArgs),
@@ -128,6 +134,7 @@ fn main() -> ExitCode {
     {
         Command::Serve(args) => serve::serve(config, args),
         Command::Migrate(args) => serve::migrate(config, args),
+        Command::Catalog { what } => catalog::run(config, what),
         Command::Seed {
             what: SeedCommand::Demo(args),
         } => serve::seed_demo(config, args),

@@ -44,6 +44,27 @@ pub struct Region {
     pub contact: Contact,
     #[serde(default)]
     pub districts: Vec<District>,
+    /// The upper region (e.g. the city of a district), whose shared services this region inherits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Local parts (halls, contacts) of services inherited from the upper region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<ServiceOverride>,
+}
+
+/// What a region changes in a service it inherits from its upper region: where it is handled and
+/// whom to call. Everything else (conditions, materials, legal basis) stays the upper region's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceOverride {
+    /// Code of the inherited service.
+    pub service: String,
+    /// This region's halls where it is handled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub halls: Vec<String>,
+    /// This region's contact for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
 }
 
 fn default_timezone() -> String {
@@ -322,6 +343,13 @@ pub struct Service {
     /// The e-certificate type a successful case issues, once certificates exist.
     #[serde(default)]
     pub issues_certificate: Option<String>,
+    /// Lower regions inherit this service (and may override its halls and contact).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub shared: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 impl Service {
@@ -387,6 +415,15 @@ impl CatalogDocument {
             );
         }
 
+        if let Some(parent) = &self.region.parent
+            && (!is_division_code(parent) || *parent == self.region.code)
+        {
+            problem(
+                "region.parent".into(),
+                "must be the six-digit code of another region".into(),
+            );
+        }
+
         let mut halls = HashSet::new();
         for (i, hall) in self.halls.iter().enumerate() {
             if !is_slug(&hall.code) {
@@ -448,6 +485,28 @@ impl CatalogDocument {
                         format!("departments[{i}].halls[{j}]"),
                         format!("unknown hall {hall}"),
                     );
+                }
+            }
+        }
+
+        let mut overridden = HashSet::new();
+        for (i, local) in self.region.overrides.iter().enumerate() {
+            let at = |field: &str| format!("region.overrides[{i}].{field}");
+            if self.region.parent.is_none() {
+                problem(
+                    at("service"),
+                    "only a region with a parent inherits services".into(),
+                );
+            }
+            if !overridden.insert(local.service.as_str()) {
+                problem(
+                    at("service"),
+                    format!("{} is overridden twice", local.service),
+                );
+            }
+            for (j, hall) in local.halls.iter().enumerate() {
+                if !halls.contains(hall.as_str()) {
+                    problem(at(&format!("halls[{j}]")), format!("unknown hall {hall}"));
                 }
             }
         }

@@ -27,9 +27,11 @@ pub enum CatalogError {
         message: String,
     },
     #[error("the catalogue has {} problem(s):\n{}", .0.len(), list(.0))]
-    Invalid(Vec<CatalogProblem>),
+    Invalid(Vec<LocatedProblem>),
     #[error("the region {0} is not in the database")]
     UnknownRegion(String),
+    #[error("the region has no department {0}")]
+    UnknownDepartment(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -41,7 +43,49 @@ fn describe_syntax(line: &Option<usize>, column: &Option<usize>, message: &str) 
     }
 }
 
-fn list(problems: &[CatalogProblem]) -> String {
+/// A problem of a catalogue file, with the line and column where it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LocatedProblem {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// A path into the document, e.g. `services[3].department`.
+    pub path: String,
+    pub message: String,
+}
+
+impl LocatedProblem {
+    /// Places the problems of a document read from `yaml` at their lines.
+    pub fn locate(yaml: &str, problems: Vec<CatalogProblem>) -> Vec<LocatedProblem> {
+        let lines = crate::yaml_lines::YamlLines::read(yaml);
+        problems
+            .into_iter()
+            .map(|p| {
+                let at = lines.locate(&p.path);
+                LocatedProblem {
+                    line: at.map(|(line, _)| line),
+                    column: at.map(|(_, column)| column),
+                    path: p.path,
+                    message: p.message,
+                }
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for LocatedProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(
+                f,
+                "line {line}, column {column}: {}: {}",
+                self.path, self.message
+            ),
+            _ => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+fn list(problems: &[LocatedProblem]) -> String {
     problems
         .iter()
         .map(|p| format!("  - {p}"))
@@ -63,7 +107,9 @@ pub fn parse_document(yaml: &str) -> Result<CatalogDocument, CatalogError> {
     if problems.is_empty() {
         Ok(doc)
     } else {
-        Err(CatalogError::Invalid(problems))
+        Err(CatalogError::Invalid(LocatedProblem::locate(
+            yaml, problems,
+        )))
     }
 }
 
@@ -72,14 +118,34 @@ pub fn demo_document() -> Result<CatalogDocument, CatalogError> {
     parse_document(DEMO_CATALOG_YAML)
 }
 
-/// Loads the demo region into the database, adding only what is missing: a second run
-/// changes nothing.
+/// Loads the demo region into the database through the catalogue import; once the region
+/// exists, adds only what is missing, so that a restart never overwrites what administrators
+/// changed and a second run changes nothing.
 pub async fn seed_demo(
     db: &DatabaseConnection,
     clock: &dyn Clock,
 ) -> Result<InsertReport, CatalogError> {
     let doc = demo_document()?;
-    Ok(tongban_store::catalog::insert_missing(db, &doc, clock.now()).await?)
+    if tongban_store::catalog::region_id(db, &doc.region.code)
+        .await?
+        .is_some()
+    {
+        return Ok(tongban_store::catalog::insert_missing(db, &doc, clock.now()).await?);
+    }
+    let request = crate::catalog_io::ImportRequest {
+        department: None,
+        dry_run: false,
+        change_note: "demo region".to_owned(),
+        effective_from: None,
+        audit: None,
+    };
+    let report = crate::catalog_io::import(db, DEMO_CATALOG_YAML, &request, clock).await?;
+    Ok(InsertReport {
+        region_created: report.region_created,
+        halls_created: report.halls_created.len(),
+        departments_created: report.departments_created.len(),
+        services_created: report.services_created.len(),
+    })
 }
 
 /// The region the public portal serves when the configuration names none: the first one created.
@@ -151,6 +217,8 @@ impl PortalCatalog {
                 tagline: tongban_domain::LocalizedText::default(),
                 contact: Default::default(),
                 districts: Vec::new(),
+                parent: None,
+                overrides: Vec::new(),
             },
             Vec::new(),
             Vec::new(),

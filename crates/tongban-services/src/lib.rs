@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod catalog_io;
 pub mod crypto;
 pub mod identity;
 pub mod mail;
@@ -12,5 +13,6 @@ pub mod oidc;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod yaml_lines;
 
 pub use tongban_store::StoreError;

@@ -78,7 +78,8 @@ pub async fn root_region_codes(db: &DatabaseConnection) -> StoreResult<Vec<Strin
 }
 
 /// Loads the catalogue of the region `region_code` as published at `now`: for each service the
-/// highest published version whose effective date has come. `None` if the region is unknown.
+/// highest published version whose effective date has come, then the services that upper regions
+/// share, with this region's overrides of their halls and contact. `None` if the region is unknown.
 pub async fn load_published(
     db: &DatabaseConnection,
     region_code: &str,
@@ -93,7 +94,46 @@ pub async fn load_published(
     };
     let region_id = region_row.id;
     let region: Region = decode("regions", region_row.content)?;
+    let own = load_region_parts(db, region_id, now).await?;
+    let mut catalog = PublishedCatalog {
+        region_id,
+        region,
+        halls: own.halls,
+        department_ids: own
+            .departments
+            .iter()
+            .map(|(id, d)| (d.code.clone(), *id))
+            .collect(),
+        departments: own.departments.into_iter().map(|(_, d)| d).collect(),
+        services: own.services,
+    };
 
+    // Upper regions, nearest first; a cycle or a missing row ends the walk.
+    let mut parent_id = region_row.parent_id;
+    let mut seen = HashSet::from([region_id]);
+    while let Some(upper_id) = parent_id.filter(|id| seen.insert(*id)) {
+        let Some(upper_row) = region::Entity::find_by_id(upper_id).one(db).await? else {
+            break;
+        };
+        parent_id = upper_row.parent_id;
+        let upper = load_region_parts(db, upper_id, now).await?;
+        inherit(&mut catalog, upper);
+    }
+    Ok(Some(catalog))
+}
+
+/// One region's own halls, departments (with ids) and services in force.
+struct RegionParts {
+    halls: Vec<Hall>,
+    departments: Vec<(Uuid, Department)>,
+    services: Vec<PublishedService>,
+}
+
+async fn load_region_parts(
+    db: &DatabaseConnection,
+    region_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<RegionParts> {
     let halls = hall::Entity::find()
         .filter(hall::Column::RegionId.eq(region_id))
         .order_by_asc(hall::Column::SortOrder)
@@ -103,19 +143,14 @@ pub async fn load_published(
         .map(|row| decode("halls", row.content))
         .collect::<StoreResult<Vec<Hall>>>()?;
 
-    let department_rows = department::Entity::find()
+    let departments = department::Entity::find()
         .filter(department::Column::RegionId.eq(region_id))
         .order_by_asc(department::Column::SortOrder)
         .all(db)
-        .await?;
-    let department_ids = department_rows
-        .iter()
-        .map(|d| (d.code.clone(), d.id))
-        .collect();
-    let departments = department_rows
+        .await?
         .into_iter()
-        .map(|row| decode("departments", row.content))
-        .collect::<StoreResult<Vec<Department>>>()?;
+        .map(|row| Ok((row.id, decode("departments", row.content)?)))
+        .collect::<StoreResult<Vec<(Uuid, Department)>>>()?;
 
     let service_rows = service::Entity::find()
         .filter(service::Column::RegionId.eq(region_id))
@@ -146,14 +181,61 @@ pub async fn load_published(
             });
         }
     }
-    Ok(Some(PublishedCatalog {
-        region_id,
-        region,
+    Ok(RegionParts {
         halls,
         departments,
-        department_ids,
         services,
-    }))
+    })
+}
+
+/// Adds the services `upper` shares to `catalog`, with the lower region's overrides applied.
+/// An inherited service is listed under the lower region's department of the same code when
+/// there is one (the local office handles it), else under the upper region's department, which
+/// then appears in the catalogue too, with the halls it names.
+fn inherit(catalog: &mut PublishedCatalog, upper: RegionParts) {
+    let own_codes: HashSet<String> = catalog
+        .services
+        .iter()
+        .map(|s| s.service.code.clone())
+        .collect();
+    let mut needed_halls: Vec<String> = Vec::new();
+    for mut shared in upper.services.into_iter().filter(|s| s.service.shared) {
+        if own_codes.contains(&shared.service.code) {
+            continue;
+        }
+        if let Some(local) = catalog
+            .region
+            .overrides
+            .iter()
+            .find(|o| o.service == shared.service.code)
+        {
+            if !local.halls.is_empty() {
+                shared.service.halls = local.halls.clone();
+            }
+            if let Some(contact) = &local.contact {
+                shared.service.contact = contact.clone();
+            }
+        }
+        if !catalog
+            .department_ids
+            .contains_key(&shared.service.department)
+            && let Some((id, department)) = upper
+                .departments
+                .iter()
+                .find(|(_, d)| d.code == shared.service.department)
+        {
+            catalog.department_ids.insert(department.code.clone(), *id);
+            catalog.departments.push(department.clone());
+            needed_halls.extend(department.halls.iter().cloned());
+        }
+        needed_halls.extend(shared.service.halls.iter().cloned());
+        catalog.services.push(shared);
+    }
+    for hall in upper.halls {
+        if needed_halls.contains(&hall.code) && !catalog.halls.iter().any(|h| h.code == hall.code) {
+            catalog.halls.push(hall);
+        }
+    }
 }
 
 /// Writes the records of `doc` that do not exist yet, in one transaction, and leaves existing

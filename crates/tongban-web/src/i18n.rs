@@ -24,6 +24,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/pdf/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/catalog_io/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

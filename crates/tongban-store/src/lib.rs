@@ -6,6 +6,7 @@
 pub mod agency;
 pub mod audit;
 pub mod catalog;
+pub mod catalog_versions;
 pub mod email;
 pub mod entities;
 pub mod identity;

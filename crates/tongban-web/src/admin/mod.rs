@@ -20,6 +20,7 @@ use crate::prefs::Prefs;
 use crate::state::AppState;
 
 mod audit;
+pub mod catalog;
 mod staff;
 
 pub fn router() -> Router<AppState> {
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(index))
         .merge(staff::router())
         .merge(audit::router())
+        .merge(catalog::router())
 }
 
 /// An administration tool and the roles that open it.
@@ -37,7 +39,7 @@ struct Tool {
     roles: &'static [Role],
 }
 
-const TOOLS: [Tool; 3] = [
+const TOOLS: [Tool; 4] = [
     Tool {
         href: "/admin/staff",
         title_key: "admin-tool-staff",
@@ -49,6 +51,12 @@ const TOOLS: [Tool; 3] = [
         title_key: "admin-tool-oidc",
         hint_key: "admin-tool-oidc-hint",
         roles: &[Role::SystemAdmin],
+    },
+    Tool {
+        href: "/admin/catalog",
+        title_key: "admin-tool-catalog",
+        hint_key: "admin-tool-catalog-hint",
+        roles: &[Role::DepartmentAdmin],
     },
     Tool {
         href: "/admin/audit",

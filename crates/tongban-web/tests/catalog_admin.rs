@@ -140,6 +140,23 @@ async fn a_draft_is_previewed_published_and_kept_in_the_history() {
             "Uyghur inputs run right to left"
         );
         assert!(editor.contains("missing-translation"), "gaps are marked");
+        let mut ids: Vec<&str> = editor
+            .split(" id=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "every id on the editor page is unique");
+        for id in &ids {
+            if let Some(input) = id.strip_suffix("-zh-CN") {
+                assert!(
+                    editor.contains(&format!("<label for=\"{input}-zh-CN\">")),
+                    "the input {id} has its label"
+                );
+            }
+        }
         let mut fields = form_fields(&editor, &format!("{EDITOR}/save"));
         let old_name = fields
             .iter()

@@ -815,7 +815,7 @@ impl Builder<'_, '_> {
                     id: field_id(&mandatory_name),
                     label: self.label("mandatory"),
                     options: vec![Choice {
-                        id: field_id(&mandatory_name),
+                        id: format!("{}-yes", field_id(&mandatory_name)),
                         // A blank row starts mandatory, as most materials are.
                         selected: self.fields.is_checked(&mandatory_name, "yes") || i + 1 == rows,
                         name: mandatory_name,

@@ -498,6 +498,8 @@ async fn run(
     let worker = tokio::spawn(worker.run(Arc::new(tokio::sync::Notify::new()), async {
         let _ = worker_stopped.await;
     }));
+    // Versions published with a future effective date go live without a restart.
+    let ticker = tongban_web::admin::catalog::spawn_effective_date_ticker(state.clone());
 
     axum::serve(
         listener,
@@ -506,6 +508,7 @@ async fn run(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
+    ticker.abort();
     // Notifications not yet delivered stay in the outbox for the next start.
     let _ = stop_worker.send(());
     let _ = worker.await;

@@ -513,85 +513,122 @@ impl CatalogDocument {
 
         let mut services = HashSet::new();
         for (i, service) in self.services.iter().enumerate() {
-            let at = |field: &str| format!("services[{i}].{field}");
-            if !departments.contains(service.department.as_str()) {
-                problem(
-                    at("department"),
-                    format!("unknown department {}", service.department),
-                );
-            } else if !service_code_matches(&service.code, &service.department) {
-                problem(
-                    at("code"),
-                    format!(
-                        "must be the department prefix {} followed by four digits",
-                        service.department
-                    ),
-                );
-            }
+            let prefix = format!("services[{i}].");
+            check_service_code(service, &prefix, &departments, &mut problem);
+            let at = |field: &str| format!("{prefix}{field}");
             if !services.insert(service.code.as_str()) {
                 problem(at("code"), format!("duplicate service {}", service.code));
             }
-            check_text(&mut problem, &at("name"), &service.name);
-            check_text(&mut problem, &at("summary"), &service.summary);
-            check_text(&mut problem, &at("result"), &service.result);
-            if service.audiences.is_empty() {
-                problem(at("audiences"), "name at least one audience".into());
-            }
-            if service.channels.is_empty() {
-                problem(at("channels"), "name at least one channel".into());
-            }
-            if service.committed_days > service.statutory_days {
-                problem(
-                    at("committed_days"),
-                    format!(
-                        "{} working days is longer than the statutory {}",
-                        service.committed_days, service.statutory_days
-                    ),
-                );
-            }
-            if service.conditions.is_empty() {
-                problem(at("conditions"), "state at least one condition".into());
-            }
-            if service.process.is_empty() {
-                problem(at("process"), "describe at least one step".into());
-            }
-            if service.legal_basis.is_empty() {
-                problem(at("legal_basis"), "cite at least one legal basis".into());
-            }
-            for (j, text) in service.conditions.iter().enumerate() {
-                check_text(&mut problem, &at(&format!("conditions[{j}]")), text);
-            }
-            for (j, material) in service.materials.iter().enumerate() {
-                check_text(
-                    &mut problem,
-                    &at(&format!("materials[{j}].name")),
-                    &material.name,
-                );
-            }
-            for (j, fee) in service.fees.iter().enumerate() {
-                if fee.amount.0 < 0 {
-                    problem(
-                        at(&format!("fees[{j}].amount")),
-                        "a fee cannot be negative".into(),
-                    );
-                }
-                check_text(&mut problem, &at(&format!("fees[{j}].item")), &fee.item);
-            }
-            for (j, hall) in service.halls.iter().enumerate() {
-                if !halls.contains(hall.as_str()) {
-                    problem(at(&format!("halls[{j}]")), format!("unknown hall {hall}"));
-                }
-            }
-            for (j, faq) in service.faq.iter().enumerate() {
-                check_text(
-                    &mut problem,
-                    &at(&format!("faq[{j}].question")),
-                    &faq.question,
-                );
-                check_text(&mut problem, &at(&format!("faq[{j}].answer")), &faq.answer);
-            }
+            check_service_content(service, &prefix, &halls, &mut problem);
         }
         problems
+    }
+}
+
+impl Service {
+    /// The checks [`CatalogDocument::validate`] makes on one service, for a service edited on
+    /// its own: `departments` and `halls` are the codes of its region. Paths are relative to
+    /// the service (`name`, `materials[1].name`).
+    pub fn validate(
+        &self,
+        departments: &HashSet<&str>,
+        halls: &HashSet<&str>,
+    ) -> Vec<CatalogProblem> {
+        let mut problems = Vec::new();
+        let mut problem =
+            |path: String, message: String| problems.push(CatalogProblem { path, message });
+        check_service_code(self, "", departments, &mut problem);
+        check_service_content(self, "", halls, &mut problem);
+        problems
+    }
+}
+
+/// The service's department exists and its code carries the department's prefix.
+fn check_service_code(
+    service: &Service,
+    prefix: &str,
+    departments: &HashSet<&str>,
+    problem: &mut impl FnMut(String, String),
+) {
+    let at = |field: &str| format!("{prefix}{field}");
+    if !departments.contains(service.department.as_str()) {
+        problem(
+            at("department"),
+            format!("unknown department {}", service.department),
+        );
+    } else if !service_code_matches(&service.code, &service.department) {
+        problem(
+            at("code"),
+            format!(
+                "must be the department prefix {} followed by four digits",
+                service.department
+            ),
+        );
+    }
+}
+
+/// Required texts, lists and limits of a service, and the halls it names.
+fn check_service_content(
+    service: &Service,
+    prefix: &str,
+    halls: &HashSet<&str>,
+    problem: &mut impl FnMut(String, String),
+) {
+    let at = |field: &str| format!("{prefix}{field}");
+    check_text(problem, &at("name"), &service.name);
+    check_text(problem, &at("summary"), &service.summary);
+    check_text(problem, &at("result"), &service.result);
+    if service.audiences.is_empty() {
+        problem(at("audiences"), "name at least one audience".into());
+    }
+    if service.channels.is_empty() {
+        problem(at("channels"), "name at least one channel".into());
+    }
+    if service.committed_days > service.statutory_days {
+        problem(
+            at("committed_days"),
+            format!(
+                "{} working days is longer than the statutory {}",
+                service.committed_days, service.statutory_days
+            ),
+        );
+    }
+    if service.conditions.is_empty() {
+        problem(at("conditions"), "state at least one condition".into());
+    }
+    if service.process.is_empty() {
+        problem(at("process"), "describe at least one step".into());
+    }
+    if service.legal_basis.is_empty() {
+        problem(at("legal_basis"), "cite at least one legal basis".into());
+    }
+    for (j, text) in service.conditions.iter().enumerate() {
+        check_text(problem, &at(&format!("conditions[{j}]")), text);
+    }
+    for (j, material) in service.materials.iter().enumerate() {
+        check_text(
+            problem,
+            &at(&format!("materials[{j}].name")),
+            &material.name,
+        );
+    }
+    for (j, fee) in service.fees.iter().enumerate() {
+        if fee.amount.0 < 0 {
+            problem(
+                at(&format!("fees[{j}].amount")),
+                "a fee cannot be negative".into(),
+            );
+        }
+        check_text(problem, &at(&format!("fees[{j}].item")), &fee.item);
+    }
+    for (j, hall) in service.halls.iter().enumerate() {
+        if !halls.contains(hall.as_str()) {
+            problem(at(&format!("halls[{j}]")), format!("unknown hall {hall}"));
+        }
+    }
+    for (j, faq) in service.faq.iter().enumerate() {
+        check_text(problem, &at(&format!("faq[{j}].question")), &faq.question);
+        check_text(problem, &at(&format!("faq[{j}].answer")), &faq.answer);
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod catalog_admin;
 pub mod catalog_io;
 pub mod crypto;
 pub mod identity;

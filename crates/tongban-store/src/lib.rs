@@ -7,6 +7,7 @@ pub mod agency;
 pub mod audit;
 pub mod catalog;
 pub mod catalog_import;
+pub mod catalog_versions;
 pub mod email;
 pub mod entities;
 pub mod identity;

@@ -317,6 +317,7 @@ struct ServicePage<'a> {
     channel_lines: Vec<String>,
     fee_summary: String,
     version_line: String,
+    banner: Option<String>,
 }
 
 async fn service(
@@ -340,36 +341,8 @@ async fn service(
         &path,
         &headers,
         |c| {
-            let tr = c.tr;
-            let separator = tr.t("list-separator");
-            let audiences = s
-                .audiences
-                .iter()
-                .map(|a| tr.t(&format!("audience-{}", a.key())))
-                .collect::<Vec<_>>()
-                .join(&separator);
-            let channels = s
-                .channels
-                .iter()
-                .map(|ch| tr.t(&format!("channel-{}", ch.key())))
-                .collect::<Vec<_>>()
-                .join(&separator);
-            let channel_lines = s
-                .channels
-                .iter()
-                .map(|ch| match ch {
-                    Channel::Online => tr.t("channel-online-how"),
-                    Channel::Hall => tr.t("channel-hall-how"),
-                })
-                .collect();
-            let fee_summary = s
-                .fees
-                .iter()
-                .map(|fee| format!("{} {}", c.l(&fee.item), fee.amount))
-                .collect::<Vec<_>>()
-                .join(&separator);
             let version_line = match published.effective_from {
-                Some(from) => tr.t1(
+                Some(from) => c.tr.t1(
                     "guide-version-since",
                     "version",
                     format!(
@@ -378,23 +351,66 @@ async fn service(
                         crate::layout::local_date(from)
                     ),
                 ),
-                None => tr.t1("guide-version", "version", i64::from(published.version)),
+                None => {
+                    c.tr.t1("guide-version", "version", i64::from(published.version))
+                }
             };
-            ServicePage {
-                department: c.catalog.department(&s.department),
-                halls: c.catalog.halls_for(s),
-                kind_key: format!("kind-{}", s.kind.key()),
-                c,
-                s,
-                audiences,
-                channels,
-                channel_lines,
-                fee_summary,
-                version_line,
-            }
-            .render()
+            render_service(c, s, version_line, None)
         },
     )
+}
+
+/// The guide page of `s`: the public page, a draft's preview and an older version all render
+/// through here, so a preview looks exactly like what will be published. `banner` says which
+/// of these the page is when it is not the version in force.
+pub(crate) fn render_service(
+    c: Chrome<'_>,
+    s: &Service,
+    version_line: String,
+    banner: Option<String>,
+) -> Result<String, askama::Error> {
+    let tr = c.tr;
+    let separator = tr.t("list-separator");
+    let audiences = s
+        .audiences
+        .iter()
+        .map(|a| tr.t(&format!("audience-{}", a.key())))
+        .collect::<Vec<_>>()
+        .join(&separator);
+    let channels = s
+        .channels
+        .iter()
+        .map(|ch| tr.t(&format!("channel-{}", ch.key())))
+        .collect::<Vec<_>>()
+        .join(&separator);
+    let channel_lines = s
+        .channels
+        .iter()
+        .map(|ch| match ch {
+            Channel::Online => tr.t("channel-online-how"),
+            Channel::Hall => tr.t("channel-hall-how"),
+        })
+        .collect();
+    let fee_summary = s
+        .fees
+        .iter()
+        .map(|fee| format!("{} {}", c.l(&fee.item), fee.amount))
+        .collect::<Vec<_>>()
+        .join(&separator);
+    ServicePage {
+        department: c.catalog.department(&s.department),
+        halls: c.catalog.halls_for(s),
+        kind_key: format!("kind-{}", s.kind.key()),
+        c,
+        s,
+        audiences,
+        channels,
+        channel_lines,
+        fee_summary,
+        version_line,
+        banner,
+    }
+    .render()
 }
 
 #[derive(Template)]

@@ -26,6 +26,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/catalog_io/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/catalog_admin/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

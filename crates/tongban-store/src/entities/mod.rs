@@ -24,5 +24,6 @@ pub mod region;
 pub mod role_assignment;
 pub mod service;
 pub mod service_version;
+pub mod service_version_author;
 pub mod session;
 pub mod verification_code;

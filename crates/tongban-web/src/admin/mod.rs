@@ -20,6 +20,7 @@ use crate::prefs::Prefs;
 use crate::state::AppState;
 
 mod audit;
+pub mod catalog;
 mod catalog_io;
 mod staff;
 
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(audit::router())
         .merge(catalog_io::router())
+        .merge(catalog::router())
 }
 
 /// An administration tool and the roles that open it.
@@ -39,7 +41,7 @@ struct Tool {
     roles: &'static [Role],
 }
 
-const TOOLS: [Tool; 4] = [
+const TOOLS: [Tool; 5] = [
     Tool {
         href: "/admin/staff",
         title_key: "admin-tool-staff",
@@ -57,6 +59,12 @@ const TOOLS: [Tool; 4] = [
         title_key: "admin-tool-catalog-io",
         hint_key: "admin-tool-catalog-io-hint",
         roles: &[Role::SystemAdmin, Role::DepartmentAdmin],
+    },
+    Tool {
+        href: "/admin/catalog",
+        title_key: "admin-tool-catalog",
+        hint_key: "admin-tool-catalog-hint",
+        roles: &[Role::DepartmentAdmin],
     },
     Tool {
         href: "/admin/audit",

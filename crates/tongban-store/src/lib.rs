@@ -12,6 +12,7 @@ pub mod identity;
 mod migration;
 pub mod notifications;
 pub mod oidc;
+pub mod search_terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 

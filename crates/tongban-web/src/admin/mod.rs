@@ -1,5 +1,5 @@
 //! Administration pages for staff: the index of the tools a signed-in administrator holds, and
-//! staff accounts with their roles ([`staff`]).
+//! staff accounts with their roles ([`staff`]), and search vocabulary ([`search`]).
 //!
 //! Who reaches what is written down in docs/access.md, independently of this router, and
 //! `tests/access.rs` compares every route's behaviour for every role with that table.
@@ -20,6 +20,7 @@ use crate::prefs::Prefs;
 use crate::state::AppState;
 
 mod audit;
+mod search;
 mod staff;
 
 pub fn router() -> Router<AppState> {
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(index))
         .merge(staff::router())
         .merge(audit::router())
+        .merge(search::router())
 }
 
 /// An administration tool and the roles that open it.
@@ -37,7 +39,7 @@ struct Tool {
     roles: &'static [Role],
 }
 
-const TOOLS: [Tool; 3] = [
+const TOOLS: &[Tool] = &[
     Tool {
         href: "/admin/staff",
         title_key: "admin-tool-staff",
@@ -55,6 +57,18 @@ const TOOLS: [Tool; 3] = [
         title_key: "admin-tool-audit",
         hint_key: "admin-tool-audit-hint",
         roles: &[Role::Auditor],
+    },
+    Tool {
+        href: "/admin/search/synonyms",
+        title_key: "admin-tool-search-synonyms",
+        hint_key: "admin-tool-search-synonyms-hint",
+        roles: &[Role::SystemAdmin],
+    },
+    Tool {
+        href: "/admin/search/misses",
+        title_key: "admin-tool-search-misses",
+        hint_key: "admin-tool-search-misses-hint",
+        roles: &[Role::SystemAdmin, Role::DepartmentAdmin],
     },
 ];
 

@@ -421,11 +421,13 @@ pub async fn delete_synonym(
     id: Uuid,
 ) -> Result<Vec<String>, SearchTermsError> {
     let region = synonym_region(user).ok_or(SearchTermsError::Forbidden)?;
-    let now = clock.now();
-    let txn = db.begin().await.map_err(StoreError::from)?;
-    let before = tongban_store::search_terms::group(&txn, region, id)
+    let before = tongban_store::search_terms::group(db, region, id)
         .await?
         .ok_or(SearchTermsError::NotFound)?;
+    let now = clock.now();
+    // The transaction starts with its write: a SQLite transaction that read first could not
+    // upgrade to writing once another writer committed in between.
+    let txn = db.begin().await.map_err(StoreError::from)?;
     if !tongban_store::search_terms::delete_group(&txn, region, id).await? {
         return Err(SearchTermsError::NotFound);
     }

@@ -114,6 +114,8 @@ pub fn seed_demo(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()
     runtime()?.block_on(async {
         let db = open(&settings).await?;
         let report = tongban_services::catalog::seed_demo(&db, &SystemClock).await?;
+        let synonyms =
+            tongban_services::search_terms::seed_demo_synonyms(&db, &SystemClock).await?;
         if report.is_empty() {
             println!("demo region already present: nothing to add");
         } else {
@@ -121,6 +123,9 @@ pub fn seed_demo(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()
                 "demo region loaded: {} hall(s), {} department(s), {} service(s) added",
                 report.halls_created, report.departments_created, report.services_created
             );
+        }
+        if synonyms > 0 {
+            println!("demo search synonyms: {synonyms} group(s) added");
         }
         let (oidc, region) = crate::oidc::provider(&settings).await?;
         let (client_id, secret) = oidc.seed_demo_client(&SystemClock, &region).await?;
@@ -348,6 +353,9 @@ async fn run(
                 "demo region loaded"
             );
         }
+        tongban_services::search_terms::seed_demo_synonyms(&db, &SystemClock)
+            .await
+            .context("cannot load the demo search synonyms")?;
     }
     let region = if settings.server.region.is_empty() {
         tongban_services::catalog::default_region(&db)
@@ -501,6 +509,7 @@ async fn run(
     // Versions published with a future effective date go live without a restart.
     let ticker = tongban_web::admin::catalog::spawn_effective_date_ticker(state.clone());
 
+    let search_misses = state.search_misses.clone();
     axum::serve(
         listener,
         tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -512,6 +521,8 @@ async fn run(
     // Notifications not yet delivered stay in the outbox for the next start.
     let _ = stop_worker.send(());
     let _ = worker.await;
+    // Unmet searches still queued are written before the process exits.
+    search_misses.shutdown().await;
     tracing::info!("stopped after finishing in-flight requests");
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod mail;
 pub mod notifications;
 pub mod oidc;
+pub mod search_terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

@@ -14,6 +14,7 @@ pub mod identity;
 mod migration;
 pub mod notifications;
 pub mod oidc;
+pub mod search_terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -28,6 +28,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/catalog_admin/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/search_admin/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

@@ -107,6 +107,8 @@ pub struct AppParts {
     pub enterprise_registry: Arc<dyn tongban_services::identity::agency::EnterpriseRegistry>,
     /// The OpenID Connect provider.
     pub oidc: tongban_services::oidc::Oidc,
+    /// Records searches that found nothing, in batches, off the request path.
+    pub search_misses: tongban_services::search_terms::MissRecorder,
 }
 
 impl AppState {
@@ -128,6 +130,11 @@ impl AppState {
         );
         // The first start makes the ID-token signing key; later starts find it.
         oidc.ensure_signing_key(clock.as_ref()).await?;
+        let search_misses = tongban_services::search_terms::MissRecorder::start(
+            db.clone(),
+            settings.region.clone(),
+            clock.clone(),
+        );
         Ok(AppState(Arc::new(AppParts {
             db,
             i18n,
@@ -139,6 +146,7 @@ impl AppState {
             templates: Arc::new(tongban_services::notifications::Templates::load()?),
             enterprise_registry: tongban_services::identity::agency::demo_registry(),
             oidc,
+            search_misses,
         })))
     }
 

@@ -179,6 +179,30 @@ async fn every_role_reaches_exactly_what_docs_access_md_says() {
         {
             ids.insert(format!("department {code}"), id);
         }
+        // A demo synonym group, and one of the second region that nobody here may reach.
+        let demo_group = tongban_store::search_terms::groups_of(&db.conn, region)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|g| g.terms.iter().any(|t| t == "身份证"))
+            .expect("the demo synonym group");
+        ids.insert("synonym-group".into(), demo_group.id);
+        let other_region = tongban_store::catalog::region_id(&db.conn, "990200")
+            .await
+            .unwrap()
+            .expect("second region");
+        let other_group = Uuid::now_v7();
+        tongban_store::search_terms::insert_group(
+            &db.conn,
+            other_region,
+            other_group,
+            &["邻市甲".to_owned(), "邻市乙".to_owned()],
+            None,
+            clock().0,
+        )
+        .await
+        .expect("a synonym group of the second region");
+        ids.insert("other-region-synonym-group".into(), other_group);
         {
             use tongban_store::entities::{enterprise, mandate};
             use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -12,6 +12,7 @@ mod m20261128_000005_agency;
 mod m20261128_000006_oidc;
 mod m20261128_000007_staff_admin;
 mod m20261128_000008_email;
+mod m20261129_000009_search_terms;
 mod m20261129_000010_catalog_drafts;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_email::Migration),
             Box::new(m20261128_000005_agency::Migration),
             Box::new(m20261128_000006_oidc::Migration),
+            Box::new(m20261129_000009_search_terms::Migration),
             Box::new(m20261129_000010_catalog_drafts::Migration),
         ]
     }

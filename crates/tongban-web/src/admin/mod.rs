@@ -1,5 +1,5 @@
 //! Administration pages for staff: the index of the tools a signed-in administrator holds, and
-//! staff accounts with their roles ([`staff`]).
+//! staff accounts with their roles ([`staff`]), and search vocabulary ([`search`]).
 //!
 //! Who reaches what is written down in docs/access.md, independently of this router, and
 //! `tests/access.rs` compares every route's behaviour for every role with that table.
@@ -22,6 +22,7 @@ use crate::state::AppState;
 mod audit;
 pub mod catalog;
 mod catalog_io;
+mod search;
 mod staff;
 
 pub fn router() -> Router<AppState> {
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(catalog_io::router())
         .merge(catalog::router())
+        .merge(search::router())
 }
 
 /// An administration tool and the roles that open it.
@@ -41,7 +43,7 @@ struct Tool {
     roles: &'static [Role],
 }
 
-const TOOLS: [Tool; 5] = [
+const TOOLS: &[Tool] = &[
     Tool {
         href: "/admin/staff",
         title_key: "admin-tool-staff",
@@ -71,6 +73,18 @@ const TOOLS: [Tool; 5] = [
         title_key: "admin-tool-audit",
         hint_key: "admin-tool-audit-hint",
         roles: &[Role::Auditor],
+    },
+    Tool {
+        href: "/admin/search/synonyms",
+        title_key: "admin-tool-search-synonyms",
+        hint_key: "admin-tool-search-synonyms-hint",
+        roles: &[Role::SystemAdmin],
+    },
+    Tool {
+        href: "/admin/search/misses",
+        title_key: "admin-tool-search-misses",
+        hint_key: "admin-tool-search-misses-hint",
+        roles: &[Role::SystemAdmin, Role::DepartmentAdmin],
     },
 ];
 

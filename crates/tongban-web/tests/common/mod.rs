@@ -67,6 +67,9 @@ pub async fn demo_state(db: &TestDb, mode: Mode) -> AppState {
     tongban_services::catalog::seed_demo(&db.conn, clock.as_ref())
         .await
         .expect("seed demo");
+    tongban_services::search_terms::seed_demo_synonyms(&db.conn, clock.as_ref())
+        .await
+        .expect("seed demo synonyms");
     let identity = identity(db);
     if mode == Mode::Demo {
         identity

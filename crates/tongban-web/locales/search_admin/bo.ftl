@@ -1,0 +1,50 @@
+## འཚོལ་ཞིབ་དོ་དམ། མིང་གྲངས་མཚུངས་ཚོགས་དང་འབྲས་བུ་མེད་པའི་འཚོལ་ཞིབ། (crates/tongban-web/src/admin/search.rs).
+
+admin-tool-search-synonyms = འཚོལ་ཞིབ་ཀྱི་དོན་མཚུངས་ཚིག
+admin-tool-search-synonyms-hint = འཚོལ་མཁན་ལ་དོན་གཅིག་པའི་ཚིག་ཚོགས། དཔེར་ན། 身份证 དང་ 居民身份证
+admin-tool-search-misses = འབྲས་བུ་མེད་པའི་འཚོལ་ཞིབ།
+admin-tool-search-misses-hint = མི་རྣམས་ཀྱིས་དྲ་ཚིགས་སུ་བཙལ་ནས་མ་རྙེད་པའི་རིགས།
+
+search-synonyms-title = འཚོལ་ཞིབ་ཀྱི་དོན་མཚུངས་ཚིག
+search-synonyms-intro = ཚོགས་གཅིག་གི་ཚིག་གང་རུང་བཙལ་ན། ཚིག་གཞན་གྱིས་འགྲེལ་བཤད་བྱས་པའི་ཞབས་ཞུ་ཡང་རྙེད་ཐུབ། ཚོགས་རེར་ཚིག་ ༢ ནས་ ༡༠ བར་ཡོད། ཚིག་གཅིག་ཚོགས་གཅིག་ཁོ་ནར་གཏོགས།
+search-synonyms-misses-link = མི་རྣམས་ཀྱིས་བཙལ་ནས་མ་རྙེད་པ་ལ་ལྟ་བ།
+search-synonyms-list = དོན་མཚུངས་ཚིག་ཚོགས།
+search-synonyms-none = ད་དུང་དོན་མཚུངས་ཚིག་ཚོགས་མེད།
+search-synonym-terms = ཚིག
+search-synonym-terms-hint = ཐིག་ཕྲེང་རེར་ཚིག་གཅིག་འབྲི་བའམ། ཚེག་རྟགས་ (，) ཡང་ན་ 、 ཡིས་ཁ་གྱེས། ཚིག་རེར་ཡིག་འབྲུ་ ༤༠ ལས་མི་བརྒལ།
+search-synonym-updated = མཐའ་མའི་བཟོ་བཅོས།
+search-synonym-actions = བཀོལ་སྤྱོད།
+search-synonym-edit = བཟོ་བཅོས།
+search-synonym-delete = བསུབ་པ།
+search-synonym-add = དོན་མཚུངས་ཚིག་ཚོགས་གསར་སྣོན།
+search-synonym-add-button = ཚོགས་གསར་སྣོན།
+search-synonym-edit-title = དོན་མཚུངས་ཚིག་ཚོགས་བཟོ་བཅོས།
+search-synonym-save = ཚོགས་ཉར་ཚགས།
+search-synonym-cancel = དོན་མཚུངས་ཚིག་ཚོགས་ལ་ཕྱིར་ལོག
+search-synonym-delete-title = དོན་མཚུངས་ཚིག་ཚོགས་འདི་བསུབ་བམ།
+search-synonym-delete-intro = བསུབ་རྗེས། ཚིག་འདི་དག་བཙལ་དུས་ཕན་ཚུན་གྱི་ཞབས་ཞུ་མི་རྙེད།
+search-synonym-delete-confirm = ཡིན། ཚོགས་བསུབ།
+search-synonym-done-created = དོན་མཚུངས་ཚིག་ཚོགས་གསར་སྣོན་བྱས་ཟིན། འཚོལ་ཞིབ་ལ་ད་ལྟ་ནས་ནུས་པ་ཐོན།
+search-synonym-done-updated = དོན་མཚུངས་ཚིག་ཚོགས་ཉར་ཚགས་བྱས་ཟིན། འཚོལ་ཞིབ་ལ་ད་ལྟ་ནས་ནུས་པ་ཐོན།
+search-synonym-done-deleted = དོན་མཚུངས་ཚིག་ཚོགས་བསུབ་ཟིན།
+search-synonym-error-too-few = ཉུང་མཐར་ཚིག་ ༢ འབྲི་དགོས། (ཁྱེད་ཀྱིས་ { $found } བྲིས།)
+search-synonym-error-too-many = མང་མཐར་ཚིག་ ༡༠ ལས་མི་བརྒལ། (ཁྱེད་ཀྱིས་ { $found } བྲིས།)
+search-synonym-error-empty = ཚིག་གཅིག་སྟོང་པ་རེད།
+search-synonym-error-long = “{ $term }” ཡིག་འབྲུ་ ༤༠ ལས་བརྒལ།
+search-synonym-error-characters = “{ $term }” ནང་ཐིག་བརྗེ་བའམ་ཁ་གྱེས་རྟགས་ཡོད། ཚིག་རེ་རེ་ཐིག་ཕྲེང་སོ་སོར་འབྲི།
+search-synonym-error-duplicate = “{ $term }” ཚོགས་འདིའི་ནང་ཐེངས་གཉིས་ཡོད།
+search-synonym-error-taken = “{ $term }” ཚོགས་གཞན་ཞིག་གི་ནང་ཡོད་ཟིན། { $group }། ཚོགས་དེ་བཟོ་བཅོས་བྱེད་པའམ། འདི་ནས་ཚིག་དེ་ཕྱིར་འདོན།
+
+search-misses-title = འབྲས་བུ་མེད་པའི་འཚོལ་ཞིབ།
+search-misses-intro = ཞབས་ཞུ་གང་ཡང་མ་རྙེད་པའི་འཚོལ་ཞིབ། ཐེངས་གྲངས་མང་བ་སྔོན་ལ། མི་རྣམས་ལ་ཅི་དགོས་པ་དང་ཇི་ལྟར་བརྗོད་པ་མཚོན། དོན་མཚུངས་ཚིག་སྣོན་པའམ། ཞབས་ཞུའི་མིང་དང་ལམ་སྟོན་ལེགས་བཅོས་གནང་།
+search-misses-privacy = སྒེར་གྱི་ཆ་འཕྲིན་མི་ཉར། ཐོབ་ཐང་ལག་ཁྱེར་ཨང་གྲངས། ཁ་པར་ཨང་གྲངས། གློག་འཕྲིན་ཁ་བྱང་། ཡང་ན་བློ་འགྲུལ་ཨང་རྟགས་དང་འདྲ་བའི་འཚོལ་ཞིབ་ནམ་ཡང་ཐོ་མི་འགོད། སུས་བཙལ་བའང་ཐོ་མི་འགོད།
+search-misses-synonyms-hint = ཞབས་ཞུ་ཞིག་གི་མིང་གཞན་ཡིན་པའི་འཚོལ་ཞིབ་ལ་དོན་མཚུངས་ཚིག་གིས་ལན་འདེབས་ཐུབ།
+search-misses-period = དུས་ཡུན།
+search-misses-days = ཉིན་ { $days } ཡི་རིང་།
+search-misses-show = སྟོན།
+search-misses-none = ཉིན་ { $days } ཡི་རིང་འབྲས་བུ་མེད་པའི་འཚོལ་ཞིབ་མེད།
+search-misses-caption = ཉིན་ { $days } ཡི་རིང་གི་འབྲས་བུ་མེད་པའི་འཚོལ་ཞིབ།
+search-misses-query = འཚོལ་ཞིབ།
+search-misses-count = ཐེངས་གྲངས།
+search-misses-language = སྐད་ཡིག
+search-misses-last-seen = མཐའ་མར་བཙལ་དུས།

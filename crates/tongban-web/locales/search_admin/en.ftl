@@ -1,0 +1,50 @@
+## Search administration: synonym groups and unmet queries (crates/tongban-web/src/admin/search.rs).
+
+admin-tool-search-synonyms = Search synonyms
+admin-tool-search-synonyms-hint = Groups of words that mean the same thing to people searching, such as 身份证 and 居民身份证.
+admin-tool-search-misses = Unmet searches
+admin-tool-search-misses-hint = What people searched for on the portal and did not find.
+
+search-synonyms-title = Search synonyms
+search-synonyms-intro = A search for any term of a group also finds services described with the other terms. Each group has 2 to 10 terms; a term can belong to only one group.
+search-synonyms-misses-link = See what people searched for and did not find
+search-synonyms-list = Synonym groups
+search-synonyms-none = There are no synonym groups yet.
+search-synonym-terms = Terms
+search-synonym-terms-hint = One term per line, or separated by commas (，) or 、. Each term at most 40 characters.
+search-synonym-updated = Last changed
+search-synonym-actions = Actions
+search-synonym-edit = Edit
+search-synonym-delete = Delete
+search-synonym-add = Add a synonym group
+search-synonym-add-button = Add group
+search-synonym-edit-title = Edit synonym group
+search-synonym-save = Save group
+search-synonym-cancel = Back to the synonym groups
+search-synonym-delete-title = Delete this synonym group?
+search-synonym-delete-intro = Searches for these terms will no longer find each other's services:
+search-synonym-delete-confirm = Yes, delete the group
+search-synonym-done-created = Synonym group added. Search uses it from now on.
+search-synonym-done-updated = Synonym group saved. Search uses it from now on.
+search-synonym-done-deleted = Synonym group deleted.
+search-synonym-error-too-few = Enter at least 2 terms (you entered { $found }).
+search-synonym-error-too-many = Enter at most 10 terms (you entered { $found }).
+search-synonym-error-empty = A term is empty.
+search-synonym-error-long = “{ $term }” is longer than 40 characters.
+search-synonym-error-characters = “{ $term }” contains a line break or a separator; put each term on its own line.
+search-synonym-error-duplicate = “{ $term }” is in the group twice.
+search-synonym-error-taken = “{ $term }” is already in another group: { $group }. Edit that group instead, or remove the term here.
+
+search-misses-title = Unmet searches
+search-misses-intro = The searches that found no service, most frequent first. They show what people need and how they put it: add a synonym, or improve a service's name or guide.
+search-misses-privacy = No personal data is kept: searches that look like an ID number, a mobile number, an e-mail address or a credit code are never recorded, and nothing records who searched.
+search-misses-synonyms-hint = Searches that mean a service under another name can be answered with a synonym:
+search-misses-period = Period
+search-misses-days = Last { $days } days
+search-misses-show = Show
+search-misses-none = No unmet searches in the last { $days } days.
+search-misses-caption = Unmet searches in the last { $days } days
+search-misses-query = Search
+search-misses-count = Times
+search-misses-language = Language
+search-misses-last-seen = Last searched

@@ -1,0 +1,50 @@
+## ئىزدەش باشقۇرۇش: مەنىداش سۆز گۇرۇپپىلىرى ۋە نەتىجىسىز ئىزدەشلەر (crates/tongban-web/src/admin/search.rs).
+
+admin-tool-search-synonyms = ئىزدەش مەنىداش سۆزلىرى
+admin-tool-search-synonyms-hint = ئىزدىگۈچىلەر ئۈچۈن ئوخشاش مەنىدىكى سۆز گۇرۇپپىلىرى، مەسىلەن 身份证 بىلەن 居民身份证.
+admin-tool-search-misses = نەتىجىسىز ئىزدەشلەر
+admin-tool-search-misses-hint = كىشىلەر تور بېكەتتە ئىزدەپ تاپالمىغان نەرسىلەر.
+
+search-synonyms-title = ئىزدەش مەنىداش سۆزلىرى
+search-synonyms-intro = بىر گۇرۇپپىدىكى خالىغان سۆزنى ئىزدىسە، باشقا سۆزلەر بىلەن تەسۋىرلەنگەن مۇلازىمەتلەرمۇ تېپىلىدۇ. ھەر گۇرۇپپىدا 2 دىن 10 غىچە سۆز بولىدۇ؛ بىر سۆز پەقەت بىر گۇرۇپپىغىلا تەۋە بولالايدۇ.
+search-synonyms-misses-link = كىشىلەر ئىزدەپ تاپالمىغان نەرسىلەرنى كۆرۈش
+search-synonyms-list = مەنىداش سۆز گۇرۇپپىلىرى
+search-synonyms-none = تېخى مەنىداش سۆز گۇرۇپپىسى يوق.
+search-synonym-terms = سۆزلەر
+search-synonym-terms-hint = ھەر قۇرغا بىر سۆز، ياكى پەش (，) ياكى 、 بىلەن ئايرىڭ. ھەر سۆز ئەڭ كۆپ 40 ھەرپ.
+search-synonym-updated = ئاخىرقى ئۆزگەرتىش
+search-synonym-actions = مەشغۇلات
+search-synonym-edit = تەھرىرلەش
+search-synonym-delete = ئۆچۈرۈش
+search-synonym-add = مەنىداش سۆز گۇرۇپپىسى قوشۇش
+search-synonym-add-button = گۇرۇپپا قوشۇش
+search-synonym-edit-title = مەنىداش سۆز گۇرۇپپىسىنى تەھرىرلەش
+search-synonym-save = گۇرۇپپىنى ساقلاش
+search-synonym-cancel = مەنىداش سۆز گۇرۇپپىلىرىغا قايتىش
+search-synonym-delete-title = بۇ مەنىداش سۆز گۇرۇپپىسىنى ئۆچۈرەمسىز؟
+search-synonym-delete-intro = ئۆچۈرگەندىن كېيىن، تۆۋەندىكى سۆزلەرنى ئىزدىگەندە بىر-بىرىنىڭ مۇلازىمەتلىرى تېپىلمايدۇ:
+search-synonym-delete-confirm = ھەئە، گۇرۇپپىنى ئۆچۈرۈش
+search-synonym-done-created = مەنىداش سۆز گۇرۇپپىسى قوشۇلدى، ئىزدەش ھازىردىن باشلاپ ئىشلىتىدۇ.
+search-synonym-done-updated = مەنىداش سۆز گۇرۇپپىسى ساقلاندى، ئىزدەش ھازىردىن باشلاپ ئىشلىتىدۇ.
+search-synonym-done-deleted = مەنىداش سۆز گۇرۇپپىسى ئۆچۈرۈلدى.
+search-synonym-error-too-few = كەم دېگەندە 2 سۆز كىرگۈزۈڭ (سىز { $found } سۆز كىرگۈزدىڭىز).
+search-synonym-error-too-many = ئەڭ كۆپ 10 سۆز كىرگۈزۈڭ (سىز { $found } سۆز كىرگۈزدىڭىز).
+search-synonym-error-empty = بىر سۆز بوش.
+search-synonym-error-long = «{ $term }» 40 ھەرپتىن ئۇزۇن.
+search-synonym-error-characters = «{ $term }» دا قۇر ئالماشتۇرۇش ياكى ئايرىش بەلگىسى بار؛ ھەر سۆزنى ئايرىم قۇرغا يېزىڭ.
+search-synonym-error-duplicate = «{ $term }» گۇرۇپپىدا ئىككى قېتىم بار.
+search-synonym-error-taken = «{ $term }» باشقا بىر گۇرۇپپىدا بار: { $group }. شۇ گۇرۇپپىنى تەھرىرلەڭ ياكى بۇ يەردىن سۆزنى چىقىرىۋېتىڭ.
+
+search-misses-title = نەتىجىسىز ئىزدەشلەر
+search-misses-intro = ھېچقانداق مۇلازىمەت تېپىلمىغان ئىزدەشلەر، كۆپتىن ئازغا تىزىلغان. ئۇلار كىشىلەرنىڭ نېمىگە ئېھتىياجلىق ئىكەنلىكىنى ۋە قانداق ئىپادىلىگەنلىكىنى كۆرسىتىدۇ: مەنىداش سۆز قوشۇڭ ياكى مۇلازىمەت نامى ۋە يېتەكچىسىنى ياخشىلاڭ.
+search-misses-privacy = شەخسىي ئۇچۇر ساقلانمايدۇ: كىملىك نومۇرى، يانفون نومۇرى، ئېلخەت ئادرېسى ياكى ئىناۋەت كودىغا ئوخشايدىغان ئىزدەشلەر خاتىرىلەنمەيدۇ، كىمنىڭ ئىزدىگەنلىكىمۇ خاتىرىلەنمەيدۇ.
+search-misses-synonyms-hint = بىر مۇلازىمەتنىڭ باشقىچە ئاتىلىشى بولغان ئىزدەشلەرنى مەنىداش سۆز بىلەن ھەل قىلغىلى بولىدۇ:
+search-misses-period = ۋاقىت دائىرىسى
+search-misses-days = ئاخىرقى { $days } كۈن
+search-misses-show = كۆرسىتىش
+search-misses-none = ئاخىرقى { $days } كۈندە نەتىجىسىز ئىزدەش يوق.
+search-misses-caption = ئاخىرقى { $days } كۈندىكى نەتىجىسىز ئىزدەشلەر
+search-misses-query = ئىزدەش
+search-misses-count = قېتىم
+search-misses-language = تىل
+search-misses-last-seen = ئاخىرقى قېتىم ئىزدەلگەن

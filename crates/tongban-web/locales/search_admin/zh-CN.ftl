@@ -1,0 +1,50 @@
+## 搜索管理：同义词组与无结果搜索（crates/tongban-web/src/admin/search.rs）。
+
+admin-tool-search-synonyms = 搜索同义词
+admin-tool-search-synonyms-hint = 维护检索时视为同义的词组，如“身份证”与“居民身份证”。
+admin-tool-search-misses = 无结果搜索
+admin-tool-search-misses-hint = 查看群众在门户上搜索而未找到结果的内容。
+
+search-synonyms-title = 搜索同义词
+search-synonyms-intro = 搜索同一词组中的任一词语，也能找到用其他词语描述的事项。每组 2 至 10 个词语，一个词语只能属于一个词组。
+search-synonyms-misses-link = 查看群众搜索而未找到的内容
+search-synonyms-list = 同义词组
+search-synonyms-none = 尚无同义词组。
+search-synonym-terms = 词语
+search-synonym-terms-hint = 每行一个词语，或以逗号（，）、顿号（、）分隔。每个词语不超过 40 个字。
+search-synonym-updated = 最近修改
+search-synonym-actions = 操作
+search-synonym-edit = 修改
+search-synonym-delete = 删除
+search-synonym-add = 新增同义词组
+search-synonym-add-button = 新增词组
+search-synonym-edit-title = 修改同义词组
+search-synonym-save = 保存词组
+search-synonym-cancel = 返回同义词组列表
+search-synonym-delete-title = 删除此同义词组？
+search-synonym-delete-intro = 删除后，搜索以下词语将不再互相找到对应的事项：
+search-synonym-delete-confirm = 确认删除
+search-synonym-done-created = 已新增同义词组，搜索即时生效。
+search-synonym-done-updated = 已保存同义词组，搜索即时生效。
+search-synonym-done-deleted = 已删除同义词组。
+search-synonym-error-too-few = 请至少填写 2 个词语（现有 { $found } 个）。
+search-synonym-error-too-many = 最多填写 10 个词语（现有 { $found } 个）。
+search-synonym-error-empty = 有一个词语为空。
+search-synonym-error-long = “{ $term }”超过 40 个字。
+search-synonym-error-characters = “{ $term }”中含有换行或分隔符，请每行填写一个词语。
+search-synonym-error-duplicate = “{ $term }”在本组中重复出现。
+search-synonym-error-taken = “{ $term }”已在另一词组中：{ $group }。请修改那个词组，或从本组删去该词语。
+
+search-misses-title = 无结果搜索
+search-misses-intro = 未找到任何事项的搜索，按次数从多到少排列。从中可以看出群众需要什么、怎么表述：可新增同义词，或改进事项名称和办事指南。
+search-misses-privacy = 不保存个人信息：形似身份证号码、手机号码、电子邮箱或统一社会信用代码的搜索一律不记录，也不记录搜索人。
+search-misses-synonyms-hint = 若搜索内容是某个事项的另一种说法，可通过同义词解决：
+search-misses-period = 时间范围
+search-misses-days = 最近 { $days } 天
+search-misses-show = 查看
+search-misses-none = 最近 { $days } 天没有无结果的搜索。
+search-misses-caption = 最近 { $days } 天的无结果搜索
+search-misses-query = 搜索内容
+search-misses-count = 次数
+search-misses-language = 语言
+search-misses-last-seen = 最近一次

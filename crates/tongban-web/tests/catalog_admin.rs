@@ -406,15 +406,26 @@ async fn another_departments_service_is_answered_like_a_missing_one() {
             StatusCode::FORBIDDEN
         );
         // A new service gets the department's next code and starts as a draft.
+        let highest = tongban_services::catalog::demo_document()
+            .unwrap()
+            .services
+            .iter()
+            .filter_map(|s| s.code.strip_prefix("SJ")?.parse::<u32>().ok())
+            .max()
+            .unwrap();
+        let next = format!("SJ{:04}", highest + 1);
         let created = admin
             .post("/admin/catalog/new", &[("csrf", csrf.as_str())])
             .await;
         assert_eq!(
             created.header("location"),
-            Some("/admin/catalog/services/SJ0003?done=created")
+            Some(format!("/admin/catalog/services/{next}?done=created").as_str())
         );
-        let editor = admin.get("/admin/catalog/services/SJ0003").await.text();
-        assert!(editor.contains("action=\"/admin/catalog/services/SJ0003/save\""));
+        let editor = admin
+            .get(&format!("/admin/catalog/services/{next}"))
+            .await
+            .text();
+        assert!(editor.contains(&format!("action=\"/admin/catalog/services/{next}/save\"")));
         assert!(
             audit_actions(&db)
                 .await

@@ -3,6 +3,7 @@
 mod bench;
 mod logging;
 mod oidc;
+mod search;
 mod secrets;
 mod serve;
 mod settings;
@@ -61,6 +62,11 @@ enum Command {
     Oidc {
         #[command(subcommand)]
         what: oidc::OidcCommand,
+    },
+    /// The full-text search index.
+    Search {
+        #[command(subcommand)]
+        what: search::SearchCommand,
     },
     /// Measure throughput, latency, memory, start-up time and page sizes over HTTP.
     Bench(bench::BenchArgs),
@@ -165,6 +171,7 @@ fn main() -> ExitCode {
             what: AuditCommand::Verify(args),
         } => serve::verify_audit(config, args),
         Command::Oidc { what } => oidc::run(config, what),
+        Command::Search { what } => search::run(config, what),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -200,9 +200,16 @@ fn the_index_persists_with_its_fingerprint() {
             .unwrap();
         assert_eq!(seen.last(), Some(&(items.len(), items.len())));
     }
+    let size: u64 = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!("index of {} services: {size} bytes on disk", items.len());
     let started = std::time::Instant::now();
     let index = SearchIndex::open(dir.path()).unwrap();
     let opened = started.elapsed();
+    println!("opening a current index took {opened:?}");
     assert_eq!(index.fingerprint().as_deref(), Some(fingerprint.as_str()));
     assert_eq!(index.len(), items.len() as u64);
     assert_eq!(top(&index, "失业", Locale::ZhCn)[0], "RS0001");

@@ -22,6 +22,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/oidc/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/search/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

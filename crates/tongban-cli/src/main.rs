@@ -4,6 +4,7 @@ mod bench;
 mod catalog;
 mod logging;
 mod oidc;
+mod search;
 mod secrets;
 mod serve;
 mod settings;
@@ -67,6 +68,11 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         what: catalog::CatalogCommand,
+    },
+    /// The full-text search index.
+    Search {
+        #[command(subcommand)]
+        what: search::SearchCommand,
     },
     /// Measure throughput, latency, memory, start-up time and page sizes over HTTP.
     Bench(bench::BenchArgs),
@@ -172,6 +178,7 @@ fn main() -> ExitCode {
             what: AuditCommand::Verify(args),
         } => serve::verify_audit(config, args),
         Command::Oidc { what } => oidc::run(config, what),
+        Command::Search { what } => search::run(config, what),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -30,6 +30,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/search_admin/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/search/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

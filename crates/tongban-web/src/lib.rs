@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod oidc;
 pub mod pages;
 pub mod prefs;
+pub mod search;
 pub mod state;
 
 use axum::Router;
@@ -61,6 +62,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(email::router())
         .merge(agency::router())
         .merge(oidc::router())
+        .merge(search::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

@@ -2,11 +2,14 @@
 //! cache, interface strings and settings.
 //!
 //! The snapshot sits behind [`Snapshots`] so that a later multi-instance deployment can replace
-//! the reload trigger (today: in-process, after a change) without touching handlers.
+//! the reload trigger (today: in-process, after a change) without touching handlers. The search
+//! index follows the snapshot: [`AppState::reload_catalog`] is the one place both are renewed.
 
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use tongban_domain::clock::Clock;
+use tongban_search::{IndexedService, SearchIndex};
 use tongban_services::catalog::{CatalogError, PortalCatalog};
 use tongban_services::identity::Identity;
 use tongban_store::Connection;
@@ -36,6 +39,9 @@ pub struct WebSettings {
     pub max_body_bytes: usize,
     /// The platform's public URL (the OpenID Connect issuer), e.g. `https://zwfw.example.gov.cn`.
     pub public_url: String,
+    /// Where search indexes live (`<data_dir>/search`; the portal's region in a directory of
+    /// its own below). `None` keeps the index in memory, rebuilt at every start (tests).
+    pub search_dir: Option<PathBuf>,
 }
 
 /// A catalogue snapshot and the pages rendered from it.
@@ -109,6 +115,8 @@ pub struct AppParts {
     pub oidc: tongban_services::oidc::Oidc,
     /// Records searches that found nothing, in batches, off the request path.
     pub search_misses: tongban_services::search_terms::MissRecorder,
+    /// The full-text index of the portal's published services.
+    pub search: Arc<SearchIndex>,
 }
 
 impl AppState {
@@ -122,6 +130,10 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let i18n = Arc::new(I18n::load()?);
         let catalog = load_catalog(&db, &settings.region, clock.as_ref()).await?;
+        let (search, catalog) = open_search(&settings, catalog).await?;
+        search.set_synonyms(
+            tongban_services::search_terms::synonym_groups(&db, &settings.region).await?,
+        );
         let oidc = tongban_services::oidc::Oidc::new(
             db.clone(),
             identity.cipher.clone(),
@@ -147,19 +159,93 @@ impl AppState {
             enterprise_registry: tongban_services::identity::agency::demo_registry(),
             oidc,
             search_misses,
+            search,
         })))
     }
 
-    /// Rebuilds the snapshot from the database, e.g. after a service is published.
+    /// Rebuilds the snapshot from the database, e.g. after a service is published or a synonym
+    /// group changed, and brings
+    /// the search index in step (only the services whose version changed are re-indexed), so a
+    /// published change is on the portal and in search when this returns.
     pub async fn reload_catalog(&self) -> Result<(), CatalogError> {
         let catalog = load_catalog(&self.db, &self.settings.region, self.clock.as_ref()).await?;
+        // Administrators' synonym changes come through here too; they apply at query time.
+        self.search.set_synonyms(
+            tongban_services::search_terms::synonym_groups(&self.db, &self.settings.region).await?,
+        );
         self.snapshots.replace(catalog);
+        let snapshot = self.snapshots.current();
+        let search = self.search.clone();
+        // The index is derived data: when it cannot be written the portal still serves, and
+        // the next reload (or `tongban search reindex`) repairs it.
+        match tokio::task::spawn_blocking(move || sync_search(&search, &snapshot.catalog)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "the search index could not be updated"),
+            Err(error) => tracing::error!(%error, "the search index update stopped"),
+        }
         Ok(())
     }
 
     pub fn demo(&self) -> bool {
         self.settings.mode == Mode::Demo
     }
+}
+
+/// The published services of `catalog` as the index takes them.
+fn indexed(catalog: &PortalCatalog) -> Vec<IndexedService<'_>> {
+    catalog
+        .services
+        .iter()
+        .map(|p| IndexedService {
+            service: &p.service,
+            version: p.version,
+        })
+        .collect()
+}
+
+/// Brings `search` in step with `catalog`: nothing to do when the fingerprints agree, else the
+/// difference (or everything, for a new index).
+pub fn sync_search(
+    search: &SearchIndex,
+    catalog: &PortalCatalog,
+) -> Result<(), tongban_search::SearchError> {
+    let services = indexed(catalog);
+    let fingerprint = tongban_search::fingerprint_of(&catalog.region.code, &services);
+    search.sync(&services, &fingerprint)
+}
+
+/// Opens (or creates) the portal region's index and brings it in step with the catalogue. With
+/// a current index on disk this reads a few files and returns.
+async fn open_search(
+    settings: &WebSettings,
+    catalog: PortalCatalog,
+) -> anyhow::Result<(Arc<SearchIndex>, PortalCatalog)> {
+    let dir = settings
+        .search_dir
+        .as_ref()
+        .map(|d| d.join(&settings.region));
+    // Loading the Chinese dictionary takes a moment: do it beside start-up, not in the first
+    // query's time.
+    std::thread::spawn(tongban_search::warm_up);
+    let (search, catalog) = tokio::task::spawn_blocking(move || {
+        let search = match &dir {
+            Some(dir) => SearchIndex::open(dir)?,
+            None => SearchIndex::in_memory()?,
+        };
+        let started = std::time::Instant::now();
+        let before = search.fingerprint();
+        sync_search(&search, &catalog)?;
+        if search.fingerprint() != before {
+            tracing::info!(
+                services = catalog.services.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "search index brought up to date"
+            );
+        }
+        Ok::<_, tongban_search::SearchError>((search, catalog))
+    })
+    .await??;
+    Ok((Arc::new(search), catalog))
 }
 
 /// The region's published catalogue, or an empty one when the region has not been imported

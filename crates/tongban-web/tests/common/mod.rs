@@ -35,6 +35,7 @@ pub fn settings(mode: Mode) -> WebSettings {
         trust_proxy: false,
         max_body_bytes: MAX_BODY,
         public_url: "http://127.0.0.1:8080".to_owned(),
+        search_dir: None,
     }
 }
 

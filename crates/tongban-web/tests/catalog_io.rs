@@ -163,3 +163,90 @@ async fn a_bad_file_gets_its_problems_by_line_and_changes_nothing() {
         db.finish().await;
     }
 }
+
+/// A new service of the civil affairs department, written as catalogue YAML and nothing else.
+const DOG_REGISTRATION: &str = r#"
+- code: MZ0099
+  department: MZ
+  kind: public-service
+  name: { zh-CN: 养犬登记, en: Dog registration }
+  summary: { zh-CN: 为本市居民饲养的犬只办理登记并领取犬牌。, en: Register a dog kept in the city and receive its tag. }
+  audiences: [individual]
+  channels: [online, hall]
+  visits: 0
+  committed_days: 5
+  statutory_days: 20
+  conditions: [本市居民饲养的犬只已接种狂犬病疫苗]
+  materials: [{ name: 犬只免疫证明, form: upload }]
+  process: [在线申请, 审核, 领取犬牌]
+  legal_basis: [示范市养犬管理条例（演示）]
+  result: 犬只登记证和犬牌
+"#;
+
+#[tokio::test]
+async fn a_service_added_by_yaml_alone_is_on_the_portal_and_found_by_search() {
+    for db in TestDb::all("new service by yaml on the portal").await {
+        let state = demo_state(&db, tongban_web::Mode::Demo).await;
+        let misses = state.search_misses.clone();
+        let app = tongban_web::app(state);
+        // A search that finds nothing is what administrators get to see.
+        let nothing = get(&app, "/search?q=%E5%A4%A9%E6%96%87%E6%9C%9B%E8%BF%9C%E9%95%9C")
+            .await
+            .text(); // 天文望远镜
+        assert!(!nothing.contains("href=\"/services/"), "{nothing}");
+        misses.flush().await;
+
+        let mut admin = signed_in(app.clone(), "sysadmin").await;
+        let misses_page = admin.get("/admin/search/misses").await.text();
+        assert!(misses_page.contains("天文望远镜"), "{misses_page}");
+
+        let exported = admin.get("/admin/catalog/export").await.text();
+        let file = format!("{}{DOG_REGISTRATION}", exported.trim_end());
+        let reply = upload(&mut admin, &file, &[("note", "养犬登记上线")]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        assert!(reply.text().contains("MZ0099"));
+
+        let guide = get_with(&app, "/services/MZ0099", &[("accept-language", "en")]).await;
+        assert_eq!(guide.status, StatusCode::OK);
+        assert!(guide.text().contains("Dog registration"));
+        let found = get(&app, "/search?q=%E5%85%BB%E7%8A%AC").await.text(); // 养犬
+        assert!(found.contains("/services/MZ0099"), "{found}");
+        let english = get(&app, "/search?q=dog+registration&lang=en").await.text();
+        assert!(english.contains("/services/MZ0099"));
+
+        // The everyday word finds it once an administrator makes it a synonym.
+        let pets = format!("/search?q=%E6%AF%9B%E5%AD%A9%E5%AD%90"); // 毛孩子
+        assert!(!get(&app, &pets).await.text().contains("/services/MZ0099"));
+        let added = admin
+            .submit(
+                "/admin/search/synonyms",
+                "/admin/search/synonyms",
+                &[("terms", "毛孩子，养犬登记")],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+        let after = get(&app, &pets).await.text();
+        assert!(after.contains("/services/MZ0099"), "{after}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_demo_synonyms_steer_live_search() {
+    let db = TestDb::sqlite().await;
+    let app = demo_app(&db).await;
+    // 营业执照 names the licence; people who say it want to register a business (SJ0001).
+    let page = get(&app, "/search?q=%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7")
+        .await
+        .text();
+    let mut codes: Vec<&str> = Vec::new();
+    for (i, marker) in page.match_indices("href=\"/services/") {
+        let rest = &page[i + marker.len()..];
+        let code = &rest[..rest.find(['"', '?', '/']).unwrap_or(rest.len())];
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    let rank = codes.iter().position(|code| *code == "SJ0001");
+    assert!(rank.is_some_and(|r| r < 3), "{codes:?}");
+}

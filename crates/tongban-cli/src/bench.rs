@@ -241,6 +241,28 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
+/// Resident memory of a process, with its anonymous (heap) and file-backed (mapped index files,
+/// shared libraries) parts, for the report.
+fn rss_report(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    match (field("VmRSS:"), field("RssAnon:"), field("RssFile:")) {
+        (Some(total), Some(anon), Some(file)) => format!(
+            "{:.1} MB ({:.1} MB anonymous, {:.1} MB file-backed)",
+            total as f64 / 1024.0,
+            anon as f64 / 1024.0,
+            file as f64 / 1024.0
+        ),
+        _ => "unknown".to_owned(),
+    }
+}
+
 /// Resident set size of a process in KiB, from /proc (Linux).
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -3,7 +3,6 @@
 //! Interface strings live in Fluent files in the web crate; content that administrators write
 //! (region, department and service texts) is [`LocalizedText`], which falls back to zh-CN.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -167,20 +166,27 @@ impl fmt::Display for Locale {
 ///
 /// In data files it is either a map (`{ zh-CN: 示范市, en: Demo City }`) or a plain string,
 /// which is taken as zh-CN.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct LocalizedText(BTreeMap<String, String>);
+// A province's catalogue holds hundreds of thousands of these, mostly with one or two
+// languages: a sorted vector of boxed strings costs a fraction of a `BTreeMap` node each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalizedText(Vec<(Box<str>, Box<str>)>);
 
 impl LocalizedText {
     pub fn new(zh_cn: impl Into<String>) -> Self {
-        let mut map = BTreeMap::new();
-        map.insert(Locale::ZhCn.tag().to_owned(), zh_cn.into());
-        LocalizedText(map)
+        LocalizedText::default().with(Locale::ZhCn, zh_cn)
     }
 
     pub fn with(mut self, locale: Locale, text: impl Into<String>) -> Self {
-        self.0.insert(locale.tag().to_owned(), text.into());
+        self.set(locale.tag(), text.into());
         self
+    }
+
+    /// Sets the text of `tag`, keeping the entries sorted by tag (a later value wins).
+    fn set(&mut self, tag: &str, text: String) {
+        match self.0.binary_search_by(|(k, _)| (**k).cmp(tag)) {
+            Ok(i) => self.0[i].1 = text.into_boxed_str(),
+            Err(i) => self.0.insert(i, (tag.into(), text.into_boxed_str())),
+        }
     }
 
     /// The text in `locale`, else in zh-CN, else in any language present, else "".
@@ -189,9 +195,9 @@ impl LocalizedText {
             .or_else(|| self.exact(Locale::DEFAULT))
             .or_else(|| {
                 self.0
-                    .values()
+                    .iter()
+                    .map(|(_, v)| &**v)
                     .find(|v| !v.trim().is_empty())
-                    .map(String::as_str)
             })
             .unwrap_or("")
     }
@@ -212,22 +218,31 @@ impl LocalizedText {
     }
 
     fn exact(&self, locale: Locale) -> Option<&str> {
+        let tag = locale.tag();
         self.0
-            .get(locale.tag())
-            .map(String::as_str)
+            .binary_search_by(|(k, _)| (**k).cmp(tag))
+            .ok()
+            .map(|i| &*self.0[i].1)
             .filter(|t| !t.trim().is_empty())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.values().all(|v| v.trim().is_empty())
+        self.0.iter().all(|(_, v)| v.trim().is_empty())
     }
 
     /// Locale tags present that the platform does not know.
     pub fn unknown_tags(&self) -> impl Iterator<Item = &str> {
         self.0
-            .keys()
-            .map(String::as_str)
+            .iter()
+            .map(|(k, _)| &**k)
             .filter(|k| !Locale::ALL.iter().any(|l| l.tag() == *k))
+    }
+}
+
+/// Written as a map from language tag to text, in tag order.
+impl Serialize for LocalizedText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (&**k, &**v)))
     }
 }
 
@@ -250,11 +265,12 @@ impl<'de> Deserialize<'de> for LocalizedText {
                 self,
                 mut map: A,
             ) -> Result<LocalizedText, A::Error> {
-                let mut texts = BTreeMap::new();
+                let mut texts = LocalizedText::default();
                 while let Some((language, text)) = map.next_entry::<String, String>()? {
-                    texts.insert(language, text);
+                    texts.set(&language, text);
                 }
-                Ok(LocalizedText(texts))
+                texts.0.shrink_to_fit();
+                Ok(texts)
             }
         }
 
@@ -266,6 +282,22 @@ impl<'de> Deserialize<'de> for LocalizedText {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn texts_keep_one_entry_per_language_written_in_tag_order() {
+        let text = LocalizedText::new("甲")
+            .with(Locale::En, "A")
+            .with(Locale::En, "B")
+            .with(Locale::Bo, "ཀ");
+        assert_eq!(text.get(Locale::En), "B");
+        assert_eq!(text.get(Locale::Ug), "甲", "falls back to zh-CN");
+        let yaml = serde_norway::to_string(&text).unwrap();
+        assert_eq!(yaml, "bo: ཀ\nen: B\nzh-CN: 甲\n");
+        let back: LocalizedText = serde_norway::from_str(&yaml).unwrap();
+        assert_eq!(back, text);
+        let plain: LocalizedText = serde_norway::from_str("只有中文").unwrap();
+        assert_eq!(plain, LocalizedText::new("只有中文"));
+    }
 
     #[test]
     fn tags_parse_leniently() {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::de::DeserializeOwned;
 use tongban_domain::catalog::{CatalogDocument, Department, Hall, Region, Service};
@@ -122,6 +122,15 @@ pub async fn load_published(
     Ok(Some(catalog))
 }
 
+/// A published version with its guide as JSON text.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct VersionText {
+    service_id: Uuid,
+    version: i32,
+    effective_from: Option<DateTime<Utc>>,
+    content_text: String,
+}
+
 /// One region's own halls, departments (with ids) and services in force.
 struct RegionParts {
     halls: Vec<Hall>,
@@ -157,13 +166,24 @@ async fn load_region_parts(
         .order_by_asc(service::Column::SortOrder)
         .all(db)
         .await?;
+    // The guides are read as JSON text and decoded straight into services: going through
+    // `serde_json::Value` trees first cost several times the catalogue's size at every load.
     let versions = service_version::Entity::find()
+        .select_only()
+        .column(service_version::Column::ServiceId)
+        .column(service_version::Column::Version)
+        .column(service_version::Column::EffectiveFrom)
+        .column_as(
+            sea_orm::sea_query::Expr::cust("CAST(content AS TEXT)"),
+            "content_text",
+        )
         .filter(service_version::Column::RegionId.eq(region_id))
         .filter(service_version::Column::Status.eq(PUBLISHED))
         .order_by_desc(service_version::Column::Version)
+        .into_model::<VersionText>()
         .all(db)
         .await?;
-    let mut in_force: HashMap<Uuid, service_version::Model> = HashMap::new();
+    let mut in_force: HashMap<Uuid, VersionText> = HashMap::new();
     for version in versions {
         let effective = version.effective_from.is_none_or(|from| from <= now);
         if effective && !in_force.contains_key(&version.service_id) {
@@ -173,11 +193,17 @@ async fn load_region_parts(
     let mut services = Vec::with_capacity(service_rows.len());
     for row in service_rows {
         if let Some(version) = in_force.remove(&row.id) {
+            let service = serde_json::from_str(&version.content_text).map_err(|source| {
+                StoreError::Corrupt {
+                    table: "service_versions",
+                    source,
+                }
+            })?;
             services.push(PublishedService {
                 id: row.id,
                 version: version.version,
                 effective_from: version.effective_from,
-                service: decode("service_versions", version.content)?,
+                service,
             });
         }
     }

@@ -147,6 +147,7 @@ impl AppState {
             settings.region.clone(),
             clock.clone(),
         );
+        release_freed_memory();
         Ok(AppState(Arc::new(AppParts {
             db,
             i18n,
@@ -183,11 +184,24 @@ impl AppState {
             Ok(Err(error)) => tracing::error!(%error, "the search index could not be updated"),
             Err(error) => tracing::error!(%error, "the search index update stopped"),
         }
+        release_freed_memory();
         Ok(())
     }
 
     pub fn demo(&self) -> bool {
         self.settings.mode == Mode::Demo
+    }
+}
+
+/// Hands the heap pages freed by a catalogue load back to the system. Loading decodes every
+/// service's JSON into a temporary tree several times the size of the result; glibc keeps
+/// those pages resident between live allocations (a 5,000-service catalogue left 130 MB
+/// behind), and `malloc_trim` returns every whole free page.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -190,9 +190,12 @@ async fn a_service_added_by_yaml_alone_is_on_the_portal_and_found_by_search() {
         let misses = state.search_misses.clone();
         let app = tongban_web::app(state);
         // A search that finds nothing is what administrators get to see.
-        let nothing = get(&app, "/search?q=%E5%A4%A9%E6%96%87%E6%9C%9B%E8%BF%9C%E9%95%9C")
-            .await
-            .text(); // 天文望远镜
+        let nothing = get(
+            &app,
+            "/search?q=%E5%A4%A9%E6%96%87%E6%9C%9B%E8%BF%9C%E9%95%9C",
+        )
+        .await
+        .text(); // 天文望远镜
         assert!(!nothing.contains("href=\"/services/"), "{nothing}");
         misses.flush().await;
 
@@ -215,8 +218,8 @@ async fn a_service_added_by_yaml_alone_is_on_the_portal_and_found_by_search() {
         assert!(english.contains("/services/MZ0099"));
 
         // The everyday word finds it once an administrator makes it a synonym.
-        let pets = format!("/search?q=%E6%AF%9B%E5%AD%A9%E5%AD%90"); // 毛孩子
-        assert!(!get(&app, &pets).await.text().contains("/services/MZ0099"));
+        let pets = "/search?q=%E6%AF%9B%E5%AD%A9%E5%AD%90"; // 毛孩子
+        assert!(!get(&app, pets).await.text().contains("/services/MZ0099"));
         let added = admin
             .submit(
                 "/admin/search/synonyms",
@@ -225,7 +228,7 @@ async fn a_service_added_by_yaml_alone_is_on_the_portal_and_found_by_search() {
             )
             .await;
         assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
-        let after = get(&app, &pets).await.text();
+        let after = get(&app, pets).await.text();
         assert!(after.contains("/services/MZ0099"), "{after}");
         db.finish().await;
     }

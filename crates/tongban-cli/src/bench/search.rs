@@ -17,7 +17,7 @@ use tongban_domain::catalog::{
 };
 use tongban_domain::clock::SystemClock;
 
-use super::{Connection, Server, free_port, load, rss_kib, wait_ready};
+use super::{Connection, Server, free_port, load, rss_report, wait_ready};
 
 /// Things people apply for, in Chinese and English.
 const SUBJECTS: [(&str, &str); 50] = [
@@ -314,6 +314,16 @@ pub fn run(
     duration: Duration,
 ) -> anyhow::Result<()> {
     let data = tempfile::tempdir().context("temporary data directory")?;
+    // Kept for inspection when asked (e.g. to look at the server's memory by hand).
+    let data = match std::env::var_os("TONGBAN_BENCH_KEEP_DATA") {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            tempfile::Builder::new()
+                .disable_cleanup(true)
+                .tempdir_in(dir)?
+        }
+        None => data,
+    };
     let addr = free_port()?;
     let mut server = Server::start(exe, data.path(), addr)?;
     runtime.block_on(wait_ready(addr, Duration::from_secs(60)))?;
@@ -362,7 +372,7 @@ pub fn run(
     println!(
         "idle resident memory with {} services and their index: {}",
         doc.services.len(),
-        rss_kib(server.pid()).map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0))
+        rss_report(server.pid())
     );
 
     let queries = queries(query_count);
@@ -392,8 +402,8 @@ pub fn run(
         publish.1.as_secs_f64() * 1e3
     );
     println!(
-        "resident memory after the search load: {}",
-        rss_kib(server.pid()).map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0))
+        "resident memory after the search load and the publication: {}",
+        rss_report(server.pid())
     );
     drop(server);
     Ok(())

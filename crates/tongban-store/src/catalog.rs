@@ -55,11 +55,15 @@ impl InsertReport {
     }
 }
 
-fn decode<T: DeserializeOwned>(table: &'static str, json: serde_json::Value) -> StoreResult<T> {
+/// Reads a stored catalogue document; a document that no longer fits its type is `Corrupt`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    table: &'static str,
+    json: serde_json::Value,
+) -> StoreResult<T> {
     serde_json::from_value(json).map_err(|source| StoreError::Corrupt { table, source })
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> serde_json::Value {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> serde_json::Value {
     // Serialising our own plain data types cannot fail.
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

@@ -14,10 +14,10 @@ use serde::Serialize;
 use tongban_domain::catalog::{CatalogDocument, Department, Hall, Region, Service};
 use uuid::Uuid;
 
+use crate::StoreResult;
 use crate::audit::AuditRecord;
-use crate::catalog::PUBLISHED;
+use crate::catalog::{PUBLISHED, decode, encode};
 use crate::entities::{department, hall, region, service, service_version};
-use crate::{StoreError, StoreResult};
 
 /// How an import is applied.
 #[derive(Debug, Clone)]
@@ -68,17 +68,6 @@ impl ImportReport {
             && self.services_created.is_empty()
             && self.services_updated.is_empty()
     }
-}
-
-fn encode<T: Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
-
-fn decode<T: serde::de::DeserializeOwned>(
-    table: &'static str,
-    json: serde_json::Value,
-) -> StoreResult<T> {
-    serde_json::from_value(json).map_err(|source| StoreError::Corrupt { table, source })
 }
 
 /// Imports `doc` (already validated) into its region.

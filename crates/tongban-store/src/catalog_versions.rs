@@ -17,7 +17,7 @@ use sea_orm::{
 use tongban_domain::catalog::Service;
 use uuid::Uuid;
 
-use crate::catalog::PUBLISHED;
+use crate::catalog::{PUBLISHED, decode, encode};
 use crate::entities::{service, service_version, service_version_author};
 use crate::{StoreError, StoreResult};
 
@@ -77,18 +77,6 @@ impl VersionRow {
     }
 }
 
-fn decode(json: serde_json::Value) -> StoreResult<Service> {
-    serde_json::from_value(json).map_err(|source| StoreError::Corrupt {
-        table: "service_versions",
-        source,
-    })
-}
-
-fn encode(service: &Service) -> serde_json::Value {
-    // Serialising our own plain data type cannot fail.
-    serde_json::to_value(service).unwrap_or(serde_json::Value::Null)
-}
-
 fn row(
     model: service_version::Model,
     author: Option<&service_version_author::Model>,
@@ -100,7 +88,7 @@ fn row(
         status: model.status,
         effective_from: model.effective_from,
         published_at: model.published_at,
-        content: decode(model.content)?,
+        content: decode("service_versions", model.content)?,
         change_note: model.change_note,
         created_at: model.created_at,
         based_on: author.and_then(|a| a.based_on),

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use tongban_domain::clock::{Clock, SystemClock};
 use tongban_services::catalog::CatalogError;
 use tongban_services::catalog_io::{ImportRequest, export, import};
@@ -95,18 +95,18 @@ pub fn run(config: Option<&Path>, command: CatalogCommand) -> anyhow::Result<()>
             let _guard = crate::logging::init(&settings.log);
             let yaml = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
+            // The same rule as publishing one service in the browser: today means at once, a
+            // later day its local midnight, an earlier day is refused.
             let effective_from = match effective_from {
                 None => None,
-                Some(date) => {
-                    // Mainland China has one time zone; the region's field is stored for later.
-                    let offset = chrono::FixedOffset::east_opt(8 * 3600).context("UTC+8")?;
-                    let midnight = date.and_hms_opt(0, 0, 0).context("midnight")?;
-                    let local = offset
-                        .from_local_datetime(&midnight)
-                        .single()
-                        .context("ambiguous local time")?;
-                    Some(local.with_timezone(&chrono::Utc))
-                }
+                Some(day) => Some(
+                    tongban_services::catalog_admin::effective_from(
+                        Some(day),
+                        SystemClock.now(),
+                        tongban_services::catalog_admin::region_offset(""),
+                    )
+                    .map_err(|_| anyhow::anyhow!("--effective-from {day} is before today"))?,
+                ),
             };
             let name = file
                 .file_name()

@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use tongban_services::catalog::{CatalogError, LocatedProblem};
 use tongban_services::catalog_io::{ImportRequest, TransferScope, export, import, transfer_scope};
@@ -352,19 +352,16 @@ async fn import_file(
     let effective_from = if form.effective_from.is_empty() {
         None
     } else {
-        let parsed = NaiveDate::parse_from_str(&form.effective_from, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .and_then(|midnight| {
-                // Mainland China keeps one time zone, UTC+8, in every region.
-                chrono::FixedOffset::east_opt(8 * 3600)?
-                    .from_local_datetime(&midnight)
-                    .single()
-            })
-            .map(|local| local.with_timezone(&chrono::Utc));
-        match parsed {
-            // Yesterday in UTC may be today in the region; the import never back-dates past now.
-            Some(at) if at >= state.clock.now() - chrono::Duration::days(1) => Some(at),
+        // The same rule as publishing one service: today means at once, a later day its local
+        // midnight, an earlier day is refused.
+        let offset = tongban_services::catalog_admin::region_offset(
+            &state.snapshots.current().catalog.region.timezone,
+        );
+        let day = NaiveDate::parse_from_str(&form.effective_from, "%Y-%m-%d").ok();
+        match day.map(|d| {
+            tongban_services::catalog_admin::effective_from(Some(d), state.clock.now(), offset)
+        }) {
+            Some(Ok(at)) => Some(at),
             _ => return refuse("catalog-io-bad-date", &form),
         }
     };

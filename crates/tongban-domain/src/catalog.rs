@@ -50,6 +50,13 @@ pub struct Region {
     /// Local parts (halls, contacts) of services inherited from the upper region.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<ServiceOverride>,
+    /// The letters tracking numbers of the region's cases start with (`SF-20261126-…`).
+    #[serde(default = "default_tracking_prefix")]
+    pub tracking_prefix: String,
+}
+
+fn default_tracking_prefix() -> String {
+    "TB".to_owned()
 }
 
 /// What a region changes in a service it inherits from its upper region: where it is handled and
@@ -346,6 +353,9 @@ pub struct Service {
     /// Lower regions inherit this service (and may override its halls and contact).
     #[serde(default, skip_serializing_if = "is_false")]
     pub shared: bool,
+    /// The online application form; a service without one is applied for at a hall.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::forms::FormDefinition>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -393,6 +403,12 @@ impl CatalogDocument {
             );
         }
         check_text(&mut problem, "region.name", &self.region.name);
+        if !crate::forms::valid_prefix(&self.region.tracking_prefix) {
+            problem(
+                "region.tracking_prefix".into(),
+                "must be 2 to 4 capital letters".into(),
+            );
+        }
 
         let mut districts = HashSet::new();
         for (i, district) in self.region.districts.iter().enumerate() {
@@ -577,6 +593,11 @@ fn check_service_content(
     let at = |field: &str| format!("{prefix}{field}");
     check_text(problem, &at("name"), &service.name);
     check_text(problem, &at("summary"), &service.summary);
+    if let Some(form) = &service.form {
+        for p in form.check() {
+            problem(at(&format!("form.{}", p.path)), p.message);
+        }
+    }
     check_text(problem, &at("result"), &service.result);
     if service.audiences.is_empty() {
         problem(at("audiences"), "name at least one audience".into());

@@ -219,6 +219,7 @@ impl PortalCatalog {
                 districts: Vec::new(),
                 parent: None,
                 overrides: Vec::new(),
+                tracking_prefix: "TB".to_owned(),
             },
             Vec::new(),
             Vec::new(),

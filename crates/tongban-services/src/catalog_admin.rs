@@ -382,6 +382,7 @@ pub fn blank_service(code: &str, department: &str) -> Service {
         contact: Contact::default(),
         issues_certificate: None,
         shared: false,
+        form: None,
     }
 }
 

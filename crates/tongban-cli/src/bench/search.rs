@@ -251,6 +251,7 @@ pub fn generated_catalogue(count: usize) -> anyhow::Result<CatalogDocument> {
             contact: Default::default(),
             issues_certificate: None,
             shared: false,
+            form: None,
         });
     }
     Ok(doc)

@@ -9,6 +9,8 @@
 mod answers;
 mod check;
 mod conditions;
+#[cfg(test)]
+mod tests;
 mod tracking;
 
 use serde::{Deserialize, Serialize};
@@ -17,12 +19,14 @@ use crate::locale::LocalizedText;
 use crate::money::Fen;
 
 pub use answers::{
-    Answer, AnswerError, Answers, FieldError, FileRef, PageOutcome, RawInput, Step, check_page,
-    check_submission, next_step, parse_page, visible_fields, visible_pages,
+    AddressAnswer, Answer, AnswerError, Answers, CheckContext, DateSpan, DivisionLookup,
+    FieldError, FileRef, PageOutcome, Profile, RawInput, Step, SubmissionProblem, check_submission,
+    division_prefix, first_unanswered, next_step, parse_date, parse_page, parse_yuan, prefill,
+    visible_fields, visible_pages,
 };
 pub use check::FormProblem;
-pub use conditions::Condition;
-pub use tracking::{TrackingNumber, TrackingNumberError, check_character};
+pub use conditions::{Condition, FieldNumber, FieldValue, FieldValues, Observed};
+pub use tracking::{TrackingNumber, TrackingNumberError, check_character, valid_prefix};
 
 /// The schema tag a form definition carries; a later incompatible schema gets a new tag.
 pub const FORM_SCHEMA: &str = "tongban/form/v1";
@@ -72,7 +76,9 @@ pub struct Page {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Branch {
-    pub when: Condition,
+    /// Without a condition the branch is always taken (and must be the page's last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
     /// A page key, an exit page key, or `check-answers` to skip to the end.
     pub goto: String,
 }
@@ -99,8 +105,9 @@ pub struct Declaration {
 }
 
 /// One question.
+// No `deny_unknown_fields` here: serde does not support it with `flatten`. The flattened
+// `FieldKind` denies what neither it nor this struct knows, so typos are still errors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Field {
     /// Unique within the form (within its group for fields of a repeating group).
     pub key: String,
@@ -188,7 +195,9 @@ pub enum FieldKind {
         max_days: Option<u32>,
     },
     /// One option out of several (radios, or a select when there are many).
-    Choice { options: Vec<ChoiceOption> },
+    Choice {
+        options: Vec<ChoiceOption>,
+    },
     /// Any number of options (checkboxes).
     Choices {
         options: Vec<ChoiceOption>,
@@ -453,24 +462,101 @@ impl Prefill {
     }
 }
 
-/// A rule between two fields of the form (outside repeating groups).
+/// A rule between two fields of the form (outside repeating groups), written as a one-key
+/// mapping: `- after: { field: finish, than: start }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(try_from = "CrossRuleRepr", into = "CrossRuleRepr")]
 pub enum CrossRule {
     /// The date (or number, or amount) in `field` must be later / larger than in `than`.
     After {
         field: String,
         than: String,
-        #[serde(default, skip_serializing_if = "LocalizedText::is_empty")]
         message: LocalizedText,
     },
     /// `field` must be answered when `when` holds, even if it is optional otherwise.
     RequiredIf {
         field: String,
         when: Condition,
-        #[serde(default, skip_serializing_if = "LocalizedText::is_empty")]
         message: LocalizedText,
     },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AfterRepr {
+    field: String,
+    than: String,
+    #[serde(default, skip_serializing_if = "LocalizedText::is_empty")]
+    message: LocalizedText,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequiredIfRepr {
+    field: String,
+    when: Condition,
+    #[serde(default, skip_serializing_if = "LocalizedText::is_empty")]
+    message: LocalizedText,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrossRuleRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<AfterRepr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    required_if: Option<RequiredIfRepr>,
+}
+
+impl TryFrom<CrossRuleRepr> for CrossRule {
+    type Error = &'static str;
+
+    fn try_from(repr: CrossRuleRepr) -> Result<Self, Self::Error> {
+        match (repr.after, repr.required_if) {
+            (Some(a), None) => Ok(CrossRule::After {
+                field: a.field,
+                than: a.than,
+                message: a.message,
+            }),
+            (None, Some(r)) => Ok(CrossRule::RequiredIf {
+                field: r.field,
+                when: r.when,
+                message: r.message,
+            }),
+            _ => Err("a rule is exactly one of after or required_if"),
+        }
+    }
+}
+
+impl From<CrossRule> for CrossRuleRepr {
+    fn from(rule: CrossRule) -> Self {
+        match rule {
+            CrossRule::After {
+                field,
+                than,
+                message,
+            } => CrossRuleRepr {
+                after: Some(AfterRepr {
+                    field,
+                    than,
+                    message,
+                }),
+                ..Default::default()
+            },
+            CrossRule::RequiredIf {
+                field,
+                when,
+                message,
+            } => CrossRuleRepr {
+                required_if: Some(RequiredIfRepr {
+                    field,
+                    when,
+                    message,
+                }),
+                ..Default::default()
+            },
+        }
+    }
 }
 
 impl FormDefinition {

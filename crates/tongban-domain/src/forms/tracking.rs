@@ -76,8 +76,8 @@ impl TrackingNumber {
         }
         let date = date.format("%Y%m%d").to_string();
         let seq = format!("{sequence:08}");
-        let check = check_character(&format!("{prefix}{date}{seq}"))
-            .ok_or(TrackingNumberError::Prefix)?;
+        let check =
+            check_character(&format!("{prefix}{date}{seq}")).ok_or(TrackingNumberError::Prefix)?;
         Ok(TrackingNumber(format!("{prefix}-{date}-{seq}-{check}")))
     }
 
@@ -105,9 +105,9 @@ impl TrackingNumber {
             return Err(TrackingNumberError::Shape);
         }
         NaiveDate::parse_from_str(date, "%Y%m%d").map_err(|_| TrackingNumberError::Date)?;
-        let expected = check_character(&format!("{prefix}{date}{seq}"))
-            .ok_or(TrackingNumberError::Shape)?;
-        if check.chars().next() != Some(expected) {
+        let expected =
+            check_character(&format!("{prefix}{date}{seq}")).ok_or(TrackingNumberError::Shape)?;
+        if !check.starts_with(expected) {
             return Err(TrackingNumberError::Check);
         }
         Ok(TrackingNumber(normalised))

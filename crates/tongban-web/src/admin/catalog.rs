@@ -496,6 +496,8 @@ fn service_from(fields: &Fields, base: &Service) -> Result<Service, Vec<Problem>
         // Whether lower regions inherit the service is set by catalogue import, like the
         // certificate it issues.
         shared: base.shared,
+        // The form has its own editor; the guide editor keeps it as it is.
+        form: base.form.clone(),
     };
     if problems.is_empty() {
         Ok(service)

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod catalog;
 pub mod clock;
+pub mod divisions;
 pub mod forms;
 pub mod identity;
 pub mod locale;

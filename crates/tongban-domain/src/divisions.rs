@@ -268,7 +268,7 @@ impl Divisions {
 /// Address fields ask whether the chosen division finishes the choice; the divisions without
 /// counties (东莞市, 香港特别行政区…) do, or people living there could not apply.
 impl DivisionLookup for Divisions {
-    fn is_county(&self, code: &str) -> bool {
+    fn ends_address(&self, code: &str) -> bool {
         self.is_address_end(code)
     }
 }
@@ -441,11 +441,11 @@ mod tests {
         let lookup: &dyn DivisionLookup = all;
         for code in ["440305", "110105", "441900", "442000", "810000", "710000"] {
             assert!(all.is_address_end(code), "{code}");
-            assert!(lookup.is_county(code), "{code}");
+            assert!(lookup.ends_address(code), "{code}");
         }
         for code in ["440000", "440300", "110000", "123456"] {
             assert!(!all.is_address_end(code), "{code}");
-            assert!(!lookup.is_county(code), "{code}");
+            assert!(!lookup.ends_address(code), "{code}");
         }
         assert_eq!(names(&all.path("441900")), ["广东省", "东莞市"]);
     }

@@ -166,8 +166,9 @@ pub struct Profile {
 
 /// Looks up national administrative divisions for address fields.
 pub trait DivisionLookup {
-    /// Whether `code` is a county-level division (the level an address is chosen down to).
-    fn is_county(&self, code: &str) -> bool;
+    /// Whether an address can be given down to `code`: a county-level division, or a
+    /// division with nothing below it (东莞, 中山, 香港).
+    fn ends_address(&self, code: &str) -> bool;
 }
 
 /// What validation needs besides the answers.
@@ -719,7 +720,7 @@ fn normalise(
             let allowed = within
                 .as_deref()
                 .is_none_or(|w| county.starts_with(division_prefix(w)));
-            if county.is_empty() || !ctx.divisions.is_county(county) || !allowed {
+            if county.is_empty() || !ctx.divisions.ends_address(county) || !allowed {
                 return Err(vec![error(
                     &format!("{path}.county"),
                     &field.key,

@@ -143,7 +143,7 @@ pub(crate) fn sample() -> FormDefinition {
 struct Counties;
 
 impl DivisionLookup for Counties {
-    fn is_county(&self, code: &str) -> bool {
+    fn ends_address(&self, code: &str) -> bool {
         matches!(code, "110105" | "440305" | "990102")
     }
 }

@@ -68,8 +68,7 @@ impl TrackingNumber {
         }
         let date = date.format("%Y%m%d").to_string();
         let seq = format!("{sequence:08}");
-        let check =
-            check_character(&format!("{prefix}{date}{seq}")).ok_or(TrackingNumberError::Prefix)?;
+        let check = check_character(&format!("{date}{seq}")).ok_or(TrackingNumberError::Shape)?;
         Ok(TrackingNumber(format!("{prefix}-{date}-{seq}-{check}")))
     }
 
@@ -98,7 +97,7 @@ impl TrackingNumber {
         }
         NaiveDate::parse_from_str(date, "%Y%m%d").map_err(|_| TrackingNumberError::Date)?;
         let expected =
-            check_character(&format!("{prefix}{date}{seq}")).ok_or(TrackingNumberError::Shape)?;
+            check_character(&format!("{date}{seq}")).ok_or(TrackingNumberError::Shape)?;
         if !check.starts_with(expected) {
             return Err(TrackingNumberError::Check);
         }

@@ -9,6 +9,7 @@
 mod answers;
 mod check;
 mod conditions;
+mod display;
 #[cfg(test)]
 mod tests;
 mod tracking;
@@ -24,8 +25,9 @@ pub use answers::{
     division_prefix, first_unanswered, next_step, parse_date, parse_page, parse_yuan, prefill,
     visible_fields, visible_pages,
 };
-pub use check::FormProblem;
+pub use check::{FormProblem, is_field_key};
 pub use conditions::{Condition, FieldNumber, FieldValue, FieldValues, Observed};
+pub use display::{DisplayWords, SummaryRow, answer_lines, summary_rows};
 pub use tracking::{TrackingNumber, TrackingNumberError, check_character, valid_prefix};
 
 /// The schema tag a form definition carries; a later incompatible schema gets a new tag.

@@ -883,3 +883,66 @@ proptest! {
         prop_assert_eq!(parse_yuan(&text), Some(yuan * 100 + fen));
     }
 }
+
+#[test]
+fn answers_read_as_people_expect() {
+    let def = sample();
+    let mut answers = complete("rent");
+    answers.insert(
+        "address".into(),
+        Answer::Address(AddressAnswer {
+            division: "110105".into(),
+            street: "建国路88号".into(),
+        }),
+    );
+    let words = DisplayWords {
+        yes: "Yes".into(),
+        no: "No".into(),
+        range_to: " to ".into(),
+        not_answered: "Not answered".into(),
+        mask_identifiers: true,
+    };
+    let rows = summary_rows(
+        &def,
+        &answers,
+        crate::Locale::En,
+        crate::divisions::Divisions::national(),
+        &words,
+    );
+    let line = |key: &str| {
+        rows.iter()
+            .find(|r| r.field_key == key)
+            .map(|r| r.lines.join(" | "))
+            .unwrap_or_else(|| panic!("no row {key}"))
+    };
+    assert_eq!(line("resident"), "Yes");
+    assert_eq!(line("purpose"), "Renting");
+    assert_eq!(line("reasons"), "乙", "no English label: zh-CN");
+    assert_eq!(line("amount"), "¥50.00");
+    assert_eq!(line("address"), "北京市朝阳区建国路88号");
+    assert_eq!(line("id_number"), "110***********002X", "masked");
+    assert_eq!(line("email"), "Not answered");
+    assert_eq!(line("scans"), "a.pdf (1 KB)");
+    assert_eq!(line("landlord"), "赵六");
+    let members = rows.iter().find(|r| r.field_key == "members").unwrap();
+    assert_eq!(members.items[0][0], ("Name".to_owned(), "张三".to_owned()));
+    assert!(
+        members.items[0][1].1.contains('*'),
+        "group identifiers masked too"
+    );
+    let unmasked = summary_rows(
+        &def,
+        &answers,
+        crate::Locale::ZhCn,
+        crate::divisions::Divisions::national(),
+        &DisplayWords {
+            mask_identifiers: false,
+            ..words
+        },
+    );
+    assert!(
+        unmasked.iter().any(|r| r.lines == ["11010519491231002x"]),
+        "as typed in the draft"
+    );
+    assert_eq!(rows.iter().filter(|r| r.page_key == "rental").count(), 1);
+}

@@ -671,7 +671,11 @@ async fn insert_cases<'r, C: ConnectionTrait>(
             insert.values(values).map_err(query_error)?;
         }
         insert
-            .on_conflict(OnConflict::column(Column::SubmissionKey).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::column(Column::SubmissionKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
             .returning_col(Column::SubmissionKey);
         for row in db.query_all(&insert).await? {
             inserted.insert(row.try_get_by_index::<String>(0)?);

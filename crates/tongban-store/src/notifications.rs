@@ -32,8 +32,8 @@ pub async fn enqueue<C: ConnectionTrait>(
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
     notification::Entity::insert(row_of(id, new, now))
-    .exec_without_returning(db)
-    .await?;
+        .exec_without_returning(db)
+        .await?;
     Ok(id)
 }
 

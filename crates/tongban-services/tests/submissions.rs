@@ -202,3 +202,42 @@ async fn an_item_that_cannot_be_written_fails_alone() {
         db.finish().await;
     }
 }
+
+// Two writers (as two servers on one PostgreSQL would run) racing on the same keys: the unique
+// key and `ON CONFLICT DO NOTHING` leave one case per key, and the loser answers with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_racing_on_the_same_keys_make_one_case_each() {
+    for db in TestDb::all("two submission writers").await {
+        let region_id = add_region(&db.conn).await;
+        let applicant = add_person(&db.conn, region_id).await;
+        let writers = [
+            SubmissionWriter::start(db.conn.clone()),
+            SubmissionWriter::start(db.conn.clone()),
+        ];
+        let mut callers = Vec::new();
+        for i in 0..100 {
+            for writer in &writers {
+                let writer = writer.clone();
+                let key = format!("api:{applicant}:{i}");
+                let item = submission(region_id, applicant, &key);
+                callers.push(tokio::spawn(
+                    async move { (key, writer.submit(item).await) },
+                ));
+            }
+        }
+        let mut by_key: HashMap<String, Vec<Receipt>> = HashMap::new();
+        for caller in callers {
+            let (key, receipt) = caller.await.unwrap();
+            by_key.entry(key).or_default().push(receipt.unwrap());
+        }
+        for (key, receipts) in &by_key {
+            assert_eq!(receipts.len(), 2);
+            assert_eq!(receipts[0].case_id, receipts[1].case_id, "{key}");
+            assert_eq!(receipts[0].tracking_number, receipts[1].tracking_number);
+            assert_eq!(receipts.iter().filter(|r| !r.duplicate).count(), 1, "{key}");
+        }
+        assert_eq!(case::Entity::find().count(&db.conn).await.unwrap(), 100);
+        assert_eq!(audit::verify_chain(&db.conn).await.unwrap(), Ok(100));
+        db.finish().await;
+    }
+}

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod notifications;
 pub mod oidc;
 pub mod search_terms;
+pub mod submissions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

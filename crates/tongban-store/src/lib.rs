@@ -5,6 +5,7 @@
 
 pub mod agency;
 pub mod audit;
+pub mod cases;
 pub mod catalog;
 pub mod catalog_import;
 pub mod catalog_versions;
@@ -66,7 +67,7 @@ pub fn sqlite_url_for(data_dir: &Path) -> String {
 }
 
 /// Opens a pool on `url`. SQLite files are created when missing and run in WAL mode with
-/// foreign keys on; PostgreSQL pools are sized for a small machine.
+/// durable commits and foreign keys on; PostgreSQL pools are sized for a small machine.
 pub async fn connect(url: &str) -> StoreResult<DatabaseConnection> {
     let backend = backend_of(url)?;
     let mut options = ConnectOptions::new(url.to_owned());
@@ -89,7 +90,11 @@ pub async fn connect(url: &str) -> StoreResult<DatabaseConnection> {
                 .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
                     opts.create_if_missing(true)
                         .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
+                        // FULL: a commit is on disk before it returns. A confirmation (a
+                        // tracking number) is shown only once its case is durable, and a power
+                        // cut must not take it back; the submission writer batches many cases
+                        // into one commit, so the extra fsync is paid once per batch.
+                        .synchronous(SqliteSynchronous::Full)
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(5))
                 });

@@ -31,8 +31,45 @@ pub async fn enqueue<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
+    notification::Entity::insert(row_of(id, new, now))
+        .exec_without_returning(db)
+        .await?;
+    Ok(id)
+}
+
+/// Rows per multi-row insert: 15 columns each stays far below SQLite's limit of 32,766 bound
+/// parameters.
+const NOTIFICATIONS_PER_INSERT: usize = 1000;
+
+/// Writes many notifications with one multi-row insert (per thousand), for a batch of changes;
+/// returns their ids in order. Each row is what [`enqueue`] would write.
+pub async fn enqueue_many<C: ConnectionTrait>(
+    db: &C,
+    new: Vec<NewNotification>,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Uuid>> {
+    let mut ids = Vec::with_capacity(new.len());
+    let mut rows = new.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<notification::ActiveModel> = rows
+            .by_ref()
+            .take(NOTIFICATIONS_PER_INSERT)
+            .map(|new| {
+                let id = Uuid::now_v7();
+                ids.push(id);
+                row_of(id, new, now)
+            })
+            .collect();
+        notification::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(ids)
+}
+
+fn row_of(id: Uuid, new: NewNotification, now: DateTime<Utc>) -> notification::ActiveModel {
     let delivered = new.channel == "inbox";
-    notification::Entity::insert(notification::ActiveModel {
+    notification::ActiveModel {
         id: Set(id),
         account_id: Set(new.account_id),
         channel: Set(new.channel.to_owned()),
@@ -48,10 +85,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         sent_at: Set(delivered.then_some(now)),
         read_at: Set(None),
         last_error: Set(None),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(id)
+    }
 }
 
 /// Claims up to `limit` notifications that are due (or whose previous claim expired with its

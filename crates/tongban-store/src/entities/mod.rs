@@ -5,8 +5,11 @@
 
 pub mod account;
 pub mod account_email;
+pub mod application_draft;
 pub mod audit_entry;
 pub mod audit_head;
+pub mod case;
+pub mod case_task;
 pub mod department;
 pub mod enterprise;
 pub mod hall;
@@ -29,4 +32,5 @@ pub mod service;
 pub mod service_version;
 pub mod service_version_author;
 pub mod session;
+pub mod tracking_counter;
 pub mod verification_code;

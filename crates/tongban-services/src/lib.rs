@@ -15,6 +15,7 @@ pub mod search_terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod uploads;
 pub mod yaml_lines;
 
 pub use tongban_store::StoreError;

@@ -29,4 +29,5 @@ pub mod service;
 pub mod service_version;
 pub mod service_version_author;
 pub mod session;
+pub mod upload;
 pub mod verification_code;

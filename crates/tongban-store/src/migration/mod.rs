@@ -14,6 +14,7 @@ mod m20261128_000007_staff_admin;
 mod m20261128_000008_email;
 mod m20261129_000009_search_terms;
 mod m20261129_000010_catalog_drafts;
+mod m20261204_000012_uploads;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_oidc::Migration),
             Box::new(m20261129_000009_search_terms::Migration),
             Box::new(m20261129_000010_catalog_drafts::Migration),
+            Box::new(m20261204_000012_uploads::Migration),
         ]
     }
 }

@@ -106,8 +106,7 @@ pub trait BlobStore: Send + Sync {
 
     /// Removes a blob only if it was last written or deduplicated before `cutoff`, atomically
     /// with respect to [`BlobStore::put`]; `false` when it was kept or absent.
-    async fn delete_if_older(&self, address: &BlobAddress, cutoff: SystemTime)
-    -> io::Result<bool>;
+    async fn delete_if_older(&self, address: &BlobAddress, cutoff: SystemTime) -> io::Result<bool>;
 
     /// Every stored blob.
     async fn list(&self) -> io::Result<Vec<BlobInfo>>;
@@ -298,11 +297,7 @@ impl BlobStore for FsBlobStore {
         }
     }
 
-    async fn delete_if_older(
-        &self,
-        address: &BlobAddress,
-        cutoff: SystemTime,
-    ) -> io::Result<bool> {
+    async fn delete_if_older(&self, address: &BlobAddress, cutoff: SystemTime) -> io::Result<bool> {
         let path = self.path_of(address);
         let lock = Arc::clone(&self.commit_lock);
         tokio::task::spawn_blocking(move || {

@@ -79,7 +79,10 @@ pub fn stored_filename(raw: &str, kind: FileKind) -> String {
     } else {
         clean.as_str()
     };
-    limit_chars(&format!("{stem}.{}", kind.extension()), Some(kind.extension()))
+    limit_chars(
+        &format!("{stem}.{}", kind.extension()),
+        Some(kind.extension()),
+    )
 }
 
 /// Splits off an extension: a final `.` followed by 1–10 ASCII letters or digits.
@@ -131,7 +134,10 @@ mod tests {
     fn control_and_disguising_characters_go() {
         assert_eq!(sanitise_filename("a\0b.pdf"), "ab.pdf");
         assert_eq!(sanitise_filename("a\r\nb\t.pdf"), "ab.pdf");
-        assert_eq!(sanitise_filename("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(
+            sanitise_filename("invoice\u{202E}fdp.exe"),
+            "invoicefdp.exe"
+        );
         assert_eq!(sanitise_filename("x\u{200B}\u{2067}y.png"), "xy.png");
         assert_eq!(sanitise_filename("a<b>:c\"d|e?f*.pdf"), "a_b__c_d_e_f_.pdf");
     }
@@ -154,7 +160,10 @@ mod tests {
         assert_eq!(cut.chars().count(), MAX_FILENAME_CHARS);
         assert!(cut.ends_with("营.pdf"));
         let astral = "𠀀".repeat(150);
-        assert_eq!(sanitise_filename(&astral).chars().count(), MAX_FILENAME_CHARS);
+        assert_eq!(
+            sanitise_filename(&astral).chars().count(),
+            MAX_FILENAME_CHARS
+        );
     }
 
     #[test]

@@ -36,7 +36,9 @@ const OFD_ENTRY: &[u8] = b"OFD.xml";
 pub enum Refusal {
     TooLarge,
     /// Not a kind we recognise, a kind not allowed, or a ZIP that is not an OFD.
-    WrongType { detected: Option<FileKind> },
+    WrongType {
+        detected: Option<FileKind>,
+    },
     Empty,
     /// The client's stream failed (connection dropped, body error); the text is for logs.
     Interrupted(String),
@@ -130,7 +132,8 @@ impl Inspector {
     fn keep_tail(&mut self, chunk: &[u8]) {
         if chunk.len() >= ZIP_TAIL {
             self.tail.clear();
-            self.tail.extend_from_slice(&chunk[chunk.len() - ZIP_TAIL..]);
+            self.tail
+                .extend_from_slice(&chunk[chunk.len() - ZIP_TAIL..]);
             return;
         }
         let overflow = (self.tail.len() + chunk.len()).saturating_sub(ZIP_TAIL);
@@ -364,7 +367,11 @@ mod tests {
     fn ofd_is_a_zip_with_ofd_xml_anywhere() {
         let all = FileKind::ALL;
         let first = zip(&["OFD.xml", "Doc_0/Document.xml"]);
-        let later = zip(&["Doc_0/Document.xml", "Doc_0/Pages/Page_0/Content.xml", "OFD.xml"]);
+        let later = zip(&[
+            "Doc_0/Document.xml",
+            "Doc_0/Pages/Page_0/Content.xml",
+            "OFD.xml",
+        ]);
         let plain = zip(&["word/document.xml", "[Content_Types].xml"]);
         let nested = zip(&["Doc_0/OFD.xml"]);
         for chunk in [1, 7, 64, 100_000] {

@@ -276,7 +276,7 @@ where
     Ok(row.into())
 }
 
-/// The record `may_read` allows the caller to read
+/// The record, when it is in the region and `may` allows it; `NotFound` otherwise.
 async fn readable(
     db: &Connection,
     region_id: Uuid,

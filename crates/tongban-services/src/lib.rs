@@ -16,6 +16,7 @@ pub mod submissions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod uploads;
 pub mod yaml_lines;
 
 pub use tongban_store::StoreError;

@@ -18,6 +18,7 @@ pub mod oidc;
 pub mod search_terms;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod uploads;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -33,4 +33,5 @@ pub mod service_version;
 pub mod service_version_author;
 pub mod session;
 pub mod tracking_counter;
+pub mod upload;
 pub mod verification_code;

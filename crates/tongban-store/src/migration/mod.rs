@@ -15,6 +15,7 @@ mod m20261128_000008_email;
 mod m20261129_000009_search_terms;
 mod m20261129_000010_catalog_drafts;
 mod m20261204_000011_applications;
+mod m20261204_000012_uploads;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_search_terms::Migration),
             Box::new(m20261129_000010_catalog_drafts::Migration),
             Box::new(m20261204_000011_applications::Migration),
+            Box::new(m20261204_000012_uploads::Migration),
         ]
     }
 }

@@ -51,3 +51,10 @@ mandate-revoked-sms = [{ $site }] { $principal } has withdrawn your authorisatio
 enterprise-claim-title = Someone tried to register the enterprise you represent
 enterprise-claim-body = Someone tried to register "{ $enterprise }" as its legal representative. You registered it already, so the attempt failed and your enterprise is not affected. If in doubt, contact the market regulation department or the service hotline.
 enterprise-claim-sms = [{ $site }] Someone tried to register your enterprise "{ $enterprise }". It failed; your enterprise is not affected.
+
+# Online applications
+case-submitted-title = Your application was sent: { $tracking_number }
+case-submitted-body = Your application for { $service } was sent; its tracking number is { $tracking_number }. We will tell you when it is accepted, if anything needs correcting, and when it is done; you can follow it under "Your applications" at any time.
+case-submitted-sms = [{ $site }] Your application for { $service } was sent. Tracking number { $tracking_number }; please keep it.
+draft-expiring-title = Your unsent application will be deleted soon
+draft-expiring-body = Your unsent application for { $service } will be deleted on { $expires }. To go on with it, sign in before then and continue it under "Your applications".

@@ -52,3 +52,10 @@ mandate-revoked-sms = 【{ $site }】{ $principal }已撤销对您的代办授�
 enterprise-claim-title = 有人试图登记您代表的企业
 enterprise-claim-body = 有人试图以法定代表人身份登记「{ $enterprise }」，该企业已由您登记，登记没有成功，您的企业不受影响。如有疑问，请联系市场监督管理部门或政务服务热线。
 enterprise-claim-sms = 【{ $site }】有人试图登记您代表的企业「{ $enterprise }」，未成功，您的企业不受影响。
+
+# 网上申请
+case-submitted-title = 您的申请已提交：{ $tracking_number }
+case-submitted-body = 您的“{ $service }”申请已提交，办件编号为 { $tracking_number }。受理、需要补正和办结时我们都会通知您；您也可以在“我的申请”中随时查看进度。
+case-submitted-sms = 【{ $site }】您的“{ $service }”申请已提交，办件编号 { $tracking_number }，请妥善保存。
+draft-expiring-title = 您的申请草稿即将删除
+draft-expiring-body = 您尚未提交的“{ $service }”申请草稿将于 { $expires } 删除。如需继续办理，请在此之前登录并在“我的申请”中继续填写。

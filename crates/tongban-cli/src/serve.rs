@@ -375,6 +375,7 @@ async fn run(
         max_body_bytes: settings.server.max_body_bytes,
         public_url: settings.server.public_url.clone(),
         search_dir: Some(settings.server.data_dir.join("search")),
+        files_dir: Some(settings.server.data_dir.join("files")),
     };
     let keys = crate::secrets::load(&settings)?;
     // Text messages are signed with the region's site name, e.g. 【示范市政务服务网】.

@@ -158,6 +158,9 @@ pub async fn default_region(db: &DatabaseConnection) -> Result<Option<String>, C
 
 /// A region's published catalogue in memory, indexed for the portal's pages.
 pub struct PortalCatalog {
+    /// The region's database id (nil for a region not imported yet): the tenant of everything
+    /// done through this portal.
+    pub region_id: Uuid,
     pub region: Region,
     pub halls: Vec<Hall>,
     pub departments: Vec<Department>,
@@ -167,6 +170,7 @@ pub struct PortalCatalog {
     service_by_code: HashMap<String, usize>,
     hall_by_code: HashMap<String, usize>,
     department_by_id: HashMap<Uuid, usize>,
+    department_ids: HashMap<String, Uuid>,
 }
 
 impl fmt::Debug for PortalCatalog {
@@ -181,6 +185,7 @@ impl fmt::Debug for PortalCatalog {
 
 impl PortalCatalog {
     pub fn new(
+        region_id: Uuid,
         region: Region,
         halls: Vec<Hall>,
         departments: Vec<Department>,
@@ -200,6 +205,8 @@ impl PortalCatalog {
                 .enumerate()
                 .filter_map(|(i, d)| department_ids.get(&d.code).map(|id| (*id, i)))
                 .collect(),
+            department_ids: department_ids.clone(),
+            region_id,
             region,
             halls,
             departments,
@@ -210,6 +217,7 @@ impl PortalCatalog {
     /// A catalogue with nothing published, for a region not imported yet.
     pub fn empty(region_code: &str) -> PortalCatalog {
         PortalCatalog::new(
+            Uuid::nil(),
             Region {
                 code: region_code.to_owned(),
                 name: tongban_domain::LocalizedText::default(),
@@ -239,6 +247,11 @@ impl PortalCatalog {
         self.department_by_id
             .get(&id)
             .map(|&i| &self.departments[i])
+    }
+
+    /// The database id of the department with `code`.
+    pub fn department_id(&self, code: &str) -> Option<Uuid> {
+        self.department_ids.get(code).copied()
     }
 
     pub fn department(&self, code: &str) -> Option<&Department> {
@@ -319,6 +332,7 @@ pub async fn load_portal_catalog(
         .await?
         .ok_or_else(|| CatalogError::UnknownRegion(region_code.to_owned()))?;
     Ok(PortalCatalog::new(
+        published.region_id,
         published.region,
         published.halls,
         published.departments,

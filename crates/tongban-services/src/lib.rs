@@ -2,6 +2,7 @@
 //! rights, runs one transaction and returns domain types. The web and CLI layers call these,
 //! never the store directly for anything that changes data.
 
+pub mod applications;
 pub mod audit;
 pub mod catalog;
 pub mod catalog_admin;

@@ -71,6 +71,7 @@ fn submission(region_id: Uuid, applicant: Uuid, key: &str) -> NewCase {
         tracking_prefix: "SZ".into(),
         local_date: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
         service_code: "residence-permit".into(),
+        service_name: "居住证申领".into(),
         service_version: 1,
         department_id: Uuid::nil(),
         applicant_id: applicant,

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::audit::{self, AuditRecord};
-use crate::entities::{application_draft, case, case_task, tracking_counter};
+use crate::entities::{application_draft, case, case_task, tracking_counter, upload};
 use crate::notifications::{self, NewNotification};
 
 pub use application_draft::Model as DraftRow;
@@ -323,6 +323,23 @@ pub async fn cases_of<C: ConnectionTrait>(
         .await?)
 }
 
+/// An enterprise's cases, newest first (whoever filed them for it).
+pub async fn cases_of_enterprise<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+    enterprise_id: Uuid,
+    limit: u64,
+) -> StoreResult<Vec<CaseRow>> {
+    Ok(case::Entity::find()
+        .filter(case::Column::RegionId.eq(region_id))
+        .filter(case::Column::EnterpriseId.eq(enterprise_id))
+        .order_by_desc(case::Column::SubmittedAt)
+        .order_by_desc(case::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 /// The case a submission key created, if any (keys are unique across regions).
 pub async fn case_by_submission_key<C: ConnectionTrait>(
     db: &C,
@@ -361,6 +378,8 @@ pub struct NewCase {
     /// The day of submission in the region's time zone: the tracking number's date.
     pub local_date: NaiveDate,
     pub service_code: String,
+    /// The service's name in the notification's language, for the message.
+    pub service_name: String,
     pub service_version: i32,
     pub department_id: Uuid,
     pub applicant_id: Uuid,
@@ -752,6 +771,7 @@ async fn write_consequences<C: ConnectionTrait>(
                 "case_id": row.id,
                 "tracking_number": row.tracking_number,
                 "service_code": row.service_code,
+                "service": batch[*i].service_name,
             }),
             recipient_ciphertext: None,
         })
@@ -764,9 +784,13 @@ async fn write_consequences<C: ConnectionTrait>(
     notifications::enqueue_many(txn, messages, now).await?;
 
     let mut consumed: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    // The files uploaded with a draft move to its case in the same transaction: one UPDATE
+    // with a CASE over the batch's drafts.
+    let mut files_to: Vec<(Uuid, Uuid)> = Vec::new();
     for (i, row) in created {
         if let Some(draft) = batch[*i].draft_id {
             consumed.entry(row.region_id).or_default().push(draft);
+            files_to.push((draft, row.id));
         }
     }
     if !consumed.is_empty() {
@@ -780,6 +804,24 @@ async fn write_consequences<C: ConnectionTrait>(
         }
         application_draft::Entity::delete_many()
             .filter(which)
+            .exec(txn)
+            .await?;
+    }
+    if let Some(((first_draft, first_case), rest)) = files_to.split_first() {
+        let mut which_case = CaseStatement::new().case(
+            Expr::col(upload::Column::DraftId).eq(*first_draft),
+            Expr::value(*first_case),
+        );
+        for (draft, case_id) in rest {
+            which_case = which_case.case(
+                Expr::col(upload::Column::DraftId).eq(*draft),
+                Expr::value(*case_id),
+            );
+        }
+        upload::Entity::update_many()
+            .col_expr(upload::Column::CaseId, which_case.into())
+            .filter(upload::Column::DraftId.is_in(files_to.iter().map(|(d, _)| *d)))
+            .filter(upload::Column::CaseId.is_null())
             .exec(txn)
             .await?;
     }

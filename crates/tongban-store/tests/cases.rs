@@ -98,6 +98,7 @@ fn submission(w: &World, key: &str) -> NewCase {
         tracking_prefix: "SZ".into(),
         local_date: local_day(),
         service_code: "residence-permit".into(),
+        service_name: "居住证申领".into(),
         service_version: 2,
         department_id: w.department,
         applicant_id: w.applicant,

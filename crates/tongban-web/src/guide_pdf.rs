@@ -119,7 +119,7 @@ pub fn content_disposition(code: &str, name: &str, locale: Locale) -> String {
 }
 
 /// RFC 5987 `attr-char` kept, every other byte percent-encoded.
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 3);
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {

@@ -32,6 +32,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/search/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/applications/", $lang, ".ftl")),
+            "\n",
         )
     };
 }
@@ -75,6 +77,15 @@ pub struct Tr<'a> {
 impl Tr<'_> {
     pub fn t(&self, key: &str) -> String {
         self.i18n.message(self.locale, key, None)
+    }
+
+    /// A message with several named text arguments.
+    pub fn tn(&self, key: &str, named: &[(&str, String)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in named {
+            args.set((*name).to_owned(), FluentValue::from(value.clone()));
+        }
+        self.i18n.message(self.locale, key, Some(&args))
     }
 
     /// A message with one named argument.

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod agency;
+pub mod applications;
 pub mod assets;
 pub mod catalog;
 pub mod csrf;
@@ -61,6 +62,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .merge(email::router())
         .merge(agency::router())
+        .merge(applications::router())
         .merge(oidc::router())
         .merge(search::router())
         .route("/preferences/elder", get(prefs::toggle_elder))

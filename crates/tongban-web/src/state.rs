@@ -6,7 +6,9 @@
 //! index follows the snapshot: [`AppState::reload_catalog`] is the one place both are renewed.
 
 use std::path::PathBuf;
+
 use std::sync::{Arc, RwLock};
+use tongban_domain::divisions::Divisions;
 
 use tongban_domain::clock::Clock;
 use tongban_search::{IndexedService, SearchIndex};
@@ -42,6 +44,9 @@ pub struct WebSettings {
     /// Where search indexes live (`<data_dir>/search`; the portal's region in a directory of
     /// its own below). `None` keeps the index in memory, rebuilt at every start (tests).
     pub search_dir: Option<PathBuf>,
+    /// Where uploaded files are kept (`<data_dir>/files`). `None` puts them in a temporary
+    /// directory of the process (tests).
+    pub files_dir: Option<PathBuf>,
 }
 
 /// A catalogue snapshot and the pages rendered from it.
@@ -117,6 +122,12 @@ pub struct AppParts {
     pub search_misses: tongban_services::search_terms::MissRecorder,
     /// The full-text index of the portal's published services.
     pub search: Arc<SearchIndex>,
+    /// Online applications: drafts, counter intake, submission.
+    pub applications: tongban_services::applications::Applications,
+    /// National administrative divisions plus the catalogue's own region, for address fields.
+    pub divisions: Arc<Divisions>,
+    /// Uploaded files, by content address.
+    pub blobs: Arc<dyn tongban_services::uploads::BlobStore>,
 }
 
 impl AppState {
@@ -147,6 +158,23 @@ impl AppState {
             settings.region.clone(),
             clock.clone(),
         );
+        let divisions = Arc::new(region_divisions(&catalog.region));
+        let writer = tongban_services::submissions::SubmissionWriter::start(db.clone());
+        let applications = tongban_services::applications::Applications::new(
+            db.clone(),
+            identity.cipher.clone(),
+            identity.index.clone(),
+            writer,
+            divisions.clone(),
+            tongban_services::applications::ApplicationSettings::default(),
+        );
+        let files_dir = match &settings.files_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::temp_dir().join(format!("tongban-files-{}", uuid::Uuid::now_v7())),
+        };
+        let blobs: Arc<dyn tongban_services::uploads::BlobStore> = Arc::new(
+            tongban_services::uploads::FsBlobStore::open(files_dir, clock.clone())?,
+        );
         release_freed_memory();
         Ok(AppState(Arc::new(AppParts {
             db,
@@ -161,6 +189,9 @@ impl AppState {
             oidc,
             search_misses,
             search,
+            applications,
+            divisions,
+            blobs,
         })))
     }
 
@@ -190,6 +221,46 @@ impl AppState {
 
     pub fn demo(&self) -> bool {
         self.settings.mode == Mode::Demo
+    }
+}
+
+/// The national divisions plus the catalogue's region and its districts (a fictitious demo
+/// region, or one the national list does not have yet), so addresses in the region can be
+/// chosen. A region whose province is missing gets one named after the region.
+pub fn region_divisions(region: &tongban_domain::catalog::Region) -> Divisions {
+    use tongban_domain::divisions::Division;
+    let national = Divisions::national();
+    let name = region.name.get(tongban_domain::Locale::ZhCn);
+    let mut extra = Vec::new();
+    if region.code.len() == 6 {
+        let province = format!("{}0000", &region.code[..2]);
+        if national.get(&province).is_none() && province != region.code {
+            extra.extend(Division::new(&province, name).ok());
+        }
+    }
+    if national.get(&region.code).is_none() {
+        extra.extend(Division::new(&region.code, name).ok());
+    }
+    for district in &region.districts {
+        if national.get(&district.code).is_none() {
+            extra.extend(
+                Division::new(
+                    &district.code,
+                    district.name.get(tongban_domain::Locale::ZhCn),
+                )
+                .ok(),
+            );
+        }
+    }
+    if extra.is_empty() {
+        return national.clone();
+    }
+    match Divisions::with_extra(extra) {
+        Ok(divisions) => divisions,
+        Err(error) => {
+            tracing::warn!(%error, "the region's own divisions could not be added to address lists");
+            national.clone()
+        }
     }
 }
 

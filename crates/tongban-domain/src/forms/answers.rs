@@ -165,7 +165,7 @@ pub struct Profile {
 }
 
 /// Looks up national administrative divisions for address fields.
-pub trait DivisionLookup {
+pub trait DivisionLookup: Send + Sync {
     /// Whether an address can be given down to `code`: a county-level division, or a
     /// division with nothing below it (东莞, 中山, 香港).
     fn ends_address(&self, code: &str) -> bool;

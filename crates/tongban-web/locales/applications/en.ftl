@@ -1,5 +1,6 @@
 ## Applying online: form pages, check your answers, declaration, submission, my applications, counter intake
 
+apply-online-button = Apply online
 apply-start-title = Apply online
 apply-back-to-guide = Back to the guide
 apply-start-caption = Apply online
@@ -116,6 +117,7 @@ apply-channel-counter = entered at a counter
 apply-channel-api = sent by a department's system
 
 counter-title = Counter intake
+counter-tool-hint = Fill in and send applications for people at the counter
 counter-intro = Fill in and send an application for someone at the counter. The case records that it was entered at the counter and by you; the applicant sees it in their own account.
 counter-service = Service
 counter-id-number = Applicant's resident ID number

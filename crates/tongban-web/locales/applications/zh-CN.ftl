@@ -1,5 +1,6 @@
 ## 网上申请：填写表单、核对、承诺、提交、我的申请、窗口代录
 
+apply-online-button = 在线申请
 apply-start-title = 在线申请
 apply-back-to-guide = 返回办事指南
 apply-start-caption = 在线申请
@@ -116,6 +117,7 @@ apply-channel-counter = 窗口代录
 apply-channel-api = 部门系统提交
 
 counter-title = 窗口代录
+counter-tool-hint = 为来窗口办事的群众填写并提交申请
 counter-intro = 为来窗口办事的群众填写并提交申请。申请记录为窗口代录，申请人可在本人账户中查看。
 counter-service = 办理事项
 counter-id-number = 申请人身份证号码

@@ -45,6 +45,12 @@ struct Tool {
 
 const TOOLS: &[Tool] = &[
     Tool {
+        href: "/counter",
+        title_key: "counter-title",
+        hint_key: "counter-tool-hint",
+        roles: &[Role::FrontDeskClerk],
+    },
+    Tool {
         href: "/admin/staff",
         title_key: "admin-tool-staff",
         hint_key: "admin-tool-staff-hint",

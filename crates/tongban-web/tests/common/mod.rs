@@ -36,6 +36,7 @@ pub fn settings(mode: Mode) -> WebSettings {
         max_body_bytes: MAX_BODY,
         public_url: "http://127.0.0.1:8080".to_owned(),
         search_dir: None,
+        files_dir: None,
     }
 }
 

@@ -1,0 +1,893 @@
+//! Online applications (网上申请): drafts answered page by page, counter intake (窗口代录),
+//! agents applying for the people and enterprises they act for, and submission, which turns a
+//! checked application into a case through the single submission writer.
+//!
+//! Answers are personal data: drafts and cases store them encrypted with the platform's field
+//! cipher. Every answer is validated by the domain's form rules when a page is saved and all of
+//! them again at submission, so what becomes a case always satisfies the form version it records.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use tongban_domain::access::Role;
+use tongban_domain::clock::Clock;
+use tongban_domain::forms::{
+    Answers, CheckContext, DivisionLookup, FieldError, FileRef, FormDefinition, Profile, RawInput,
+    Step, SubmissionProblem, TrackingNumber, check_submission, first_unanswered, next_step,
+    parse_page, prefill,
+};
+use tongban_domain::identity::ResidentId;
+use tongban_domain::{Locale, LocalizedText};
+use tongban_store::Connection;
+use tongban_store::audit::AuditRecord;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::catalog::PortalCatalog;
+use crate::catalog_admin::region_offset;
+use crate::crypto::{BlindIndex, FieldCipher, sha256_hex};
+use crate::identity::agency::{PrincipalKind, Scope};
+use crate::identity::{AccountKind, CurrentUser, Origin};
+pub use crate::submissions::Receipt;
+use crate::submissions::{SubmissionWriter, SubmitError};
+use tongban_store::cases::NewCase;
+
+/// Where drafts' answers are encrypted.
+pub const DRAFT_ANSWERS_FIELD: &str = "application_drafts.answers";
+/// Where cases' answers are encrypted.
+pub const CASE_ANSWERS_FIELD: &str = "cases.answers";
+
+pub use tongban_store::cases::Channel;
+
+/// Tunable rules of applications.
+#[derive(Debug, Clone)]
+pub struct ApplicationSettings {
+    /// Days a draft is kept after its last change.
+    pub draft_days: i64,
+    /// Days before expiry the applicant is reminded.
+    pub reminder_days: i64,
+}
+
+impl Default for ApplicationSettings {
+    fn default() -> Self {
+        ApplicationSettings {
+            draft_days: 30,
+            reminder_days: 3,
+        }
+    }
+}
+
+/// Why an application step is refused. The web layer words each for people; the text here is
+/// for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("the service has no online application form")]
+    NoOnlineForm,
+    /// Not the caller's draft or case, or the caller lacks the right: reported like a missing
+    /// record so that ids cannot be probed.
+    #[error("not found")]
+    NotFound,
+    #[error("the caller may not apply in this way")]
+    NotAllowed,
+    #[error("no account holds that ID number")]
+    ApplicantUnknown,
+    #[error("the ID number is not valid")]
+    ApplicantIdInvalid,
+    #[error("the draft was changed elsewhere")]
+    Conflict,
+    #[error("the answers lead to exit page {exit}")]
+    NotEligible { exit: String },
+    #[error("{} answers are not valid", .0.len())]
+    Invalid(Vec<(String, FieldError)>),
+    #[error("the declaration was not confirmed")]
+    DeclarationMissing,
+    #[error("the Idempotency-Key was used for a different request")]
+    KeyReused,
+    #[error("submissions are not being accepted right now")]
+    Unavailable,
+    #[error("answers cannot be sealed or opened: {0}")]
+    Crypto(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A draft as its filler sees it.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub id: Uuid,
+    pub service_code: String,
+    pub service_version: i32,
+    pub applicant_id: Uuid,
+    pub enterprise_id: Option<Uuid>,
+    pub entered_by: Uuid,
+    pub channel: Channel,
+    pub answers: Answers,
+    pub current_page: String,
+    pub revision: i32,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What saving a page led to.
+#[derive(Debug, Clone)]
+pub enum PageSaved {
+    /// Saved; go on to this step.
+    Next(Step),
+    /// Not saved as complete: the answers (as typed) and what is wrong with them.
+    Errors {
+        answers: Answers,
+        errors: Vec<FieldError>,
+    },
+}
+
+/// A case as its applicant (or the clerk or agent who entered it) sees it.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub id: Uuid,
+    pub tracking_number: String,
+    pub service_code: String,
+    pub service_version: i32,
+    pub channel: Channel,
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+    pub answers: Answers,
+    pub applicant_id: Uuid,
+    pub enterprise_id: Option<Uuid>,
+    pub entered_by: Uuid,
+    pub department_id: Uuid,
+}
+
+/// One line of "my applications".
+#[derive(Debug, Clone)]
+pub struct CaseLine {
+    pub id: Uuid,
+    pub tracking_number: String,
+    pub service_code: String,
+    pub status: String,
+    pub channel: Channel,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// One draft in "my applications".
+#[derive(Debug, Clone)]
+pub struct DraftLine {
+    pub id: Uuid,
+    pub service_code: String,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub channel: Channel,
+}
+
+/// For whom the caller applies, resolved from the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnBehalf {
+    pub applicant_id: Uuid,
+    pub enterprise_id: Option<Uuid>,
+}
+
+/// The use cases of online applications.
+#[derive(Clone)]
+pub struct Applications {
+    db: Connection,
+    cipher: Arc<dyn FieldCipher>,
+    index: BlindIndex,
+    writer: SubmissionWriter,
+    divisions: Arc<dyn DivisionLookup>,
+    pub settings: ApplicationSettings,
+}
+
+impl Applications {
+    pub fn new(
+        db: Connection,
+        cipher: Arc<dyn FieldCipher>,
+        index: BlindIndex,
+        writer: SubmissionWriter,
+        divisions: Arc<dyn DivisionLookup>,
+        settings: ApplicationSettings,
+    ) -> Applications {
+        Applications {
+            db,
+            cipher,
+            index,
+            writer,
+            divisions,
+            settings,
+        }
+    }
+
+    pub fn db(&self) -> &Connection {
+        &self.db
+    }
+
+    /// The validation context for `now` in the catalogue's region.
+    pub fn context(&self, catalog: &PortalCatalog, now: DateTime<Utc>) -> CheckContext<'_> {
+        CheckContext {
+            today: local_date(catalog, now),
+            divisions: self.divisions.as_ref(),
+        }
+    }
+
+    fn seal(&self, field: &str, answers: &Answers) -> Result<String, ApplyError> {
+        let json = serde_json::to_string(answers).map_err(|e| ApplyError::Crypto(e.to_string()))?;
+        self.cipher
+            .encrypt(field, &json)
+            .map_err(|e| ApplyError::Crypto(e.to_string()))
+    }
+
+    fn open(&self, field: &str, sealed: &str) -> Result<Answers, ApplyError> {
+        let json = self
+            .cipher
+            .decrypt(field, sealed)
+            .map_err(|e| ApplyError::Crypto(e.to_string()))?;
+        serde_json::from_str(&json).map_err(|e| ApplyError::Crypto(e.to_string()))
+    }
+
+    /// Whom a person's session applies for: themselves, or the principal they act for when the
+    /// mandate allows applying.
+    pub fn on_behalf(user: &CurrentUser) -> Result<OnBehalf, ApplyError> {
+        if user.kind != AccountKind::Person {
+            return Err(ApplyError::NotAllowed);
+        }
+        match &user.acting_for {
+            None => Ok(OnBehalf {
+                applicant_id: user.account_id,
+                enterprise_id: None,
+            }),
+            Some(acting) if !acting.allows(Scope::Apply) => Err(ApplyError::NotAllowed),
+            Some(acting) => Ok(match acting.kind {
+                PrincipalKind::Person => OnBehalf {
+                    applicant_id: acting.id,
+                    enterprise_id: None,
+                },
+                // An enterprise's applications are filed by the person acting for it, who stays
+                // the applicant of record beside the enterprise.
+                PrincipalKind::Enterprise => OnBehalf {
+                    applicant_id: user.account_id,
+                    enterprise_id: Some(acting.id),
+                },
+            }),
+        }
+    }
+
+    /// Whether `user` is a front-desk clerk of `department_id` in the region.
+    pub fn is_clerk_of(user: &CurrentUser, region_id: Uuid, department_id: Uuid) -> bool {
+        user.kind == AccountKind::Staff
+            && user.roles.iter().any(|g| {
+                g.role == Role::FrontDeskClerk
+                    && g.region_id == region_id
+                    && g.department_id == Some(department_id)
+            })
+    }
+
+    /// What the platform knows of the applicant, for prefilling.
+    async fn profile_of(&self, user: &CurrentUser, on: OnBehalf) -> Result<Profile, ApplyError> {
+        let mut profile = Profile::default();
+        let Some(account) =
+            tongban_store::identity::account_by_id(&self.db, on.applicant_id).await?
+        else {
+            return Ok(profile);
+        };
+        let reveal = |field: &str, sealed: &Option<String>| {
+            sealed
+                .as_ref()
+                .and_then(|s| self.cipher.decrypt(field, s).ok())
+        };
+        profile.name = Some(account.display_name.clone());
+        if account
+            .id_doc_kind
+            .as_deref()
+            .is_none_or(|k| k == "resident-id")
+        {
+            profile.resident_id = reveal(crate::identity::ID_DOC_FIELD, &account.id_doc_ciphertext);
+        }
+        profile.mobile = reveal(crate::identity::PHONE_FIELD, &account.phone_ciphertext);
+        profile.email = account.email.clone();
+        if let Some(acting) = user
+            .acting_for
+            .as_ref()
+            .filter(|a| a.kind == PrincipalKind::Enterprise)
+        {
+            profile.enterprise_name = Some(acting.name.clone());
+            profile.credit_code = acting.credit_code.clone();
+        }
+        Ok(profile)
+    }
+
+    /// Starts an application for `service_code`: online for the caller (or whom they act for),
+    /// or, for a front-desk clerk, at the counter for the walk-in applicant with
+    /// `counter_applicant` (a resident ID number). Returns the new draft.
+    pub async fn start(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        service_code: &str,
+        counter_applicant: Option<&str>,
+        origin: &Origin,
+    ) -> Result<Draft, ApplyError> {
+        let published = catalog.service(service_code).ok_or(ApplyError::NotFound)?;
+        let form = published
+            .service
+            .form
+            .as_ref()
+            .ok_or(ApplyError::NoOnlineForm)?;
+        let now = clock.now();
+        let (on, channel, on_behalf) = match counter_applicant {
+            None => {
+                let on = Self::on_behalf(user)?;
+                (on, Channel::Online, user.acting_for.as_ref().map(|a| a.id))
+            }
+            Some(id_number) => {
+                let department_id = catalog
+                    .department_id(&published.service.department)
+                    .ok_or(ApplyError::NotFound)?;
+                if !Self::is_clerk_of(user, catalog.region_id, department_id) {
+                    return Err(ApplyError::NotAllowed);
+                }
+                let id =
+                    ResidentId::parse(id_number).map_err(|_| ApplyError::ApplicantIdInvalid)?;
+                let key = tongban_store::identity::LoginKey::IdDocIndex(
+                    self.index
+                        .of(crate::identity::RESIDENT_ID_INDEX, id.as_str()),
+                );
+                let account = tongban_store::identity::find_by_login(&self.db, &key)
+                    .await?
+                    .filter(|a| a.kind == "person" && a.status != "closed")
+                    .ok_or(ApplyError::ApplicantUnknown)?;
+                (
+                    OnBehalf {
+                        applicant_id: account.id,
+                        enterprise_id: None,
+                    },
+                    Channel::Counter,
+                    Some(account.id),
+                )
+            }
+        };
+        let profile = self.profile_of(user, on).await?;
+        let answers = prefill(form, &Answers::new(), &profile);
+        let first_page = form
+            .pages
+            .first()
+            .map(|p| p.key.clone())
+            .unwrap_or_default();
+        let expires_at = now + Duration::days(self.settings.draft_days);
+        let new = tongban_store::cases::NewDraft {
+            region_id: catalog.region_id,
+            service_code: service_code.to_owned(),
+            service_version: published.version,
+            applicant_id: on.applicant_id,
+            enterprise_id: on.enterprise_id,
+            entered_by: user.account_id,
+            channel,
+            answers: self.seal(DRAFT_ANSWERS_FIELD, &answers)?,
+            current_page: first_page.clone(),
+            now,
+            expires_at,
+        };
+        let row = if channel == Channel::Counter {
+            // Entering an application for someone else is a privileged act: audited with it.
+            let txn = tongban_store::sea_orm::TransactionTrait::begin(&self.db)
+                .await
+                .map_err(StoreError::from)?;
+            let row = tongban_store::cases::create_draft(&txn, new).await?;
+            tongban_store::audit::append(
+                &txn,
+                &AuditRecord {
+                    at: now,
+                    region_id: Some(catalog.region_id),
+                    actor_id: Some(user.account_id),
+                    on_behalf_of: on_behalf,
+                    action: "applications.counter-start".to_owned(),
+                    target: Some(format!("draft:{}", row.id)),
+                    outcome: "success".to_owned(),
+                    ip: origin.ip.clone(),
+                    detail: serde_json::json!({ "service": service_code }),
+                },
+            )
+            .await?;
+            txn.commit().await.map_err(StoreError::from)?;
+            row
+        } else {
+            tongban_store::cases::create_draft(&self.db, new).await?
+        };
+        let id = row.id;
+        Ok(Draft {
+            id,
+            service_code: service_code.to_owned(),
+            service_version: published.version,
+            applicant_id: on.applicant_id,
+            enterprise_id: on.enterprise_id,
+            entered_by: user.account_id,
+            channel,
+            answers,
+            current_page: first_page,
+            revision: row.revision,
+            updated_at: now,
+            expires_at,
+        })
+    }
+
+    /// The caller's draft: only the person who fills it in (the applicant, their agent, or
+    /// the clerk at the counter) sees it.
+    pub async fn draft(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        region_id: Uuid,
+        id: Uuid,
+    ) -> Result<Draft, ApplyError> {
+        let row = tongban_store::cases::draft(&self.db, region_id, id)
+            .await?
+            .filter(|d| d.entered_by == user.account_id && d.expires_at > clock.now())
+            .ok_or(ApplyError::NotFound)?;
+        if row.channel != Channel::Counter.as_str()
+            && Self::on_behalf(user).ok()
+                != Some(OnBehalf {
+                    applicant_id: row.applicant_id,
+                    enterprise_id: row.enterprise_id,
+                })
+        {
+            // Drafts made while acting for someone are reached only while acting for them.
+            return Err(ApplyError::NotFound);
+        }
+        Ok(Draft {
+            id: row.id,
+            service_code: row.service_code.clone(),
+            service_version: row.service_version,
+            applicant_id: row.applicant_id,
+            enterprise_id: row.enterprise_id,
+            entered_by: row.entered_by,
+            channel: Channel::parse(&row.channel).unwrap_or(Channel::Online),
+            answers: self.open(DRAFT_ANSWERS_FIELD, &row.answers)?,
+            current_page: row.current_page.clone(),
+            revision: row.revision,
+            updated_at: row.updated_at,
+            expires_at: row.expires_at,
+        })
+    }
+
+    /// The form a draft is answered on: the version it was started on, which stays readable
+    /// after a newer version is published.
+    pub async fn form_of(
+        &self,
+        catalog: &PortalCatalog,
+        service_code: &str,
+        version: i32,
+    ) -> Result<FormDefinition, ApplyError> {
+        let published = catalog.service(service_code).ok_or(ApplyError::NotFound)?;
+        if published.version == version {
+            return published
+                .service
+                .form
+                .clone()
+                .ok_or(ApplyError::NoOnlineForm);
+        }
+        let row = tongban_store::catalog_versions::published_version(
+            &self.db,
+            catalog.region_id,
+            published.id,
+            version,
+        )
+        .await?
+        .ok_or(ApplyError::NotFound)?;
+        row.content.form.ok_or(ApplyError::NoOnlineForm)
+    }
+
+    /// Saves one page of a draft. Valid answers move the draft on; invalid ones are kept as
+    /// typed (so the page shows them back) and reported.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save_page(
+        &self,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+        draft: &Draft,
+        form: &FormDefinition,
+        page_key: &str,
+        raw: &RawInput,
+        uploads: &BTreeMap<String, Vec<FileRef>>,
+    ) -> Result<PageSaved, ApplyError> {
+        let page = form.page(page_key).ok_or(ApplyError::NotFound)?;
+        let now = clock.now();
+        let ctx = self.context(catalog, now);
+        let outcome = parse_page(form, page, raw, &draft.answers, uploads, &ctx);
+        let (result, current) = if outcome.errors.is_empty() {
+            let step = next_step(form, page_key, &outcome.answers);
+            let current = match &step {
+                Step::Page(key) => key.clone(),
+                Step::Exit(key) => key.clone(),
+                Step::CheckAnswers => tongban_domain::forms::CHECK_ANSWERS.to_owned(),
+            };
+            (PageSaved::Next(step), current)
+        } else {
+            (
+                PageSaved::Errors {
+                    answers: outcome.answers.clone(),
+                    errors: outcome.errors,
+                },
+                page_key.to_owned(),
+            )
+        };
+        // Even a page with errors is saved, so nothing typed is lost if the person leaves.
+        let saved = tongban_store::cases::save_draft(
+            &self.db,
+            catalog.region_id,
+            draft.id,
+            draft.revision,
+            tongban_store::cases::DraftSave {
+                answers: self.seal(DRAFT_ANSWERS_FIELD, &outcome.answers)?,
+                current_page: current,
+                now,
+                expires_at: now + Duration::days(self.settings.draft_days),
+            },
+        )
+        .await?;
+        if !saved {
+            return Err(ApplyError::Conflict);
+        }
+        Ok(result)
+    }
+
+    /// Replaces a draft's answers as a whole (the JSON API saves as the client goes). They are
+    /// kept whatever their state; the second value says what would still stop a submission.
+    pub async fn replace_answers(
+        &self,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+        draft: &Draft,
+        form: &FormDefinition,
+        answers: Answers,
+    ) -> Result<(Draft, Option<SubmissionProblem>), ApplyError> {
+        let now = clock.now();
+        let problem = check_submission(form, &answers, &self.context(catalog, now)).err();
+        let mut saved = draft.clone();
+        saved.answers = answers;
+        saved.current_page = match Self::resume_step(form, &saved) {
+            Step::Page(key) | Step::Exit(key) => key,
+            Step::CheckAnswers => tongban_domain::forms::CHECK_ANSWERS.to_owned(),
+        };
+        saved.updated_at = now;
+        saved.expires_at = now + Duration::days(self.settings.draft_days);
+        let stored = tongban_store::cases::save_draft(
+            &self.db,
+            catalog.region_id,
+            draft.id,
+            draft.revision,
+            tongban_store::cases::DraftSave {
+                answers: self.seal(DRAFT_ANSWERS_FIELD, &saved.answers)?,
+                current_page: saved.current_page.clone(),
+                now,
+                expires_at: saved.expires_at,
+            },
+        )
+        .await?;
+        if !stored {
+            return Err(ApplyError::Conflict);
+        }
+        saved.revision += 1;
+        Ok((saved, problem))
+    }
+
+    /// Where a resumed draft continues: the first page still missing an answer, else the
+    /// check-your-answers page.
+    pub fn resume_step(form: &FormDefinition, draft: &Draft) -> Step {
+        first_unanswered(form, &draft.answers).unwrap_or_else(|| {
+            let (_, end) = tongban_domain::forms::visible_pages(form, &draft.answers);
+            end
+        })
+    }
+
+    /// Discards the caller's draft.
+    pub async fn discard(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        region_id: Uuid,
+        id: Uuid,
+    ) -> Result<(), ApplyError> {
+        let draft = self.draft(clock, user, region_id, id).await?;
+        tongban_store::cases::delete_draft(&self.db, region_id, draft.id).await?;
+        Ok(())
+    }
+
+    /// Submits a draft: every answer checked again, the declaration confirmed, then the case
+    /// written by the submission writer. Submitting the same draft twice (a double click, a
+    /// browser retry) returns the first case.
+    pub async fn submit_draft(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        id: Uuid,
+        declared: bool,
+        origin: &Origin,
+    ) -> Result<Receipt, ApplyError> {
+        let key = format!("draft:{id}");
+        let draft = match self.draft(clock, user, catalog.region_id, id).await {
+            Ok(draft) => draft,
+            // Already submitted: the draft is gone, the case remains.
+            Err(ApplyError::NotFound) => return self.existing_receipt(user, &key, None).await,
+            Err(e) => return Err(e),
+        };
+        if !declared {
+            return Err(ApplyError::DeclarationMissing);
+        }
+        let form = self
+            .form_of(catalog, &draft.service_code, draft.service_version)
+            .await?;
+        let on = OnBehalf {
+            applicant_id: draft.applicant_id,
+            enterprise_id: draft.enterprise_id,
+        };
+        let digest = sha256_hex(key.as_bytes());
+        self.file(
+            clock,
+            user,
+            catalog,
+            (&draft.service_code, draft.service_version, &form),
+            on,
+            draft.channel,
+            &draft.answers,
+            (key, digest),
+            Some(draft.id),
+            origin,
+        )
+        .await
+    }
+
+    /// Submits a whole application in one request (the JSON API). `idempotency_key` makes a
+    /// retry return the first case; the same key with different content is refused.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn submit_direct(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        service_code: &str,
+        answers: &Answers,
+        declared: bool,
+        idempotency_key: Option<&str>,
+        origin: &Origin,
+    ) -> Result<Receipt, ApplyError> {
+        let on = Self::on_behalf(user)?;
+        let published = catalog.service(service_code).ok_or(ApplyError::NotFound)?;
+        let form = published
+            .service
+            .form
+            .as_ref()
+            .ok_or(ApplyError::NoOnlineForm)?;
+        let canonical = serde_json::json!({
+            "service": service_code,
+            "answers": answers,
+            "declaration": declared,
+            "for": on.enterprise_id.unwrap_or(on.applicant_id),
+        })
+        .to_string();
+        let digest = sha256_hex(canonical.as_bytes());
+        let key = match idempotency_key {
+            Some(k) => format!("api:{}:{k}", user.account_id),
+            None => format!("api:{}:{}", user.account_id, Uuid::now_v7()),
+        };
+        if idempotency_key.is_some()
+            && let Ok(receipt) = self.existing_receipt(user, &key, Some(&digest)).await
+        {
+            return Ok(receipt);
+        }
+        if !declared {
+            return Err(ApplyError::DeclarationMissing);
+        }
+        self.file(
+            clock,
+            user,
+            catalog,
+            (service_code, published.version, form),
+            on,
+            Channel::Api,
+            answers,
+            (key, digest),
+            None,
+            origin,
+        )
+        .await
+    }
+
+    /// The receipt of the case already filed under `key` by this caller.
+    async fn existing_receipt(
+        &self,
+        user: &CurrentUser,
+        key: &str,
+        digest: Option<&str>,
+    ) -> Result<Receipt, ApplyError> {
+        let row = tongban_store::cases::case_by_submission_key(&self.db, key)
+            .await?
+            .filter(|c| c.entered_by == user.account_id)
+            .ok_or(ApplyError::NotFound)?;
+        if digest.is_some_and(|d| d != row.request_digest) {
+            return Err(ApplyError::KeyReused);
+        }
+        Ok(Receipt {
+            case_id: row.id,
+            tracking_number: TrackingNumber::parse(&row.tracking_number)
+                .map_err(|e| ApplyError::Crypto(format!("stored tracking number: {e}")))?,
+            submitted_at: row.submitted_at,
+            duplicate: true,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn file(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        (service_code, version, form): (&str, i32, &FormDefinition),
+        on: OnBehalf,
+        channel: Channel,
+        answers: &Answers,
+        (key, digest): (String, String),
+        draft_id: Option<Uuid>,
+        origin: &Origin,
+    ) -> Result<Receipt, ApplyError> {
+        let now = clock.now();
+        let ctx = self.context(catalog, now);
+        let clean = check_submission(form, answers, &ctx).map_err(|problem| match problem {
+            SubmissionProblem::NotEligible { exit } => ApplyError::NotEligible { exit },
+            SubmissionProblem::Invalid(errors) => ApplyError::Invalid(errors),
+        })?;
+        let published = catalog.service(service_code).ok_or(ApplyError::NotFound)?;
+        let department_id = catalog
+            .department_id(&published.service.department)
+            .ok_or(ApplyError::NotFound)?;
+        let phone_last4 = self.phone_last4(on.applicant_id).await;
+        let locale = Locale::ZhCn;
+        let case = NewCase {
+            region_id: catalog.region_id,
+            tracking_prefix: catalog.region.tracking_prefix.clone(),
+            local_date: local_date(catalog, now),
+            service_code: service_code.to_owned(),
+            service_name: published.service.name.get(locale).to_owned(),
+            service_version: version,
+            department_id,
+            applicant_id: on.applicant_id,
+            enterprise_id: on.enterprise_id,
+            entered_by: user.account_id,
+            channel,
+            answers: self.seal(CASE_ANSWERS_FIELD, &clean)?,
+            submission_key: key,
+            request_digest: digest,
+            submitted_at: now,
+            applicant_phone_last4: phone_last4,
+            draft_id,
+            intake_due_at: None,
+            locale: locale.tag().to_owned(),
+            ip: origin.ip.clone(),
+        };
+        self.writer.submit(case).await.map_err(|error| match error {
+            SubmitError::KeyReused => ApplyError::KeyReused,
+            SubmitError::Unavailable => ApplyError::Unavailable,
+            SubmitError::Refused(reason) => {
+                tracing::error!(%reason, "no tracking number could be issued");
+                ApplyError::Unavailable
+            }
+        })
+    }
+
+    async fn phone_last4(&self, account_id: Uuid) -> Option<String> {
+        let account = tongban_store::identity::account_by_id(&self.db, account_id)
+            .await
+            .ok()??;
+        let phone = self
+            .cipher
+            .decrypt(
+                crate::identity::PHONE_FIELD,
+                account.phone_ciphertext.as_ref()?,
+            )
+            .ok()?;
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        (digits.len() >= 4).then(|| digits[digits.len() - 4..].to_owned())
+    }
+
+    /// The caller's drafts and cases: their own, or, while acting for someone, that
+    /// principal's.
+    pub async fn mine(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        region_id: Uuid,
+    ) -> Result<(Vec<DraftLine>, Vec<CaseLine>), ApplyError> {
+        let on = Self::on_behalf(user)?;
+        let now = clock.now();
+        let drafts = tongban_store::cases::drafts_of(&self.db, region_id, on.applicant_id)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                d.entered_by == user.account_id
+                    && d.enterprise_id == on.enterprise_id
+                    && d.expires_at > now
+                    && d.channel != Channel::Counter.as_str()
+            })
+            .map(|d| DraftLine {
+                id: d.id,
+                service_code: d.service_code,
+                updated_at: d.updated_at,
+                expires_at: d.expires_at,
+                channel: Channel::parse(&d.channel).unwrap_or(Channel::Online),
+            })
+            .collect();
+        let cases = match on.enterprise_id {
+            Some(enterprise) => {
+                tongban_store::cases::cases_of_enterprise(&self.db, region_id, enterprise, 200)
+                    .await?
+            }
+            None => tongban_store::cases::cases_of(&self.db, region_id, on.applicant_id, 200)
+                .await?
+                .into_iter()
+                .filter(|c| c.enterprise_id.is_none())
+                .collect(),
+        };
+        let cases = cases
+            .into_iter()
+            .map(|c| CaseLine {
+                id: c.id,
+                tracking_number: c.tracking_number,
+                service_code: c.service_code,
+                status: c.status,
+                channel: Channel::parse(&c.channel).unwrap_or(Channel::Online),
+                submitted_at: c.submitted_at,
+            })
+            .collect();
+        Ok((drafts, cases))
+    }
+
+    /// A case, for its applicant, the enterprise's current agent, or whoever entered it.
+    pub async fn case(
+        &self,
+        user: &CurrentUser,
+        region_id: Uuid,
+        id: Uuid,
+    ) -> Result<CaseView, ApplyError> {
+        let row = tongban_store::cases::case_by_id(&self.db, region_id, id)
+            .await?
+            .ok_or(ApplyError::NotFound)?;
+        let on = Self::on_behalf(user).ok();
+        let viewing = user
+            .acting_for
+            .as_ref()
+            .is_none_or(|a| a.allows(Scope::View));
+        let allowed = row.entered_by == user.account_id
+            || (viewing
+                && on.is_some_and(|on| match row.enterprise_id {
+                    Some(enterprise) => on.enterprise_id == Some(enterprise),
+                    None => on.enterprise_id.is_none() && on.applicant_id == row.applicant_id,
+                }));
+        if !allowed {
+            return Err(ApplyError::NotFound);
+        }
+        Ok(CaseView {
+            id: row.id,
+            tracking_number: row.tracking_number.clone(),
+            service_code: row.service_code.clone(),
+            service_version: row.service_version,
+            channel: Channel::parse(&row.channel).unwrap_or(Channel::Online),
+            status: row.status.clone(),
+            submitted_at: row.submitted_at,
+            answers: self.open(CASE_ANSWERS_FIELD, &row.answers)?,
+            applicant_id: row.applicant_id,
+            enterprise_id: row.enterprise_id,
+            entered_by: row.entered_by,
+            department_id: row.department_id,
+        })
+    }
+}
+
+/// Today in the catalogue's region.
+pub fn local_date(catalog: &PortalCatalog, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&region_offset(&catalog.region.timezone))
+        .date_naive()
+}
+
+/// A localised line for an exit or error page built from the form's own texts.
+pub fn text_in(text: &LocalizedText, locale: Locale) -> &str {
+    text.get(locale)
+}

@@ -1,0 +1,1435 @@
+//! Applying online over HTTP: the start page of a service's application, one page per question
+//! group, "check your answers", the declaration, the confirmation with the tracking number,
+//! "my applications", the case page, counter intake for front-desk clerks, and uploads.
+//!
+//! Every page works without JavaScript: branching, "add another" in repeating groups and the
+//! address lists all post the page and come back. Every form carries a CSRF token. Drafts and
+//! cases are looked up through the signed-in person only, so someone else's id finds nothing
+//! (the same 404 as a missing one).
+
+pub mod api;
+mod uploads;
+pub mod view;
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tongban_domain::forms::{
+    Answer, Answers, DisplayWords, FieldError, FieldKind, FileRef, FormDefinition, Step,
+    summary_rows,
+};
+use tongban_services::applications::{ApplyError, Channel, Draft, PageSaved};
+use tongban_services::identity::{AccountKind, CurrentUser};
+use uuid::Uuid;
+
+use crate::catalog::chrome;
+use crate::csrf::{self, Csrf};
+use crate::errors::internal_error;
+use crate::identity::{ClientAddr, MaybeUser, forbidden, origin, page, see_other};
+use crate::layout::{Chrome, local_time};
+use crate::prefs::Prefs;
+use crate::state::{AppState, Snapshot};
+use view::{FieldView, Posted};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services/{code}/apply", get(start_page).post(start))
+        .route("/applications/{id}", get(resume))
+        .route(
+            "/applications/{id}/pages/{page}",
+            get(question_page).post(save_page),
+        )
+        .route("/applications/{id}/check", get(check_page))
+        .route(
+            "/applications/{id}/declaration",
+            get(declaration_page).post(submit),
+        )
+        .route("/applications/{id}/exit/{key}", get(exit_page))
+        .route("/applications/{id}/discard", post(discard))
+        .route("/applications/cases/{id}", get(case_page))
+        .route("/applications/cases/{id}/confirmation", get(confirmation))
+        .route("/account/applications", get(mine))
+        .route("/counter", get(counter_page).post(counter_start))
+        .merge(uploads::router())
+        .merge(api::router())
+}
+
+/// Words for showing answers, in the page's language.
+pub(crate) fn display_words(c: &Chrome<'_>, mask: bool) -> DisplayWords {
+    DisplayWords {
+        yes: c.tr.t("apply-yes"),
+        no: c.tr.t("apply-no"),
+        range_to: c.tr.t("apply-range-to"),
+        not_answered: c.tr.t("apply-not-answered"),
+        mask_identifiers: mask,
+    }
+}
+
+/// People apply; staff use the counter. Not signed in: to the sign-in page and back.
+fn signed_in(user: Option<CurrentUser>, back: &str) -> Result<CurrentUser, Box<Response>> {
+    user.ok_or_else(|| Box::new(see_other(&format!("/login?next={back}"))))
+}
+
+fn check_csrf(
+    state: &AppState,
+    prefs: Prefs,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    token: &str,
+) -> Result<(), Box<Response>> {
+    if csrf::verify(&state.secret, Some(user), headers, token) {
+        Ok(())
+    } else {
+        Err(Box::new(forbidden(state, prefs)))
+    }
+}
+
+/// Maps a refusal to the page a person sees.
+fn refusal(state: &AppState, prefs: Prefs, error: ApplyError) -> Response {
+    match error {
+        ApplyError::NotFound | ApplyError::NoOnlineForm => crate::errors::not_found(state, prefs),
+        ApplyError::NotAllowed => crate::admin::no_access(state, prefs),
+        ApplyError::Conflict => {
+            crate::errors::error_page(state, prefs, StatusCode::CONFLICT, "apply-conflict", None)
+        }
+        ApplyError::Unavailable => crate::errors::error_page(
+            state,
+            prefs,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "apply-unavailable",
+            None,
+        ),
+        other => internal_error(state, prefs, &other),
+    }
+}
+
+// ----- Start -----
+
+#[derive(Template)]
+#[template(path = "applications/start.html")]
+struct StartPage<'a> {
+    c: Chrome<'a>,
+    code: String,
+    service_name: String,
+    summary: String,
+    materials: Vec<String>,
+    pages: usize,
+    signed_in: bool,
+    is_staff: bool,
+    acting_for: Option<String>,
+    drafts: Vec<(Uuid, String)>,
+    draft_days: i64,
+}
+
+async fn start_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.snapshots.current();
+    let Some(published) = snapshot.catalog.service(&code) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let Some(form) = &published.service.form else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let path = format!("/services/{code}/apply");
+    let csrf = user
+        .as_ref()
+        .map(|u| Csrf::issue(&state.secret, Some(u), &headers));
+    let c = chrome(&state, &snapshot, prefs, &path)
+        .for_user(user.as_ref(), csrf.as_ref().map(|c| c.token.clone()));
+    let service = &published.service;
+    // Unfinished drafts of this service: resume rather than start over.
+    let drafts = match &user {
+        Some(u) if u.kind == AccountKind::Person => state
+            .applications
+            .mine(state.clock.as_ref(), u, snapshot.catalog.region_id)
+            .await
+            .map(|(drafts, _)| {
+                drafts
+                    .into_iter()
+                    .filter(|d| d.service_code == code)
+                    .map(|d| (d.id, local_time(d.updated_at)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let body = StartPage {
+        code: code.clone(),
+        service_name: service.name.get(prefs.locale).to_owned(),
+        summary: service.summary.get(prefs.locale).to_owned(),
+        materials: service
+            .materials
+            .iter()
+            .map(|m| m.name.get(prefs.locale).to_owned())
+            .collect(),
+        pages: form.pages.len(),
+        signed_in: user.is_some(),
+        is_staff: user.as_ref().is_some_and(|u| u.kind == AccountKind::Staff),
+        acting_for: user
+            .as_ref()
+            .and_then(|u| u.acting_for.as_ref())
+            .map(|a| a.name.clone()),
+        drafts,
+        draft_days: state.applications.settings.draft_days,
+        c,
+    };
+    page(&state, prefs, StatusCode::OK, body, csrf.as_ref())
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let user = match signed_in(user, &format!("/services/{code}/apply")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    if let Err(response) = check_csrf(&state, prefs, &user, &headers, &form.csrf) {
+        return *response;
+    }
+    let snapshot = state.snapshots.current();
+    match state
+        .applications
+        .start(
+            state.clock.as_ref(),
+            &user,
+            &snapshot.catalog,
+            &code,
+            None,
+            &origin(&headers, peer),
+        )
+        .await
+    {
+        Ok(draft) => see_other(&format!(
+            "/applications/{}/pages/{}",
+            draft.id, draft.current_page
+        )),
+        Err(error) => refusal(&state, prefs, error),
+    }
+}
+
+/// The draft and its form, for the signed-in filler.
+async fn load_draft(
+    state: &AppState,
+    prefs: Prefs,
+    user: &CurrentUser,
+    snapshot: &Snapshot,
+    id: &str,
+) -> Result<(Draft, FormDefinition), Box<Response>> {
+    let not_found = || Box::new(crate::errors::not_found(state, prefs));
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    let draft = state
+        .applications
+        .draft(state.clock.as_ref(), user, snapshot.catalog.region_id, id)
+        .await
+        .map_err(|e| Box::new(refusal(state, prefs, e)))?;
+    let form = state
+        .applications
+        .form_of(
+            &snapshot.catalog,
+            &draft.service_code,
+            draft.service_version,
+        )
+        .await
+        .map_err(|e| Box::new(refusal(state, prefs, e)))?;
+    Ok((draft, form))
+}
+
+fn step_href(id: Uuid, step: &Step) -> String {
+    match step {
+        Step::Page(key) => format!("/applications/{id}/pages/{key}"),
+        Step::Exit(key) => format!("/applications/{id}/exit/{key}"),
+        Step::CheckAnswers => format!("/applications/{id}/check"),
+    }
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let snapshot = state.snapshots.current();
+    match load_draft(&state, prefs, &user, &snapshot, &id).await {
+        Ok((draft, form)) => see_other(&step_href(
+            draft.id,
+            &tongban_services::applications::Applications::resume_step(&form, &draft),
+        )),
+        Err(response) => *response,
+    }
+}
+
+// ----- Question pages -----
+
+#[derive(Template)]
+#[template(path = "applications/page.html")]
+pub(crate) struct QuestionPage<'a> {
+    pub c: Chrome<'a>,
+    pub service_name: String,
+    pub title: String,
+    pub intro: String,
+    pub action: String,
+    pub back: String,
+    pub fields: Vec<FieldView>,
+    pub errors: Vec<(String, String)>,
+    pub multipart: bool,
+    pub return_to_check: bool,
+    pub counter_for: Option<String>,
+    pub preview: bool,
+    /// "Page 2 of 4".
+    pub progress: String,
+    pub expires: String,
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    #[serde(default)]
+    change: Option<String>,
+}
+
+fn has_files(form: &FormDefinition, page_key: &str) -> bool {
+    form.page(page_key).is_some_and(|p| {
+        p.fields.iter().any(|f| match &f.kind {
+            FieldKind::File { .. } => true,
+            FieldKind::Group { fields, .. } => fields
+                .iter()
+                .any(|s| matches!(s.kind, FieldKind::File { .. })),
+            _ => false,
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_question(
+    state: &AppState,
+    prefs: Prefs,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    draft: &Draft,
+    form: &FormDefinition,
+    page_key: &str,
+    answers: &Answers,
+    errors: &[FieldError],
+    posted: &Posted<'_>,
+    return_to_check: bool,
+) -> Response {
+    let Some(form_page) = form.page(page_key) else {
+        return crate::errors::not_found(state, prefs);
+    };
+    let path = format!("/applications/{}/pages/{page_key}", draft.id);
+    let csrf = Csrf::issue(&state.secret, Some(user), headers);
+    let c = chrome(state, snapshot, prefs, &path).for_user(Some(user), Some(csrf.token.clone()));
+    let locale = prefs.locale;
+    let fields = view::page_fields(
+        &c.tr,
+        locale,
+        &state.divisions,
+        form_page,
+        answers,
+        errors,
+        posted,
+    );
+    let summary = view::summary(&c.tr, locale, form, errors);
+    let (route, _) = tongban_domain::forms::visible_pages(form, answers);
+    let position = route.iter().position(|p| p.key == page_key);
+    let back = match position {
+        Some(i) if i > 0 => format!("/applications/{}/pages/{}", draft.id, route[i - 1].key),
+        _ => format!("/services/{}/apply", draft.service_code),
+    };
+    let service_name = snapshot
+        .catalog
+        .service(&draft.service_code)
+        .map(|s| s.service.name.get(locale).to_owned())
+        .unwrap_or_default();
+    let counter_for = (draft.channel == Channel::Counter).then(|| c.tr.t("apply-counter-banner"));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = QuestionPage {
+        service_name,
+        title: form_page.title.get(locale).to_owned(),
+        intro: form_page.intro.get(locale).to_owned(),
+        action: if return_to_check {
+            format!("{path}?change=1")
+        } else {
+            path.clone()
+        },
+        back: if return_to_check {
+            format!("/applications/{}/check", draft.id)
+        } else {
+            back
+        },
+        fields,
+        errors: summary,
+        multipart: has_files(form, page_key),
+        return_to_check,
+        counter_for,
+        preview: false,
+        progress: c.tr.tn(
+            "apply-page-of",
+            &[
+                ("page", position.map_or(1, |i| i + 1).to_string()),
+                ("pages", route.len().max(1).to_string()),
+            ],
+        ),
+        expires: local_time(draft.expires_at),
+        c,
+    };
+    page(state, prefs, status, body, Some(&csrf))
+}
+
+async fn question_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path((id, page_key)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let snapshot = state.snapshots.current();
+    let (draft, form) = match load_draft(&state, prefs, &user, &snapshot, &id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    render_question(
+        &state,
+        prefs,
+        &user,
+        &headers,
+        &snapshot,
+        &draft,
+        &form,
+        &page_key,
+        &draft.answers,
+        &[],
+        &Posted::default(),
+        query.change.is_some(),
+    )
+}
+
+/// What a page post asks for besides saving: add a group row, remove one, remove a file, or
+/// narrow the address lists. These save what was typed and show the page again.
+enum Extra {
+    None,
+    AddItem(String),
+    RemoveItem(String, usize),
+    RemoveFile(String, String),
+    Refresh,
+}
+
+fn extra_of(raw: &[(String, String)]) -> Extra {
+    for (name, value) in raw {
+        match name.as_str() {
+            "add-item" => return Extra::AddItem(value.clone()),
+            "remove-item" => {
+                if let Some((group, index)) = value.rsplit_once('.')
+                    && let Ok(index) = index.parse()
+                {
+                    return Extra::RemoveItem(group.to_owned(), index);
+                }
+            }
+            "remove-file" => {
+                if let Some((field, upload)) = value.split_once(':') {
+                    return Extra::RemoveFile(field.to_owned(), upload.to_owned());
+                }
+            }
+            "refresh" => return Extra::Refresh,
+            _ => {}
+        }
+    }
+    Extra::None
+}
+
+async fn save_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    Path((id, page_key)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let snapshot = state.snapshots.current();
+    let (draft, form) = match load_draft(&state, prefs, &user, &snapshot, &id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    if form.page(&page_key).is_none() {
+        return crate::errors::not_found(&state, prefs);
+    }
+    let (posted, refused) = match uploads::read_page_post(
+        &state,
+        &user,
+        &snapshot,
+        &draft,
+        &form,
+        &page_key,
+        &origin(&headers, peer),
+        request,
+    )
+    .await
+    {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    if let Err(response) = check_csrf(&state, prefs, &user, &headers, &posted.csrf) {
+        return *response;
+    }
+    let mut raw = posted.raw;
+    let mut files = current_files(&form, &page_key, &draft.answers);
+    for (field, file) in posted.files {
+        files.entry(field).or_default().push(file);
+    }
+    let extra = extra_of(&raw);
+    let mut extra_items = BTreeMap::new();
+    match &extra {
+        Extra::RemoveFile(field, upload) => {
+            if let Some(list) = files.get_mut(field) {
+                list.retain(|f| f.id != *upload);
+            }
+            // The file goes with its record, so it never travels with the case.
+            if let Ok(upload_id) = Uuid::parse_str(upload) {
+                match tongban_services::uploads::discard_upload(
+                    &state.db,
+                    &user,
+                    snapshot.catalog.region_id,
+                    upload_id,
+                )
+                .await
+                {
+                    Ok(()) | Err(tongban_services::uploads::UploadError::NotFound) => {}
+                    Err(error) => return crate::errors::internal_error(&state, prefs, &error),
+                }
+            }
+        }
+        Extra::RemoveItem(group, index) => {
+            let prefix = format!("{group}.{index}.");
+            raw.retain(|(k, _)| !k.starts_with(&prefix));
+        }
+        Extra::AddItem(group) => {
+            extra_items.insert(group.clone(), 1);
+        }
+        Extra::None | Extra::Refresh => {}
+    }
+    let saved = state
+        .applications
+        .save_page(
+            state.clock.as_ref(),
+            &snapshot.catalog,
+            &draft,
+            &form,
+            &page_key,
+            &raw,
+            &files,
+        )
+        .await;
+    let reshow = !matches!(extra, Extra::None);
+    // Files refused while streaming (too large, wrong kind) are errors of their field.
+    let upload_errors: Vec<FieldError> = refused
+        .into_iter()
+        .map(|(field, error)| FieldError {
+            path: field.clone(),
+            field,
+            error: match error {
+                tongban_services::uploads::UploadError::TooLarge { limit_kb } => {
+                    tongban_domain::forms::AnswerError::FileTooLarge {
+                        max_size_kb: u32::try_from(limit_kb).unwrap_or(u32::MAX),
+                    }
+                }
+                _ => tongban_domain::forms::AnswerError::FileKindNotAllowed,
+            },
+        })
+        .collect();
+    let saved = match saved {
+        Ok(PageSaved::Next(_)) if !upload_errors.is_empty() => match state
+            .applications
+            .draft(
+                state.clock.as_ref(),
+                &user,
+                snapshot.catalog.region_id,
+                draft.id,
+            )
+            .await
+        {
+            Ok(d) => Ok(PageSaved::Errors {
+                answers: d.answers,
+                errors: upload_errors,
+            }),
+            Err(e) => Err(e),
+        },
+        Ok(PageSaved::Errors {
+            answers,
+            mut errors,
+        }) => {
+            errors.extend(upload_errors);
+            Ok(PageSaved::Errors { answers, errors })
+        }
+        other => other,
+    };
+    match saved {
+        Ok(PageSaved::Next(step)) if !reshow => {
+            let href = match (&step, query.change.is_some()) {
+                // Changing an answer from "check your answers" goes back there, unless the
+                // change opened pages that still need answers.
+                (Step::Page(_), true) => {
+                    let reloaded = state
+                        .applications
+                        .draft(
+                            state.clock.as_ref(),
+                            &user,
+                            snapshot.catalog.region_id,
+                            draft.id,
+                        )
+                        .await;
+                    match reloaded {
+                        Ok(d) => step_href(
+                            d.id,
+                            &tongban_services::applications::Applications::resume_step(&form, &d),
+                        ),
+                        Err(e) => return refusal(&state, prefs, e),
+                    }
+                }
+                _ => step_href(draft.id, &step),
+            };
+            see_other(&href)
+        }
+        Ok(outcome) => {
+            // Show the page again: with errors, or after add/remove/refresh without them.
+            let (answers, errors) = match outcome {
+                PageSaved::Errors { answers, errors } if !reshow => (answers, errors),
+                PageSaved::Errors { answers, .. } => (answers, Vec::new()),
+                PageSaved::Next(_) => {
+                    match state
+                        .applications
+                        .draft(
+                            state.clock.as_ref(),
+                            &user,
+                            snapshot.catalog.region_id,
+                            draft.id,
+                        )
+                        .await
+                    {
+                        Ok(d) => (d.answers, Vec::new()),
+                        Err(e) => return refusal(&state, prefs, e),
+                    }
+                }
+            };
+            let fresh = match state
+                .applications
+                .draft(
+                    state.clock.as_ref(),
+                    &user,
+                    snapshot.catalog.region_id,
+                    draft.id,
+                )
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => return refusal(&state, prefs, e),
+            };
+            render_question(
+                &state,
+                prefs,
+                &user,
+                &headers,
+                &snapshot,
+                &fresh,
+                &form,
+                &page_key,
+                &answers,
+                &errors,
+                &Posted {
+                    raw: Some(&raw),
+                    extra_items,
+                },
+                query.change.is_some(),
+            )
+        }
+        Err(error) => refusal(&state, prefs, error),
+    }
+}
+
+/// Files already attached to the page's file fields.
+fn current_files(
+    form: &FormDefinition,
+    page_key: &str,
+    answers: &Answers,
+) -> BTreeMap<String, Vec<FileRef>> {
+    let mut files = BTreeMap::new();
+    if let Some(p) = form.page(page_key) {
+        for field in &p.fields {
+            if let (FieldKind::File { .. }, Some(Answer::Files(list))) =
+                (&field.kind, answers.get(&field.key))
+            {
+                files.insert(field.key.clone(), list.clone());
+            }
+        }
+    }
+    files
+}
+
+// ----- Check your answers, declaration, submission -----
+
+pub(crate) struct RowView {
+    pub label: String,
+    pub lines: Vec<String>,
+    pub items: Vec<Vec<(String, String)>>,
+    pub change: String,
+}
+
+#[derive(Template)]
+#[template(path = "applications/check.html")]
+struct CheckPage<'a> {
+    c: Chrome<'a>,
+    id: Uuid,
+    service_name: String,
+    sections: Vec<(String, Vec<RowView>)>,
+    back: String,
+}
+
+async fn check_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let snapshot = state.snapshots.current();
+    let (draft, form) = match load_draft(&state, prefs, &user, &snapshot, &id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    // Anything still missing is asked first.
+    if let Some(step) = tongban_domain::forms::first_unanswered(&form, &draft.answers) {
+        return see_other(&step_href(draft.id, &step));
+    }
+    let path = format!("/applications/{}/check", draft.id);
+    let csrf = Csrf::issue(&state.secret, Some(&user), &headers);
+    let c = chrome(&state, &snapshot, prefs, &path).for_user(Some(&user), Some(csrf.token.clone()));
+    let rows = summary_rows(
+        &form,
+        &draft.answers,
+        prefs.locale,
+        &state.divisions,
+        &display_words(&c, false),
+    );
+    let mut sections: Vec<(String, Vec<RowView>)> = Vec::new();
+    for row in rows {
+        let title = form
+            .page(&row.page_key)
+            .map(|p| p.title.get(prefs.locale).to_owned())
+            .unwrap_or_default();
+        let view = RowView {
+            label: row.label,
+            lines: row.lines,
+            items: row.items,
+            change: format!(
+                "/applications/{}/pages/{}?change=1#{}",
+                draft.id,
+                row.page_key,
+                format_args!("f-{}", row.field_key)
+            ),
+        };
+        match sections.last_mut() {
+            Some((t, list)) if *t == title => list.push(view),
+            _ => sections.push((title, vec![view])),
+        }
+    }
+    let (route, _) = tongban_domain::forms::visible_pages(&form, &draft.answers);
+    let back = route
+        .last()
+        .map(|p| format!("/applications/{}/pages/{}", draft.id, p.key))
+        .unwrap_or_default();
+    let body = CheckPage {
+        id: draft.id,
+        service_name: service_name(&snapshot, &draft.service_code, prefs),
+        sections,
+        back,
+        c,
+    };
+    page(&state, prefs, StatusCode::OK, body, Some(&csrf))
+}
+
+fn service_name(snapshot: &Snapshot, code: &str, prefs: Prefs) -> String {
+    snapshot
+        .catalog
+        .service(code)
+        .map(|s| s.service.name.get(prefs.locale).to_owned())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "applications/declaration.html")]
+struct DeclarationPage<'a> {
+    c: Chrome<'a>,
+    id: Uuid,
+    service_name: String,
+    text: String,
+    confirm: String,
+    error: Option<String>,
+    counter: bool,
+}
+
+async fn render_declaration(
+    state: &AppState,
+    prefs: Prefs,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    draft: &Draft,
+    form: &FormDefinition,
+    error: Option<String>,
+) -> Response {
+    let path = format!("/applications/{}/declaration", draft.id);
+    let csrf = Csrf::issue(&state.secret, Some(user), headers);
+    let c = chrome(state, snapshot, prefs, &path).for_user(Some(user), Some(csrf.token.clone()));
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = DeclarationPage {
+        id: draft.id,
+        service_name: service_name(snapshot, &draft.service_code, prefs),
+        text: form.declaration.text.get(prefs.locale).to_owned(),
+        confirm: form.declaration.confirm.get(prefs.locale).to_owned(),
+        error,
+        counter: draft.channel == Channel::Counter,
+        c,
+    };
+    page(state, prefs, status, body, Some(&csrf))
+}
+
+async fn declaration_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let snapshot = state.snapshots.current();
+    let (draft, form) = match load_draft(&state, prefs, &user, &snapshot, &id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    if let Some(step) = tongban_domain::forms::first_unanswered(&form, &draft.answers) {
+        return see_other(&step_href(draft.id, &step));
+    }
+    render_declaration(
+        &state, prefs, &user, &headers, &snapshot, &draft, &form, None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct SubmitForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    declaration: Option<String>,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SubmitForm>,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    if let Err(response) = check_csrf(&state, prefs, &user, &headers, &form.csrf) {
+        return *response;
+    }
+    let Ok(draft_id) = Uuid::parse_str(&id) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let snapshot = state.snapshots.current();
+    let declared = form.declaration.as_deref() == Some("confirmed");
+    let result = state
+        .applications
+        .submit_draft(
+            state.clock.as_ref(),
+            &user,
+            &snapshot.catalog,
+            draft_id,
+            declared,
+            &origin(&headers, peer),
+        )
+        .await;
+    match result {
+        // The confirmation is a separate page (post/redirect/get): reloading it never
+        // submits again, and a second click lands on the same case.
+        Ok(receipt) => see_other(&format!(
+            "/applications/cases/{}/confirmation",
+            receipt.case_id
+        )),
+        Err(ApplyError::DeclarationMissing) => {
+            let (draft, form) = match load_draft(&state, prefs, &user, &snapshot, &id).await {
+                Ok(found) => found,
+                Err(response) => return *response,
+            };
+            let message = state.i18n.tr(prefs.locale).t("apply-declaration-missing");
+            render_declaration(
+                &state,
+                prefs,
+                &user,
+                &headers,
+                &snapshot,
+                &draft,
+                &form,
+                Some(message),
+            )
+            .await
+        }
+        Err(ApplyError::Invalid(errors)) => {
+            // Answers that were valid when typed can fail later (a date limit passed): back
+            // to the first page with a problem.
+            match errors.first() {
+                Some((page_key, _)) => see_other(&format!(
+                    "/applications/{draft_id}/pages/{page_key}?change=1"
+                )),
+                None => see_other(&format!("/applications/{draft_id}/check")),
+            }
+        }
+        Err(ApplyError::NotEligible { exit }) => {
+            see_other(&format!("/applications/{draft_id}/exit/{exit}"))
+        }
+        Err(error) => refusal(&state, prefs, error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "applications/exit.html")]
+struct ExitPageView<'a> {
+    c: Chrome<'a>,
+    title: String,
+    body: String,
+    back: String,
+    guide: String,
+}
+
+async fn exit_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path((id, key)): Path<(String, String)>,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let snapshot = state.snapshots.current();
+    let (draft, form) = match load_draft(&state, prefs, &user, &snapshot, &id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    let Some(exit) = form.exit(&key) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let path = format!("/applications/{}/exit/{key}", draft.id);
+    let c = chrome(&state, &snapshot, prefs, &path).for_user(Some(&user), None);
+    let (route, _) = tongban_domain::forms::visible_pages(&form, &draft.answers);
+    let body = ExitPageView {
+        title: exit.title.get(prefs.locale).to_owned(),
+        body: exit.body.get(prefs.locale).to_owned(),
+        back: route
+            .last()
+            .map(|p| format!("/applications/{}/pages/{}", draft.id, p.key))
+            .unwrap_or_default(),
+        guide: format!("/services/{}", draft.service_code),
+        c,
+    };
+    page(&state, prefs, StatusCode::OK, body, None)
+}
+
+async fn discard(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let user = match signed_in(user, "/account/applications") {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    if let Err(response) = check_csrf(&state, prefs, &user, &headers, &form.csrf) {
+        return *response;
+    }
+    let Ok(draft_id) = Uuid::parse_str(&id) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let snapshot = state.snapshots.current();
+    match state
+        .applications
+        .discard(
+            state.clock.as_ref(),
+            &user,
+            snapshot.catalog.region_id,
+            draft_id,
+        )
+        .await
+    {
+        Ok(()) if user.kind == AccountKind::Staff => see_other("/counter?done=discarded"),
+        Ok(()) => see_other("/account/applications?done=discarded"),
+        Err(error) => refusal(&state, prefs, error),
+    }
+}
+
+// ----- Confirmation, my applications, the case page -----
+
+#[derive(Template)]
+#[template(path = "applications/confirmation.html")]
+struct ConfirmationPage<'a> {
+    c: Chrome<'a>,
+    id: Uuid,
+    tracking_number: String,
+    /// "Your application for … was received at …".
+    received: String,
+    committed_days: u16,
+    counter: bool,
+}
+
+async fn confirmation(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/cases/{id}/confirmation")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let Ok(case_id) = Uuid::parse_str(&id) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let snapshot = state.snapshots.current();
+    let case = match state
+        .applications
+        .case(&user, snapshot.catalog.region_id, case_id)
+        .await
+    {
+        Ok(case) => case,
+        Err(error) => return refusal(&state, prefs, error),
+    };
+    let path = format!("/applications/cases/{case_id}/confirmation");
+    let c = chrome(&state, &snapshot, prefs, &path).for_user(Some(&user), None);
+    let committed_days = snapshot
+        .catalog
+        .service(&case.service_code)
+        .map_or(0, |s| s.service.committed_days);
+    let body = ConfirmationPage {
+        id: case.id,
+        tracking_number: case.tracking_number.clone(),
+        received: c.tr.tn(
+            "apply-done-received",
+            &[
+                (
+                    "service",
+                    service_name(&snapshot, &case.service_code, prefs),
+                ),
+                ("time", local_time(case.submitted_at)),
+            ],
+        ),
+        committed_days,
+        counter: case.channel == Channel::Counter && case.entered_by == user.account_id,
+        c,
+    };
+    page(&state, prefs, StatusCode::OK, body, None)
+}
+
+struct DraftRow {
+    id: Uuid,
+    service_name: String,
+    updated: String,
+    expires: String,
+}
+
+struct CaseRow {
+    id: Uuid,
+    tracking_number: String,
+    service_name: String,
+    submitted: String,
+    status: String,
+    channel: String,
+}
+
+#[derive(Template)]
+#[template(path = "applications/mine.html")]
+struct MinePage<'a> {
+    c: Chrome<'a>,
+    drafts: Vec<DraftRow>,
+    cases: Vec<CaseRow>,
+    notice: Option<String>,
+    acting_for: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn mine(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<DoneQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let user = match signed_in(user, "/account/applications") {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    if user.kind != AccountKind::Person {
+        return crate::admin::no_access(&state, prefs);
+    }
+    let snapshot = state.snapshots.current();
+    let (drafts, cases) = match state
+        .applications
+        .mine(state.clock.as_ref(), &user, snapshot.catalog.region_id)
+        .await
+    {
+        Ok(found) => found,
+        Err(error) => return refusal(&state, prefs, error),
+    };
+    let csrf = Csrf::issue(&state.secret, Some(&user), &headers);
+    let c = chrome(&state, &snapshot, prefs, "/account/applications")
+        .for_user(Some(&user), Some(csrf.token.clone()));
+    let drafts = drafts
+        .into_iter()
+        .map(|d| DraftRow {
+            id: d.id,
+            service_name: service_name(&snapshot, &d.service_code, prefs),
+            updated: local_time(d.updated_at),
+            expires: local_time(d.expires_at),
+        })
+        .collect();
+    let cases = cases
+        .into_iter()
+        .map(|k| CaseRow {
+            id: k.id,
+            tracking_number: k.tracking_number,
+            service_name: service_name(&snapshot, &k.service_code, prefs),
+            submitted: local_time(k.submitted_at),
+            status: c.tr.t(&format!("case-status-{}", k.status)),
+            channel: c.tr.t(&format!("apply-channel-{}", k.channel.as_str())),
+        })
+        .collect();
+    let notice = query
+        .done
+        .as_deref()
+        .filter(|d| *d == "discarded")
+        .map(|_| c.tr.t("apply-draft-discarded"));
+    let body = MinePage {
+        drafts,
+        cases,
+        notice,
+        acting_for: user.acting_for.as_ref().map(|a| a.name.clone()),
+        c,
+    };
+    page(&state, prefs, StatusCode::OK, body, Some(&csrf))
+}
+
+#[derive(Template)]
+#[template(path = "applications/case.html")]
+struct CasePage<'a> {
+    c: Chrome<'a>,
+    id: Uuid,
+    tracking_number: String,
+    service_name: String,
+    submitted_at: String,
+    status: String,
+    channel: String,
+    version: i32,
+    sections: Vec<(String, Vec<RowView>)>,
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/cases/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let Ok(case_id) = Uuid::parse_str(&id) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let snapshot = state.snapshots.current();
+    let case = match state
+        .applications
+        .case(&user, snapshot.catalog.region_id, case_id)
+        .await
+    {
+        Ok(case) => case,
+        Err(error) => return refusal(&state, prefs, error),
+    };
+    let form = match state
+        .applications
+        .form_of(&snapshot.catalog, &case.service_code, case.service_version)
+        .await
+    {
+        Ok(form) => form,
+        Err(error) => return refusal(&state, prefs, error),
+    };
+    let path = format!("/applications/cases/{case_id}");
+    let c = chrome(&state, &snapshot, prefs, &path).for_user(Some(&user), None);
+    let rows = summary_rows(
+        &form,
+        &case.answers,
+        prefs.locale,
+        &state.divisions,
+        &display_words(&c, true),
+    );
+    let mut sections: Vec<(String, Vec<RowView>)> = Vec::new();
+    for row in rows {
+        let title = form
+            .page(&row.page_key)
+            .map(|p| p.title.get(prefs.locale).to_owned())
+            .unwrap_or_default();
+        let view = RowView {
+            label: row.label,
+            lines: row.lines,
+            items: row.items,
+            change: String::new(),
+        };
+        match sections.last_mut() {
+            Some((t, list)) if *t == title => list.push(view),
+            _ => sections.push((title, vec![view])),
+        }
+    }
+    let body = CasePage {
+        id: case.id,
+        tracking_number: case.tracking_number.clone(),
+        service_name: service_name(&snapshot, &case.service_code, prefs),
+        submitted_at: local_time(case.submitted_at),
+        status: c.tr.t(&format!("case-status-{}", case.status)),
+        channel: c.tr.t(&format!("apply-channel-{}", case.channel.as_str())),
+        version: case.service_version,
+        sections,
+        c,
+    };
+    page(&state, prefs, StatusCode::OK, body, None)
+}
+
+// ----- Counter intake (窗口代录) -----
+
+#[derive(Template)]
+#[template(path = "applications/counter.html")]
+struct CounterPage<'a> {
+    c: Chrome<'a>,
+    services: Vec<(String, String)>,
+    chosen: String,
+    id_number: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+/// The services a clerk can take applications for: those with a form in the departments
+/// where they hold the front-desk role.
+fn counter_services(
+    snapshot: &Snapshot,
+    user: &CurrentUser,
+    prefs: Prefs,
+) -> Vec<(String, String)> {
+    let catalog = &snapshot.catalog;
+    catalog
+        .services
+        .iter()
+        .filter(|s| s.service.form.is_some())
+        .filter(|s| {
+            catalog
+                .department_id(&s.service.department)
+                .is_some_and(|d| {
+                    tongban_services::applications::Applications::is_clerk_of(
+                        user,
+                        catalog.region_id,
+                        d,
+                    )
+                })
+        })
+        .map(|s| {
+            (
+                s.service.code.clone(),
+                format!("{} {}", s.service.code, s.service.name.get(prefs.locale)),
+            )
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_counter(
+    state: &AppState,
+    prefs: Prefs,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    status: StatusCode,
+    chosen: String,
+    id_number: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let snapshot = state.snapshots.current();
+    let services = counter_services(&snapshot, user, prefs);
+    if services.is_empty() {
+        return crate::admin::no_access(state, prefs);
+    }
+    let csrf = Csrf::issue(&state.secret, Some(user), headers);
+    let c =
+        chrome(state, &snapshot, prefs, "/counter").for_user(Some(user), Some(csrf.token.clone()));
+    let body = CounterPage {
+        services,
+        chosen,
+        id_number,
+        error,
+        notice,
+        c,
+    };
+    page(state, prefs, status, body, Some(&csrf))
+}
+
+async fn counter_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<DoneQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let user = match signed_in(user, "/counter") {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let notice = query
+        .done
+        .as_deref()
+        .filter(|d| *d == "discarded")
+        .map(|_| state.i18n.tr(prefs.locale).t("apply-draft-discarded"));
+    render_counter(
+        &state,
+        prefs,
+        &user,
+        &headers,
+        StatusCode::OK,
+        String::new(),
+        String::new(),
+        None,
+        notice,
+    )
+}
+
+#[derive(Deserialize)]
+struct CounterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    id_number: String,
+}
+
+async fn counter_start(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<CounterForm>,
+) -> Response {
+    let user = match signed_in(user, "/counter") {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    if let Err(response) = check_csrf(&state, prefs, &user, &headers, &form.csrf) {
+        return *response;
+    }
+    let snapshot = state.snapshots.current();
+    let result = state
+        .applications
+        .start(
+            state.clock.as_ref(),
+            &user,
+            &snapshot.catalog,
+            &form.service,
+            Some(&form.id_number),
+            &origin(&headers, peer),
+        )
+        .await;
+    let tr = state.i18n.tr(prefs.locale);
+    let message = match result {
+        Ok(draft) => {
+            return see_other(&format!(
+                "/applications/{}/pages/{}",
+                draft.id, draft.current_page
+            ));
+        }
+        Err(ApplyError::ApplicantIdInvalid) => tr.t("counter-error-id"),
+        Err(ApplyError::ApplicantUnknown) => tr.t("counter-error-unknown"),
+        Err(ApplyError::NotFound) | Err(ApplyError::NoOnlineForm) => tr.t("counter-error-service"),
+        Err(error) => return refusal(&state, prefs, error),
+    };
+    render_counter(
+        &state,
+        prefs,
+        &user,
+        &headers,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        form.service,
+        form.id_number,
+        Some(message),
+        None,
+    )
+}

@@ -39,6 +39,8 @@ pub enum Style {
     Bold,
     /// Grey, for labels, notes and the footer.
     Muted,
+    /// Not drawn but extracted, like the text layer of a scan: a drawn shape's words.
+    Hidden,
 }
 
 /// A drawing operation at absolute page coordinates (points, origin bottom left).
@@ -246,19 +248,35 @@ fn writing_lines(count: usize, out: &mut Vec<Item>) {
 fn checklist_item(font: &Font, checked: bool, text: &str, out: &mut Vec<Item>) {
     let first = out.len();
     list_item(font, "\u{25A1}", text, BULLET_INDENT, out);
-    if !checked {
+    let Some(item) = out.get_mut(first) else {
         return;
+    };
+    let Some(Op::Text { baseline, .. }) = item.ops.first() else {
+        return;
+    };
+    let (x, b, s) = (MARGIN + 2.0, *baseline, BODY);
+    // The font's □ is small: the box is drawn, and the character stays as hidden text so the
+    // option still extracts as "□ option".
+    if let Some(Op::Text { style, .. }) = item.ops.last_mut() {
+        *style = Style::Hidden;
     }
-    if let Some(item) = out.get_mut(first)
-        && let Some(Op::Text { baseline, .. }) = item.ops.first()
-    {
-        // A tick over the square, which sits on the baseline and rises about 0.8 em.
-        let (x, b, s) = (MARGIN + 2.0, *baseline, BODY);
+    item.ops.push(Op::Path {
+        points: vec![
+            (x, b - 0.8 * s),
+            (x + 0.8 * s, b - 0.8 * s),
+            (x + 0.8 * s, b),
+            (x, b),
+        ],
+        closed: true,
+        width: 0.6,
+        gray: 0.0,
+    });
+    if checked {
         item.ops.push(Op::Path {
             points: vec![
-                (x + 0.18 * s, b - 0.42 * s),
-                (x + 0.42 * s, b - 0.12 * s),
-                (x + 0.95 * s, b - 0.95 * s),
+                (x + 0.15 * s, b - 0.42 * s),
+                (x + 0.35 * s, b - 0.15 * s),
+                (x + 0.85 * s, b - 0.95 * s),
             ],
             closed: false,
             width: 1.2,
@@ -970,6 +988,7 @@ mod tests {
             })
             .count();
         assert_eq!(squares, 2);
+        assert_eq!(closed_paths(&ops), 2, "a drawn box each");
         let ticks = ops
             .iter()
             .filter(|op| matches!(op, Op::Path { closed: false, points, .. } if points.len() == 3))

@@ -182,6 +182,7 @@ fn content(page: &Page, remapper: &GlyphRemapper) -> Vec<u8> {
                     Style::Normal => (0.0, TextRenderingMode::Fill),
                     Style::Muted => (0.33, TextRenderingMode::Fill),
                     Style::Bold => (0.0, TextRenderingMode::FillStroke),
+                    Style::Hidden => (0.0, TextRenderingMode::Invisible),
                 };
                 c.set_fill_gray(gray);
                 if *style == Style::Bold {

@@ -32,6 +32,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/search/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/form_pdf/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

@@ -300,7 +300,7 @@ fn file_words(tr: Tr<'_>, accept: &[FileKind], max_size_kb: u32, max_count: u32)
         .map(|k| k.key().to_uppercase())
         .collect::<Vec<_>>()
         .join(&tr.t("list-separator"));
-    let size = if max_size_kb >= 1024 && max_size_kb % 1024 == 0 {
+    let size = if max_size_kb >= 1024 && max_size_kb.is_multiple_of(1024) {
         format!("{} MB", max_size_kb / 1024)
     } else {
         format!("{max_size_kb} KB")

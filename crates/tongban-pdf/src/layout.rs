@@ -39,6 +39,8 @@ pub enum Style {
     Bold,
     /// Grey, for labels, notes and the footer.
     Muted,
+    /// Not drawn but extracted, like the text layer of a scan: a drawn shape's words.
+    Hidden,
 }
 
 /// A drawing operation at absolute page coordinates (points, origin bottom left).
@@ -55,6 +57,14 @@ pub enum Op {
         x0: f32,
         x1: f32,
         y: f32,
+        width: f32,
+        gray: f32,
+    },
+    /// Straight segments through `points` (x, y), closed back to the first when `closed`:
+    /// cell borders, table rules and ticks.
+    Path {
+        points: Vec<(f32, f32)>,
+        closed: bool,
         width: f32,
         gray: f32,
     },
@@ -204,6 +214,190 @@ fn block_items(block: &Block, font: &Font, out: &mut Vec<Item>) {
             }
         }
         Block::KeyValues(rows) => key_values(font, rows, out),
+        Block::WritingLines(count) => writing_lines(usize::from(*count), out),
+        Block::Checklist(options) => {
+            for (checked, text) in options {
+                checklist_item(font, *checked, text, out);
+            }
+        }
+        Block::Cells(count) => cells(usize::from(*count), out),
+        Block::Table { header, rows } => table(font, header, rows, out),
+    }
+}
+
+/// Height of a handwritten line: twice the body line, as on printed Chinese forms.
+const WRITING_LINE: f32 = 22.0;
+
+fn writing_lines(count: usize, out: &mut Vec<Item>) {
+    for i in 0..count {
+        out.push(Item {
+            space_before: if i == 0 { 2.0 } else { 0.0 },
+            height: WRITING_LINE,
+            keep_with_next: i + 1 < count,
+            ops: vec![Op::Rule {
+                x0: MARGIN,
+                x1: MARGIN + CONTENT_WIDTH,
+                y: WRITING_LINE - 3.0,
+                width: 0.4,
+                gray: 0.45,
+            }],
+        });
+    }
+}
+
+fn checklist_item(font: &Font, checked: bool, text: &str, out: &mut Vec<Item>) {
+    let first = out.len();
+    list_item(font, "\u{25A1}", text, BULLET_INDENT, out);
+    let Some(item) = out.get_mut(first) else {
+        return;
+    };
+    let Some(Op::Text { baseline, .. }) = item.ops.first() else {
+        return;
+    };
+    let (x, b, s) = (MARGIN + 2.0, *baseline, BODY);
+    // The font's □ is small: the box is drawn, and the character stays as hidden text so the
+    // option still extracts as "□ option".
+    if let Some(Op::Text { style, .. }) = item.ops.last_mut() {
+        *style = Style::Hidden;
+    }
+    item.ops.push(Op::Path {
+        points: vec![
+            (x, b - 0.8 * s),
+            (x + 0.8 * s, b - 0.8 * s),
+            (x + 0.8 * s, b),
+            (x, b),
+        ],
+        closed: true,
+        width: 0.6,
+        gray: 0.0,
+    });
+    if checked {
+        item.ops.push(Op::Path {
+            points: vec![
+                (x + 0.15 * s, b - 0.42 * s),
+                (x + 0.35 * s, b - 0.15 * s),
+                (x + 0.85 * s, b - 0.95 * s),
+            ],
+            closed: false,
+            width: 1.2,
+            gray: 0.0,
+        });
+    }
+}
+
+fn cells(count: usize, out: &mut Vec<Item>) {
+    const SIDE: f32 = 18.0;
+    let per_row = ((CONTENT_WIDTH / SIDE) as usize).max(1);
+    let mut left = count;
+    let mut first = true;
+    while left > 0 {
+        let n = left.min(per_row);
+        let ops = (0..n)
+            .map(|i| {
+                let x = MARGIN + i as f32 * SIDE;
+                Op::Path {
+                    points: vec![
+                        (x, 2.0),
+                        (x + SIDE, 2.0),
+                        (x + SIDE, 2.0 + SIDE),
+                        (x, 2.0 + SIDE),
+                    ],
+                    closed: true,
+                    width: 0.5,
+                    gray: 0.3,
+                }
+            })
+            .collect();
+        left -= n;
+        out.push(Item {
+            space_before: if first { 2.0 } else { 0.0 },
+            height: SIDE + 4.0,
+            keep_with_next: left > 0,
+            ops,
+        });
+        first = false;
+    }
+}
+
+fn table(font: &Font, header: &[String], rows: &[Vec<String>], out: &mut Vec<Item>) {
+    const PAD: f32 = 3.0;
+    let columns = header
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    if columns == 0 {
+        return;
+    }
+    let column = CONTENT_WIDTH / columns as f32;
+    let line_height = NOTE * LEADING;
+    // A row never outgrows a page: longer cells are cut.
+    let max_lines = ((TOP - BOTTOM - 2.0 * PAD) / line_height) as usize;
+    let row_item = |cells: &[String], style: Style, min_height: f32, first: bool| {
+        let wrapped: Vec<Vec<Vec<Glyph>>> = (0..columns)
+            .map(|i| {
+                let text = cells.get(i).map(String::as_str).unwrap_or("");
+                let mut lines = wrap(font, text, NOTE, column - 2.0 * PAD);
+                lines.truncate(max_lines);
+                lines
+            })
+            .collect();
+        let n = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let height = (n as f32 * line_height + 2.0 * PAD).max(min_height);
+        let mut ops = Vec::new();
+        for (i, lines) in wrapped.into_iter().enumerate() {
+            let x = MARGIN + i as f32 * column + PAD;
+            for (k, glyphs) in lines.into_iter().enumerate() {
+                ops.push(Op::Text {
+                    x,
+                    baseline: PAD + k as f32 * line_height + baseline_in(font, NOTE, line_height),
+                    size: NOTE,
+                    style,
+                    glyphs,
+                });
+            }
+        }
+        // The row's box: top, bottom and every column's edges.
+        for y in [0.0, height] {
+            ops.push(Op::Rule {
+                x0: MARGIN,
+                x1: MARGIN + CONTENT_WIDTH,
+                y,
+                width: if first { 0.6 } else { 0.4 },
+                gray: 0.5,
+            });
+        }
+        for i in 0..=columns {
+            let x = MARGIN + i as f32 * column;
+            ops.push(Op::Path {
+                points: vec![(x, 0.0), (x, height)],
+                closed: false,
+                width: 0.4,
+                gray: 0.5,
+            });
+        }
+        Item {
+            space_before: if first { 6.0 } else { 0.0 },
+            height,
+            keep_with_next: false,
+            ops,
+        }
+    };
+    let mut first = true;
+    if !header.is_empty() {
+        let mut item = row_item(header, Style::Muted, 0.0, true);
+        // The header goes with the first row.
+        item.keep_with_next = !rows.is_empty();
+        out.push(item);
+        first = false;
+    }
+    for row in rows {
+        // Room to write in an empty row.
+        let min_height = if row.iter().all(|c| c.trim().is_empty()) {
+            WRITING_LINE
+        } else {
+            0.0
+        };
+        out.push(row_item(row, Style::Normal, min_height, first));
+        first = false;
     }
 }
 
@@ -426,6 +620,17 @@ fn place(op: &Op, top: f32) -> Op {
             x0: *x0,
             x1: *x1,
             y: top - y,
+            width: *width,
+            gray: *gray,
+        },
+        Op::Path {
+            points,
+            closed,
+            width,
+            gray,
+        } => Op::Path {
+            points: points.iter().map(|&(x, y)| (x, top - y)).collect(),
+            closed: *closed,
             width: *width,
             gray: *gray,
         },
@@ -703,6 +908,136 @@ mod tests {
                 .min_by(|a, b| a.0.total_cmp(&b.0));
             if let Some((_, size, _)) = lowest {
                 assert!((size - HEADING).abs() > 0.1, "a heading ends a page");
+            }
+        }
+    }
+
+    fn body_ops(doc: &Document) -> Vec<Op> {
+        let f = font().expect("font");
+        let pages = layout(doc, f);
+        assert_eq!(pages.len(), 1);
+        pages.into_iter().flat_map(|p| p.ops).collect()
+    }
+
+    fn closed_paths(ops: &[Op]) -> usize {
+        ops.iter()
+            .filter(|op| matches!(op, Op::Path { closed: true, .. }))
+            .count()
+    }
+
+    #[test]
+    fn form_blocks_leave_room_to_write() {
+        let bare = body_ops(&Document::default());
+        let rules = |ops: &[Op]| {
+            ops.iter()
+                .filter(|op| matches!(op, Op::Rule { .. }))
+                .count()
+        };
+
+        let lines = body_ops(&Document {
+            blocks: vec![Block::WritingLines(4)],
+            ..Document::default()
+        });
+        assert_eq!(rules(&lines), rules(&bare) + 4, "one rule per line");
+
+        // An ID number: 18 squares, on one line, side by side.
+        let cells = body_ops(&Document {
+            blocks: vec![Block::Cells(18)],
+            ..Document::default()
+        });
+        assert_eq!(closed_paths(&cells), 18);
+        let tops: Vec<f32> = cells
+            .iter()
+            .filter_map(|op| match op {
+                Op::Path {
+                    points,
+                    closed: true,
+                    ..
+                } => Some(points[0].1),
+                _ => None,
+            })
+            .collect();
+        assert!(tops.iter().all(|y| (y - tops[0]).abs() < 0.01), "one row");
+        // Too many for a line continue on the next rather than running off the page.
+        let many = body_ops(&Document {
+            blocks: vec![Block::Cells(60)],
+            ..Document::default()
+        });
+        assert_eq!(closed_paths(&many), 60);
+        for op in &many {
+            if let Op::Path { points, .. } = op {
+                assert!(points.iter().all(|(x, _)| *x <= A4.0 - MARGIN + 0.01));
+            }
+        }
+    }
+
+    #[test]
+    fn ticked_options_get_a_tick_and_every_option_a_square() {
+        let ops = body_ops(&Document {
+            blocks: vec![Block::Checklist(vec![
+                (false, "男".into()),
+                (true, "女".into()),
+            ])],
+            ..Document::default()
+        });
+        let squares = ops
+            .iter()
+            .filter(|op| {
+                matches!(op, Op::Text { glyphs, .. }
+                    if glyphs.len() == 1 && glyphs[0].text == '\u{25A1}')
+            })
+            .count();
+        assert_eq!(squares, 2);
+        assert_eq!(closed_paths(&ops), 2, "a drawn box each");
+        let ticks = ops
+            .iter()
+            .filter(|op| matches!(op, Op::Path { closed: false, points, .. } if points.len() == 3))
+            .count();
+        assert_eq!(ticks, 1);
+    }
+
+    #[test]
+    fn tables_have_a_header_and_rows_with_room_to_write() {
+        let f = font().expect("font");
+        let mut out = Vec::new();
+        block_items(
+            &Block::Table {
+                header: vec!["姓名".into(), "关系".into(), "身份证号".into()],
+                rows: vec![vec![String::new(); 3]; 3],
+            },
+            f,
+            &mut out,
+        );
+        assert_eq!(out.len(), 4, "header and three rows");
+        assert!(out[0].keep_with_next, "the header stays with the first row");
+        assert!(out[1..].iter().all(|row| row.height >= WRITING_LINE));
+        // Four column edges in every row.
+        for row in &out {
+            let edges = row
+                .ops
+                .iter()
+                .filter(|op| matches!(op, Op::Path { points, .. } if points.len() == 2))
+                .count();
+            assert_eq!(edges, 4);
+        }
+        // A long cell wraps inside its column and makes the row taller.
+        let mut out = Vec::new();
+        block_items(
+            &Block::Table {
+                header: Vec::new(),
+                rows: vec![vec!["王".into(), "很长的说明文字".repeat(10)]],
+            },
+            f,
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        assert!(out[0].height > 3.0 * NOTE * LEADING);
+        for op in &out[0].ops {
+            if let Op::Text {
+                x, glyphs, size, ..
+            } = op
+            {
+                assert!(x + width_of(glyphs, *size) <= A4.0 - MARGIN + 0.01);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Printable documents for Tongban: a small, generic document model (title, meta lines,
-//! headings, paragraphs, lists, two-column key–value tables, a footer with page numbers)
-//! rendered to A4 PDF bytes.
+//! headings, paragraphs, lists, two-column key–value tables, a footer with page numbers, and
+//! for printed forms ruled writing lines, tick boxes, character cells and grids) rendered to
+//! A4 PDF bytes.
 //!
 //! Layout is done here by hand: Chinese text breaks between any two Han characters except
 //! before closing punctuation (，。、）…) or after opening punctuation (（《…); Latin text breaks
@@ -11,7 +12,7 @@
 //! characters show as the replacement square. See docs/adr/0005-pdf-guides.md.
 //!
 //! The crate knows nothing about services or HTTP; the web layer builds a [`Document`] from a
-//! guide, and the forms feature will build one from a form.
+//! guide, and the forms feature builds one from a form (blank or filled in).
 
 mod font;
 mod layout;
@@ -54,6 +55,20 @@ pub enum Block {
     Numbered(Vec<String>),
     /// A two-column table of labels and values, e.g. key facts or a hall's address and hours.
     KeyValues(Vec<(String, String)>),
+    /// Empty ruled lines to write an answer on by hand (a printed form's text field).
+    WritingLines(u8),
+    /// Options each with a box to tick, `true` ticked. The box is the character □, so the
+    /// text extracts as "□ option"; a tick is drawn over a ticked one.
+    Checklist(Vec<(bool, String)>),
+    /// A row of empty squares to write one character in each (18 for a resident ID number);
+    /// more than fit on a line continue on the next.
+    Cells(u8),
+    /// A grid with a header row and columns of equal width; an empty cell leaves room to
+    /// write by hand (a repeating group on a printed form).
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
 }
 
 /// Why a document could not be rendered. Layout itself cannot fail; only a corrupt embedded

@@ -148,6 +148,26 @@ fn content(page: &Page, remapper: &GlyphRemapper) -> Vec<u8> {
                     .line_to(*x1, *y)
                     .stroke();
             }
+            Op::Path {
+                points,
+                closed,
+                width,
+                gray,
+            } => {
+                let Some((&(x, y), rest)) = points.split_first() else {
+                    continue;
+                };
+                c.set_stroke_gray(*gray)
+                    .set_line_width(*width)
+                    .move_to(x, y);
+                for &(x, y) in rest {
+                    c.line_to(x, y);
+                }
+                if *closed {
+                    c.close_path();
+                }
+                c.stroke();
+            }
             Op::Text {
                 x,
                 baseline,
@@ -162,6 +182,7 @@ fn content(page: &Page, remapper: &GlyphRemapper) -> Vec<u8> {
                     Style::Normal => (0.0, TextRenderingMode::Fill),
                     Style::Muted => (0.33, TextRenderingMode::Fill),
                     Style::Bold => (0.0, TextRenderingMode::FillStroke),
+                    Style::Hidden => (0.0, TextRenderingMode::Invisible),
                 };
                 c.set_fill_gray(gray);
                 if *style == Style::Bold {

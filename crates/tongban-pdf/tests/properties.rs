@@ -22,6 +22,14 @@ fn block() -> impl Strategy<Value = Block> {
         prop::collection::vec(text(), 0..4).prop_map(Block::Bullets),
         prop::collection::vec(text(), 0..4).prop_map(Block::Numbered),
         prop::collection::vec((text(), text()), 0..4).prop_map(Block::KeyValues),
+        any::<u8>().prop_map(Block::WritingLines),
+        any::<u8>().prop_map(Block::Cells),
+        prop::collection::vec((any::<bool>(), text()), 0..4).prop_map(Block::Checklist),
+        (
+            prop::collection::vec(text(), 0..4),
+            prop::collection::vec(prop::collection::vec(text(), 0..5), 0..4)
+        )
+            .prop_map(|(header, rows)| Block::Table { header, rows }),
     ]
 }
 

@@ -33,6 +33,7 @@ macro_rules! locale_source {
             include_str!(concat!("../locales/search/", $lang, ".ftl")),
             "\n",
             include_str!(concat!("../locales/applications/", $lang, ".ftl")),
+            include_str!(concat!("../locales/form_pdf/", $lang, ".ftl")),
             "\n",
         )
     };

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod csrf;
 pub mod email;
 pub mod errors;
+pub mod form_pdf;
 pub mod guide_pdf;
 pub mod health;
 pub mod i18n;
@@ -56,6 +57,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(admin::router())
         .merge(catalog::router())
         .merge(guide_pdf::router())
+        .merge(form_pdf::router())
         .merge(health::router())
         .merge(
             identity::router().route_layer(from_fn_with_state(state.clone(), oidc::login_return)),

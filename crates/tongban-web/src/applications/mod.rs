@@ -17,7 +17,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tongban_domain::forms::{
@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/discard", post(discard))
         .route("/applications/cases/{id}", get(case_page))
         .route("/applications/cases/{id}/confirmation", get(confirmation))
+        .route("/applications/cases/{id}/application.pdf", get(case_pdf))
         .route("/account/applications", get(mine))
         .route("/counter", get(counter_page).post(counter_start))
         .merge(uploads::router())
@@ -1432,4 +1433,88 @@ async fn counter_start(
         Some(message),
         None,
     )
+}
+
+/// The filled-in application as PDF (zh-CN or en), for whoever may see the case.
+async fn case_pdf(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match signed_in(user, &format!("/applications/cases/{id}")) {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let Ok(case_id) = Uuid::parse_str(&id) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let snapshot = state.snapshots.current();
+    let case = match state
+        .applications
+        .case(&user, snapshot.catalog.region_id, case_id)
+        .await
+    {
+        Ok(case) => case,
+        Err(error) => return refusal(&state, prefs, error),
+    };
+    let form = match state
+        .applications
+        .form_of(&snapshot.catalog, &case.service_code, case.service_version)
+        .await
+    {
+        Ok(form) => form,
+        Err(error) => return refusal(&state, prefs, error),
+    };
+    let Some(published) = snapshot.catalog.service(&case.service_code) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let locale = crate::guide_pdf::pdf_locale(prefs.locale);
+    let pdf_prefs = Prefs { locale, ..prefs };
+    let path = format!("/applications/cases/{case_id}/application.pdf");
+    let c = chrome(&state, &snapshot, pdf_prefs, &path);
+    let rows = summary_rows(
+        &form,
+        &case.answers,
+        locale,
+        &state.divisions,
+        &crate::form_pdf::display_words(c.tr),
+    );
+    let mut service = published.service.clone();
+    // The declaration printed is the one the applicant confirmed.
+    service.form = Some(form);
+    let document = crate::form_pdf::filled_form_document(
+        &c,
+        &service,
+        &case.tracking_number,
+        &local_time(case.submitted_at),
+        &rows,
+    );
+    let rendered = tokio::task::spawn_blocking(move || tongban_pdf::render(&document)).await;
+    let bytes = match rendered {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) => return internal_error(&state, prefs, &error),
+        Err(error) => return internal_error(&state, prefs, &error),
+    };
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    let disposition = format!(
+        "attachment; filename=\"{}.pdf\"",
+        case.tracking_number
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+        headers.insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

@@ -881,6 +881,76 @@ impl Applications {
     }
 }
 
+/// What one sweep of drafts did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub reminded: usize,
+    pub deleted: u64,
+}
+
+impl Applications {
+    /// Reminds applicants of drafts about to expire (once each, in their inbox) and deletes
+    /// expired drafts with their uploads' records. Run periodically; safe to run anywhere, any
+    /// number of times.
+    pub async fn sweep_drafts(
+        &self,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+    ) -> Result<SweepReport, ApplyError> {
+        let now = clock.now();
+        let mut report = SweepReport::default();
+        let window_end = now + Duration::days(self.settings.reminder_days);
+        let due = tongban_store::cases::drafts_to_remind(&self.db, window_end, 500).await?;
+        for draft in due.into_iter().filter(|d| d.expires_at > now) {
+            let service = catalog
+                .service(&draft.service_code)
+                .map(|s| s.service.name.get(Locale::ZhCn).to_owned())
+                .unwrap_or_else(|| draft.service_code.clone());
+            let expires = draft
+                .expires_at
+                .with_timezone(&region_offset(&catalog.region.timezone))
+                .format("%Y-%m-%d %H:%M")
+                .to_string();
+            let txn = tongban_store::sea_orm::TransactionTrait::begin(&self.db)
+                .await
+                .map_err(StoreError::from)?;
+            // Marked first: a reminder is sent at most once, even if two sweeps race.
+            if tongban_store::cases::mark_reminded(&txn, draft.id, now).await? {
+                tongban_store::notifications::enqueue(
+                    &txn,
+                    tongban_store::notifications::NewNotification {
+                        account_id: Some(draft.entered_by),
+                        channel: "inbox",
+                        template: "draft-expiring".to_owned(),
+                        locale: Locale::ZhCn.tag().to_owned(),
+                        params: serde_json::json!({
+                            "service": service,
+                            "expires": expires,
+                            "draft_id": draft.id,
+                        }),
+                        recipient_ciphertext: None,
+                    },
+                    now,
+                )
+                .await?;
+                report.reminded += 1;
+            }
+            txn.commit().await.map_err(StoreError::from)?;
+        }
+        // An expired draft's uploads go with it (their files follow at the next clean-up).
+        for draft in tongban_store::cases::expired_drafts(&self.db, now, 500).await? {
+            for upload in
+                tongban_store::uploads::of_draft(&self.db, draft.region_id, draft.id).await?
+            {
+                tongban_store::uploads::delete_unattached(&self.db, draft.region_id, upload.id)
+                    .await?;
+            }
+        }
+        report.deleted = tongban_store::cases::delete_expired(&self.db, now).await?;
+        Ok(report)
+    }
+}
+
 /// Today in the catalogue's region.
 pub fn local_date(catalog: &PortalCatalog, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&region_offset(&catalog.region.timezone))

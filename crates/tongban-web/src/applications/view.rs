@@ -157,7 +157,7 @@ fn identifier_message(tr: &Tr<'_>, label: &str, error: &IdentifierError) -> Stri
 
 /// `1024` KB as "1 MB", `500` as "500 KB".
 pub fn size_text(kb: u64) -> String {
-    if kb >= 1024 && kb % 1024 == 0 {
+    if kb >= 1024 && kb.is_multiple_of(1024) {
         format!("{} MB", kb / 1024)
     } else {
         format!("{kb} KB")

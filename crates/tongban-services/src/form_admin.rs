@@ -102,10 +102,7 @@ impl FieldPath {
     pub fn prefix(text: &str) -> Option<(FieldPath, &str)> {
         let (page, rest) = indexed(text, "pages")?;
         let (field, rest) = indexed(rest.strip_prefix('.')?, "fields")?;
-        if let Some((sub, after)) = rest
-            .strip_prefix('.')
-            .and_then(|r| indexed(r, "fields"))
-        {
+        if let Some((sub, after)) = rest.strip_prefix('.').and_then(|r| indexed(r, "fields")) {
             return Some((
                 FieldPath {
                     page,
@@ -340,8 +337,10 @@ pub fn starter_form() -> FormDefinition {
         exits: Vec::new(),
         rules: Vec::new(),
         declaration: Declaration {
-            text: LocalizedText::new("本人承诺所填信息真实、准确、完整。")
-                .with(tongban_domain::Locale::En, "I declare that the information I have given is true, accurate and complete."),
+            text: LocalizedText::new("本人承诺所填信息真实、准确、完整。").with(
+                tongban_domain::Locale::En,
+                "I declare that the information I have given is true, accurate and complete.",
+            ),
             confirm: LocalizedText::new("我已阅读并承诺")
                 .with(tongban_domain::Locale::En, "I confirm this declaration"),
         },
@@ -584,7 +583,10 @@ mod tests {
             "pages[1].fields[2]"
         );
         let (at, rest) = FieldPath::prefix("pages[1].fields[2].show_if").unwrap();
-        assert_eq!((at.to_string().as_str(), rest), ("pages[1].fields[2]", ".show_if"));
+        assert_eq!(
+            (at.to_string().as_str(), rest),
+            ("pages[1].fields[2]", ".show_if")
+        );
     }
 
     #[test]
@@ -698,8 +700,8 @@ mod tests {
 
     #[test]
     fn yaml_errors_say_where() {
-        let error = parse_yaml::<FormDefinition>("pages:\n  - key: a\n    colour: red\n")
-            .unwrap_err();
+        let error =
+            parse_yaml::<FormDefinition>("pages:\n  - key: a\n    colour: red\n").unwrap_err();
         assert!(error.line.is_some(), "{error:?}");
         assert!(!error.message.contains(" at line "), "{error:?}");
         let form = starter_form();

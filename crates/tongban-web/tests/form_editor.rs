@@ -60,7 +60,10 @@ async fn admin_with_draft(app: &axum::Router) -> (Browser, String) {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("op\" value=\"open-draft"), "no draft yet");
-    assert!(!html.contains("value=\"remove\""), "read-only without a draft");
+    assert!(
+        !html.contains("value=\"remove\""),
+        "read-only without a draft"
+    );
     let csrf = csrf_of(&html);
     let opened = admin
         .post(
@@ -126,17 +129,19 @@ async fn questions_are_added_moved_removed_and_their_options_edited() {
         let moved = admin
             .post(
                 &edit,
-                &[
-                    ("csrf", &csrf),
-                    ("op", "up"),
-                    ("at", "pages[0].fields[4]"),
-                ],
+                &[("csrf", &csrf), ("op", "up"), ("at", "pages[0].fields[4]")],
             )
             .await;
         assert_eq!(moved.status, StatusCode::SEE_OTHER);
         assert_eq!(
             keys(&form_json(&mut admin).await, 0),
-            ["age_ok", "barred", "organisation", "colour", "premises_kind"]
+            [
+                "age_ok",
+                "barred",
+                "organisation",
+                "colour",
+                "premises_kind"
+            ]
         );
 
         // The properties panel: labels, required, and the options list.
@@ -170,8 +175,14 @@ async fn questions_are_added_moved_removed_and_their_options_edited() {
         assert_eq!(field["options"].as_array().unwrap().len(), 2);
         assert_eq!(field["options"][1]["label"]["en"], "Blue");
         assert_eq!(field["show_if"]["equals"]["field"], "organisation");
-        let panel = admin.get(&format!("{FORM}?field=pages[0].fields[3]")).await.text();
-        assert!(panel.contains("value=\"blue\""), "options shown for editing");
+        let panel = admin
+            .get(&format!("{FORM}?field=pages[0].fields[3]"))
+            .await
+            .text();
+        assert!(
+            panel.contains("value=\"blue\""),
+            "options shown for editing"
+        );
         assert!(
             !panel.contains("pages[0].fields[3].options"),
             "two options fix the problem"
@@ -239,7 +250,10 @@ async fn yaml_round_trips_and_problems_are_saved_but_block_publishing() {
         let broken = admin
             .post(
                 &yaml_url,
-                &[("csrf", &csrf), ("yaml", "pages:\n  - key: a\n    colour: red\n")],
+                &[
+                    ("csrf", &csrf),
+                    ("yaml", "pages:\n  - key: a\n    colour: red\n"),
+                ],
             )
             .await;
         assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -275,14 +289,20 @@ async fn yaml_round_trips_and_problems_are_saved_but_block_publishing() {
         let publish = admin
             .post(
                 &format!("{SERVICE}/publish"),
-                &[("csrf", csrf_of(&service).as_str()), ("change_note", "表单")],
+                &[
+                    ("csrf", csrf_of(&service).as_str()),
+                    ("change_note", "表单"),
+                ],
             )
             .await;
         assert_eq!(publish.status, StatusCode::UNPROCESSABLE_ENTITY);
         let refused = publish.text();
         assert!(refused.contains(&message), "the same message: {refused}");
         assert!(refused.contains("Application form · pages[3].show_if: "));
-        assert!(refused.contains("href=\"#form\""), "linked to the form editor's link");
+        assert!(
+            refused.contains("href=\"#form\""),
+            "linked to the form editor's link"
+        );
 
         // A duplicate key: the second one is named with the page of the first.
         let duplicate = yaml.replacen("key: barred", "key: age_ok", 1);
@@ -313,9 +333,18 @@ async fn the_preview_is_the_applicants_page() {
         assert_eq!(reply.status, StatusCode::OK);
         let html = reply.text();
         assert!(html.contains("Full name"), "the field's label, in English");
-        assert!(html.contains("this is what applicants will see"), "the banner");
-        assert!(html.contains("name=\"operator_name\""), "the applicant's input");
-        assert!(!html.contains("type=\"submit\" class=\"button\">"), "no continue");
+        assert!(
+            html.contains("this is what applicants will see"),
+            "the banner"
+        );
+        assert!(
+            html.contains("name=\"operator_name\""),
+            "the applicant's input"
+        );
+        assert!(
+            !html.contains("type=\"submit\" class=\"button\">"),
+            "no continue"
+        );
         assert!(
             html.contains("href=\"/admin/catalog/services/SJ0001/form/preview?page=business\""),
             "links to the other pages"
@@ -327,9 +356,16 @@ async fn the_preview_is_the_applicants_page() {
         assert!(chinese.contains("经营者姓名"));
         // Questions asked only after some answers are shown too.
         let premises = admin.get(&format!("{FORM}/preview?page=premises")).await;
-        assert!(premises.text().contains("name=\"premises_address.province\""));
+        assert!(
+            premises
+                .text()
+                .contains("name=\"premises_address.province\"")
+        );
         assert_eq!(
-            admin.get(&format!("{FORM}/preview?page=nowhere")).await.status,
+            admin
+                .get(&format!("{FORM}/preview?page=nowhere"))
+                .await
+                .status,
             StatusCode::NOT_FOUND
         );
         db.finish().await;
@@ -348,7 +384,11 @@ async fn another_departments_form_is_not_found_and_changes_need_the_token() {
             format!("{other}/preview"),
             "/admin/catalog/services/GA0001/form.json".to_owned(),
         ] {
-            assert_eq!(admin.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(
+                admin.get(&path).await.status,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
         }
         for (path, op) in [
             ("edit", "open-draft"),
@@ -378,11 +418,19 @@ async fn another_departments_form_is_not_found_and_changes_need_the_token() {
             ("declaration", vec![("text.zh-CN", "改")]),
         ] {
             let reply = admin.post(&format!("{FORM}/{path}"), &fields).await;
-            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path} without a token");
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{path} without a token"
+            );
             let mut wrong = fields.clone();
             wrong.push(("csrf", "forged"));
             let reply = admin.post(&format!("{FORM}/{path}"), &wrong).await;
-            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path} with a forged token");
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{path} with a forged token"
+            );
         }
         assert_eq!(form_json(&mut admin).await, before, "nothing changed");
         // People and other staff are refused; strangers are sent to sign in.

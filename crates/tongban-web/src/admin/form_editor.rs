@@ -46,7 +46,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/catalog/services/{code}/form", get(editor))
         .route("/admin/catalog/services/{code}/form/edit", post(edit))
-        .route("/admin/catalog/services/{code}/form/field", post(save_field))
+        .route(
+            "/admin/catalog/services/{code}/form/field",
+            post(save_field),
+        )
         .route("/admin/catalog/services/{code}/form/page", post(save_page))
         .route(
             "/admin/catalog/services/{code}/form/declaration",
@@ -112,7 +115,9 @@ impl Values {
         for (key, value) in form_urlencoded::parse(body) {
             match key.as_ref() {
                 "accept" | "required" => {
-                    values.checked.insert((key.into_owned(), value.into_owned()));
+                    values
+                        .checked
+                        .insert((key.into_owned(), value.into_owned()));
                 }
                 _ => {
                     values.map.insert(key.into_owned(), value.into_owned());
@@ -224,11 +229,7 @@ fn props(type_name: &str) -> &'static [(&'static str, Prop)] {
         "choices" => &[("options", Options), ("min", Int), ("max", Int)],
         "address" => &[("within", Line)],
         "file" => &[("accept", Kinds), ("max_size_kb", Int), ("max_count", Int)],
-        "group" => &[
-            ("min_items", Int),
-            ("max_items", Int),
-            ("item_label", Lang),
-        ],
+        "group" => &[("min_items", Int), ("max_items", Int), ("item_label", Lang)],
         _ => &[],
     }
 }
@@ -304,7 +305,9 @@ fn syntax_message(c: &Chrome<'_>, error: &SyntaxError) -> String {
                 ("message", error.message.clone()),
             ],
         ),
-        _ => c.tr.t1("form-editor-error-yaml", "message", error.message.as_str()),
+        _ => {
+            c.tr.t1("form-editor-error-yaml", "message", error.message.as_str())
+        }
     }
 }
 
@@ -341,7 +344,10 @@ fn field_from(c: &Chrome<'_>, values: &Values, existing: &Field) -> Result<Field
     obj.insert("type".into(), type_name.into());
     obj.insert("label".into(), text_json(&values.text("label")));
     obj.insert("help".into(), text_json(&values.text("help")));
-    obj.insert("required".into(), values.is_checked("required", "yes").into());
+    obj.insert(
+        "required".into(),
+        values.is_checked("required", "yes").into(),
+    );
     let prefill = values.get("prefill");
     if let Some(p) = PREFILLS.iter().find(|p| p.key() == prefill) {
         obj.insert("prefill".into(), p.key().into());
@@ -1083,6 +1089,7 @@ async fn load_for_change(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn store(
     state: &AppState,
     prefs: Prefs,
@@ -1095,8 +1102,7 @@ async fn store(
     done: &str,
 ) -> Response {
     let origin = origin(headers, peer);
-    match form_admin::save_form(&state.db, state.clock.as_ref(), user, &origin, code, form).await
-    {
+    match form_admin::save_form(&state.db, state.clock.as_ref(), user, &origin, code, form).await {
         Ok(()) => {
             let href = selection_href(code, then);
             let (base, anchor) = match href.split_once('#') {
@@ -1232,7 +1238,11 @@ async fn edit(
     .await
 }
 
-fn found_again(code: String, service_name: LocalizedText, form: Option<FormDefinition>) -> FormEdit {
+fn found_again(
+    code: String,
+    service_name: LocalizedText,
+    form: Option<FormDefinition>,
+) -> FormEdit {
     FormEdit {
         code,
         service_name,
@@ -1558,8 +1568,15 @@ async fn save_yaml(
     match parsed {
         Ok(form) => {
             let origin = origin(&headers, peer);
-            match form_admin::save_form(&state.db, state.clock.as_ref(), &user, &origin, &code, form)
-                .await
+            match form_admin::save_form(
+                &state.db,
+                state.clock.as_ref(),
+                &user,
+                &origin,
+                &code,
+                form,
+            )
+            .await
             {
                 Ok(()) => see_other(&format!("{back}?done=saved")),
                 Err(error) => refusal(&state, prefs, error),
@@ -1607,9 +1624,10 @@ async fn json(
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
     // The code is a service code (letters and digits), safe in a header.
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("attachment; filename=\"{}-form.json\"", found.code))
-    {
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}-form.json\"",
+        found.code
+    )) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -1679,13 +1697,19 @@ async fn preview(
         .pages
         .iter()
         .enumerate()
-        .map(|(i, p)| (page_href(&p.key), p.title.get(locale).to_owned(), i == index))
+        .map(|(i, p)| {
+            (
+                page_href(&p.key),
+                p.title.get(locale).to_owned(),
+                i == index,
+            )
+        })
         .collect();
     let multipart = shown.fields.iter().any(|f| match &f.kind {
         FieldKind::File { .. } => true,
-        FieldKind::Group { fields, .. } => {
-            fields.iter().any(|s| matches!(s.kind, FieldKind::File { .. }))
-        }
+        FieldKind::Group { fields, .. } => fields
+            .iter()
+            .any(|s| matches!(s.kind, FieldKind::File { .. })),
         _ => false,
     });
     let body = QuestionPage {

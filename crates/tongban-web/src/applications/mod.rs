@@ -362,6 +362,8 @@ pub(crate) struct QuestionPage<'a> {
     pub return_to_check: bool,
     pub counter_for: Option<String>,
     pub preview: bool,
+    /// In a preview, every page of the form: link, title, whether it is this one.
+    pub preview_pages: Vec<(String, String, bool)>,
     /// "Page 2 of 4".
     pub progress: String,
     pub expires: String,
@@ -454,6 +456,7 @@ fn render_question(
         return_to_check,
         counter_for,
         preview: false,
+        preview_pages: Vec::new(),
         progress: c.tr.tn(
             "apply-page-of",
             &[

@@ -735,6 +735,8 @@ impl Applications {
             SubmissionProblem::NotEligible { exit } => ApplyError::NotEligible { exit },
             SubmissionProblem::Invalid(errors) => ApplyError::Invalid(errors),
         })?;
+        self.check_files(catalog.region_id, user, draft_id, form, &clean)
+            .await?;
         let published = catalog.service(service_code).ok_or(ApplyError::NotFound)?;
         let department_id = catalog
             .department_id(&published.service.department)
@@ -771,6 +773,58 @@ impl Applications {
                 ApplyError::Unavailable
             }
         })
+    }
+
+    /// Every file the answers name must have been uploaded by the filler with this draft (a
+    /// submission without a draft can carry no files): ids cannot be borrowed from someone
+    /// else's application. Sizes and kinds are taken from the records, not from the client.
+    async fn check_files(
+        &self,
+        region_id: Uuid,
+        user: &CurrentUser,
+        draft_id: Option<Uuid>,
+        form: &FormDefinition,
+        answers: &Answers,
+    ) -> Result<(), ApplyError> {
+        let refs = tongban_domain::forms::file_refs(answers);
+        if refs.is_empty() {
+            return Ok(());
+        }
+        let uploaded = match draft_id {
+            Some(draft) => tongban_store::uploads::of_draft(&self.db, region_id, draft).await?,
+            None => Vec::new(),
+        };
+        let mut errors = Vec::new();
+        for (path, file) in refs {
+            let known = uploaded.iter().any(|u| {
+                u.id.to_string() == file.id
+                    && u.owner_id == user.account_id
+                    && u.case_id.is_none()
+                    && u.kind == file.kind
+                    && u.size == file.size
+            });
+            if !known {
+                let field = path.split('.').next().unwrap_or(&path).to_owned();
+                let page = form
+                    .fields()
+                    .find(|(_, f)| f.key == field)
+                    .map(|(p, _)| p.key.clone())
+                    .unwrap_or_default();
+                errors.push((
+                    page,
+                    FieldError {
+                        path,
+                        field,
+                        error: tongban_domain::forms::AnswerError::UnknownFile,
+                    },
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApplyError::Invalid(errors))
+        }
     }
 
     async fn phone_last4(&self, account_id: Uuid) -> Option<String> {

@@ -43,6 +43,13 @@ pub const UPLOAD_REQUEST_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Whether a request is a question page posting files, which may be larger than other posts.
 pub fn is_upload_request<B>(request: &axum::http::Request<B>) -> bool {
+    let path = request.uri().path();
+    if request.method() == axum::http::Method::POST
+        && path.starts_with("/api/v1/applications/drafts/")
+        && path.contains("/files/")
+    {
+        return true;
+    }
     request.method() == axum::http::Method::POST
         && request.uri().path().starts_with("/applications/")
         && request.uri().path().contains("/pages/")

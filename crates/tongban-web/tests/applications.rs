@@ -836,3 +836,45 @@ async fn drafts_belong_to_their_filler() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn drafts_are_reminded_once_before_they_expire_and_then_deleted() {
+    use tongban_domain::clock::FixedClock;
+    for db in TestDb::all("web applications draft expiry").await {
+        let state = demo_state(&db, tongban_web::Mode::Demo).await;
+        let app = tongban_web::app(state.clone());
+        let mut citizen = signed_in(app.clone(), CITIZEN).await;
+        let first = start(&mut citizen, "GA0001").await;
+        let snapshot = state.snapshots.current();
+        let now = clock().0;
+        let sweep = |days: i64| {
+            let state = state.clone();
+            let snapshot = snapshot.clone();
+            async move {
+                state
+                    .applications
+                    .sweep_drafts(&FixedClock(now + chrono::Duration::days(days)), &snapshot.catalog)
+                    .await
+                    .unwrap()
+            }
+        };
+        let early = sweep(20).await;
+        assert_eq!((early.reminded, early.deleted), (0, 0), "not yet");
+        let due = sweep(28).await;
+        assert_eq!((due.reminded, due.deleted), (1, 0));
+        let again = sweep(29).await;
+        assert_eq!(again.reminded, 0, "reminded once only");
+        let reminders = notification::Entity::find()
+            .filter(notification::Column::Template.eq("draft-expiring"))
+            .all(&db.conn)
+            .await
+            .unwrap();
+        assert_eq!(reminders.len(), 1);
+        let inbox = citizen.get("/account/inbox").await.text();
+        assert!(inbox.contains("will be deleted"), "{inbox}");
+        let gone = sweep(31).await;
+        assert_eq!(gone.deleted, 1);
+        assert_eq!(citizen.get(&first).await.status, StatusCode::NOT_FOUND);
+        db.finish().await;
+    }
+}

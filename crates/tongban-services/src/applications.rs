@@ -1010,8 +1010,3 @@ pub fn local_date(catalog: &PortalCatalog, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&region_offset(&catalog.region.timezone))
         .date_naive()
 }
-
-/// A localised line for an exit or error page built from the form's own texts.
-pub fn text_in(text: &LocalizedText, locale: Locale) -> &str {
-    text.get(locale)
-}

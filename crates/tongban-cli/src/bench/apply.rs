@@ -284,7 +284,7 @@ pub fn application(n: u64, today: chrono::NaiveDate) -> serde_json::Value {
             "insurance_types": types,
             "contribution_level": LEVELS[i % LEVELS.len()],
             "start_month": (today + chrono::Duration::days((n % 28) as i64)).format("%Y-%m-%d").to_string(),
-            "payment_method": if n % 2 == 0 { "debit" } else { "self-pay" },
+            "payment_method": if n.is_multiple_of(2) { "debit" } else { "self-pay" },
         }
     })
 }

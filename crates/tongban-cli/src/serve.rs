@@ -541,6 +541,8 @@ async fn run(
     }));
     // Versions published with a future effective date go live without a restart.
     let ticker = tongban_web::admin::catalog::spawn_effective_date_ticker(state.clone());
+    // Draft reminders and expiry, and unused uploaded files.
+    let housekeeping = tongban_web::applications::spawn_housekeeping(state.clone());
 
     let search_misses = state.search_misses.clone();
     axum::serve(
@@ -551,6 +553,7 @@ async fn run(
     .await
     .context("server error")?;
     ticker.abort();
+    housekeeping.abort();
     // Notifications not yet delivered stay in the outbox for the next start.
     let _ = stop_worker.send(());
     let _ = worker.await;

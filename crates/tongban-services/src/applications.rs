@@ -735,6 +735,8 @@ impl Applications {
             SubmissionProblem::NotEligible { exit } => ApplyError::NotEligible { exit },
             SubmissionProblem::Invalid(errors) => ApplyError::Invalid(errors),
         })?;
+        self.check_files(catalog.region_id, user, draft_id, form, &clean)
+            .await?;
         let published = catalog.service(service_code).ok_or(ApplyError::NotFound)?;
         let department_id = catalog
             .department_id(&published.service.department)
@@ -771,6 +773,58 @@ impl Applications {
                 ApplyError::Unavailable
             }
         })
+    }
+
+    /// Every file the answers name must have been uploaded by the filler with this draft (a
+    /// submission without a draft can carry no files): ids cannot be borrowed from someone
+    /// else's application. Sizes and kinds are taken from the records, not from the client.
+    async fn check_files(
+        &self,
+        region_id: Uuid,
+        user: &CurrentUser,
+        draft_id: Option<Uuid>,
+        form: &FormDefinition,
+        answers: &Answers,
+    ) -> Result<(), ApplyError> {
+        let refs = tongban_domain::forms::file_refs(answers);
+        if refs.is_empty() {
+            return Ok(());
+        }
+        let uploaded = match draft_id {
+            Some(draft) => tongban_store::uploads::of_draft(&self.db, region_id, draft).await?,
+            None => Vec::new(),
+        };
+        let mut errors = Vec::new();
+        for (path, file) in refs {
+            let known = uploaded.iter().any(|u| {
+                u.id.to_string() == file.id
+                    && u.owner_id == user.account_id
+                    && u.case_id.is_none()
+                    && u.kind == file.kind
+                    && u.size == file.size
+            });
+            if !known {
+                let field = path.split('.').next().unwrap_or(&path).to_owned();
+                let page = form
+                    .fields()
+                    .find(|(_, f)| f.key == field)
+                    .map(|(p, _)| p.key.clone())
+                    .unwrap_or_default();
+                errors.push((
+                    page,
+                    FieldError {
+                        path,
+                        field,
+                        error: tongban_domain::forms::AnswerError::UnknownFile,
+                    },
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApplyError::Invalid(errors))
+        }
     }
 
     async fn phone_last4(&self, account_id: Uuid) -> Option<String> {
@@ -878,6 +932,76 @@ impl Applications {
             entered_by: row.entered_by,
             department_id: row.department_id,
         })
+    }
+}
+
+/// What one sweep of drafts did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub reminded: usize,
+    pub deleted: u64,
+}
+
+impl Applications {
+    /// Reminds applicants of drafts about to expire (once each, in their inbox) and deletes
+    /// expired drafts with their uploads' records. Run periodically; safe to run anywhere, any
+    /// number of times.
+    pub async fn sweep_drafts(
+        &self,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+    ) -> Result<SweepReport, ApplyError> {
+        let now = clock.now();
+        let mut report = SweepReport::default();
+        let window_end = now + Duration::days(self.settings.reminder_days);
+        let due = tongban_store::cases::drafts_to_remind(&self.db, window_end, 500).await?;
+        for draft in due.into_iter().filter(|d| d.expires_at > now) {
+            let service = catalog
+                .service(&draft.service_code)
+                .map(|s| s.service.name.get(Locale::ZhCn).to_owned())
+                .unwrap_or_else(|| draft.service_code.clone());
+            let expires = draft
+                .expires_at
+                .with_timezone(&region_offset(&catalog.region.timezone))
+                .format("%Y-%m-%d %H:%M")
+                .to_string();
+            let txn = tongban_store::sea_orm::TransactionTrait::begin(&self.db)
+                .await
+                .map_err(StoreError::from)?;
+            // Marked first: a reminder is sent at most once, even if two sweeps race.
+            if tongban_store::cases::mark_reminded(&txn, draft.id, now).await? {
+                tongban_store::notifications::enqueue(
+                    &txn,
+                    tongban_store::notifications::NewNotification {
+                        account_id: Some(draft.entered_by),
+                        channel: "inbox",
+                        template: "draft-expiring".to_owned(),
+                        locale: Locale::ZhCn.tag().to_owned(),
+                        params: serde_json::json!({
+                            "service": service,
+                            "expires": expires,
+                            "draft_id": draft.id,
+                        }),
+                        recipient_ciphertext: None,
+                    },
+                    now,
+                )
+                .await?;
+                report.reminded += 1;
+            }
+            txn.commit().await.map_err(StoreError::from)?;
+        }
+        // An expired draft's uploads go with it (their files follow at the next clean-up).
+        for draft in tongban_store::cases::expired_drafts(&self.db, now, 500).await? {
+            for upload in
+                tongban_store::uploads::of_draft(&self.db, draft.region_id, draft.id).await?
+            {
+                tongban_store::uploads::delete_unattached(&self.db, draft.region_id, upload.id)
+                    .await?;
+            }
+        }
+        report.deleted = tongban_store::cases::delete_expired(&self.db, now).await?;
+        Ok(report)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod catalog_admin;
 pub mod catalog_io;
 pub mod crypto;
+pub mod form_admin;
 pub mod identity;
 pub mod mail;
 pub mod notifications;

@@ -131,10 +131,14 @@ pub async fn append_many<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let count = records.len() as i64;
+    // Bound as a 32-bit integer like the `+ 1` of `append`: both produce the same SQL text, and
+    // PostgreSQL connections cache the statement with the parameter type of its first use, so a
+    // 64-bit value here after an `append` on the same connection would be refused.
+    let step = i32::try_from(count).unwrap_or(i32::MAX);
     audit_head::Entity::update_many()
         .col_expr(
             audit_head::Column::Seq,
-            Expr::col(audit_head::Column::Seq).add(count),
+            Expr::col(audit_head::Column::Seq).add(step),
         )
         .filter(audit_head::Column::Id.eq(1))
         .exec(txn)

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::audit::{self, AuditRecord};
-use crate::entities::{application_draft, case, case_task, tracking_counter, upload};
+use crate::entities::{application_draft, case, case_task, tracking_counter};
 use crate::notifications::{self, NewNotification};
 
 pub use application_draft::Model as DraftRow;
@@ -786,11 +786,11 @@ async fn write_consequences<C: ConnectionTrait>(
     let mut consumed: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     // The files uploaded with a draft move to its case in the same transaction: one UPDATE
     // with a CASE over the batch's drafts.
-    let mut files_to: Vec<(Uuid, Uuid)> = Vec::new();
+    let mut files_to: Vec<((Uuid, Uuid), Uuid)> = Vec::new();
     for (i, row) in created {
         if let Some(draft) = batch[*i].draft_id {
             consumed.entry(row.region_id).or_default().push(draft);
-            files_to.push((draft, row.id));
+            files_to.push(((row.region_id, draft), row.id));
         }
     }
     if !consumed.is_empty() {
@@ -807,23 +807,10 @@ async fn write_consequences<C: ConnectionTrait>(
             .exec(txn)
             .await?;
     }
-    if let Some(((first_draft, first_case), rest)) = files_to.split_first() {
-        let mut which_case = CaseStatement::new().case(
-            Expr::col(upload::Column::DraftId).eq(*first_draft),
-            Expr::value(*first_case),
-        );
-        for (draft, case_id) in rest {
-            which_case = which_case.case(
-                Expr::col(upload::Column::DraftId).eq(*draft),
-                Expr::value(*case_id),
-            );
-        }
-        upload::Entity::update_many()
-            .col_expr(upload::Column::CaseId, which_case.into())
-            .filter(upload::Column::DraftId.is_in(files_to.iter().map(|(d, _)| *d)))
-            .filter(upload::Column::CaseId.is_null())
-            .exec(txn)
-            .await?;
+    // Only browser submissions carry a draft, and they rarely share a batch: one UPDATE per
+    // draft is cheaper to keep portable than a CASE whose parameter types both databases agree on.
+    for (draft, case_id) in files_to {
+        crate::uploads::attach_to_case(txn, draft.0, draft.1, case_id).await?;
     }
     Ok(())
 }

@@ -532,6 +532,18 @@ async fn batched_and_single_audit_appends_form_one_chain() {
             .unwrap();
         assert_eq!(audit::verify_chain(&db.conn).await.unwrap(), Ok(5));
 
+        // Single and batched appends on one connection: PostgreSQL caches the statement they
+        // share with the parameter type of its first use, so the types must agree.
+        let txn = db.conn.begin().await.unwrap();
+        audit::append(&txn, &record("six")).await.unwrap();
+        let seqs = audit::append_many(&txn, &[record("seven"), record("eight")])
+            .await
+            .unwrap();
+        audit::append(&txn, &record("nine")).await.unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(seqs, vec![7, 8]);
+        assert_eq!(audit::verify_chain(&db.conn).await.unwrap(), Ok(9));
+
         // Tampering with a batched entry is caught.
         audit_entry::Entity::update_many()
             .col_expr(audit_entry::Column::Action, "edited".into())

@@ -170,7 +170,15 @@ async fn guard_inner(state: AppState, mut request: Request<Body>, next: Next) ->
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > state.settings.max_body_bytes as u64) {
+    let limit = if crate::applications::is_upload_request(&request) {
+        state
+            .settings
+            .max_body_bytes
+            .max(crate::applications::UPLOAD_REQUEST_LIMIT)
+    } else {
+        state.settings.max_body_bytes
+    };
+    if declared.is_some_and(|len| len > limit as u64) {
         let prefs = Prefs::resolve(request.uri().query(), request.headers());
         return error_page(
             &state,

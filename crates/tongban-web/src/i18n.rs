@@ -35,6 +35,8 @@ macro_rules! locale_source {
             include_str!(concat!("../locales/applications/", $lang, ".ftl")),
             include_str!(concat!("../locales/form_pdf/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/form_editor/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

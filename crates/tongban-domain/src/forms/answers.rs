@@ -137,6 +137,8 @@ pub enum AnswerError {
     Rule(LocalizedText),
     /// The answer's shape does not fit the field (an API client sent a list for a date).
     WrongShape,
+    /// A file the application refers to was not uploaded with it.
+    UnknownFile,
 }
 
 /// An answer refused, with where: `key`, `group[2].key`, `period.to`, `address.street`.
@@ -146,6 +148,27 @@ pub struct FieldError {
     /// The key of the top-level field, to find its label and page.
     pub field: String,
     pub error: AnswerError,
+}
+
+/// Every file an answer set refers to, with the path of its field (`key`, `group.1.key`).
+pub fn file_refs(answers: &Answers) -> Vec<(String, &FileRef)> {
+    let mut out = Vec::new();
+    for (key, answer) in answers {
+        match answer {
+            Answer::Files(files) => out.extend(files.iter().map(|f| (key.clone(), f))),
+            Answer::Items(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    for (sub, answer) in item {
+                        if let Answer::Files(files) = answer {
+                            out.extend(files.iter().map(|f| (format!("{key}.{index}.{sub}"), f)));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What a page posted: every `name=value` pair in order (a multiple choice posts its name once

@@ -72,6 +72,7 @@ apply-error-file-large = “{ $label }”ཡི་ཡིག་ཆ་ { $size } �
 apply-error-items-few = “{ $label }”ལ་ཉུང་མཐར་རྣམ་གྲངས་ { $min } འབྲི་དགོས
 apply-error-items-many = “{ $label }”ལ་མང་མཐའ་རྣམ་གྲངས་ { $max } འབྲི་ཆོག
 apply-error-after = “{ $label }”ནི་དེ་དང་མཐུན་པའི་འགོ་འཛུགས་གྲངས་ཐང་ལས་ཕྱི་བ། (ཆེ་བ།) ཡིན་དགོས
+apply-error-file-unknown = “{ $label }”ཡི་ཡིག་ཆ་རེ་ཞུ་འདི་དང་མཉམ་དུ་ཡར་བཏང་མེད། ཡང་བསྐྱར་ཡར་བཏང་རོགས།
 apply-error-shape = “{ $label }”ཡི་ནང་དོན་གྱི་རྣམ་གཞག་ནོར་འདུག
 
 apply-check-title = ཁྱེད་ཀྱི་རེ་ཞུའི་ཆ་འཕྲིན་ཞིབ་བཤེར་གནང་རོགས
@@ -141,3 +142,10 @@ api-not-eligible = བྲིས་པའི་ནང་དོན་ལྟར་�
 api-key-reused = Idempotency-Key གཅིག་པ་དེ་ནང་དོན་མི་འདྲ་བའི་རེ་བ་ཞིག་ལ་བེད་སྤྱད་ཟིན
 api-malformed = རེ་བའི་ནང་དོན་ནུས་ལྡན་གྱི་ JSON མིན་པའམ། ངོ་མ་ཤེས་པའི་ཁོངས་ཡོད
 api-key-invalid = Idempotency-Key ནི་ཡིག་རྟགས་ 1 ནས་ 255 བར་ཡིན་དགོས
+
+upload-too-large = ཡིག་ཆ་ { $limit-kb } KB ཡི་ཚད་ལས་བརྒལ་འདུག
+upload-wrong-type = ཡིག་ཆའི་རྣམ་གཞག་འོས་འཚམ་མིན། { $allowed } ཡར་བཏང་རོགས།
+upload-empty = ཡིག་ཆ་སྟོང་པ་རེད།
+upload-not-found = ཡིག་ཆ་དེ་རྙེད་མ་བྱུང་།
+upload-interrupted = ཡར་བཏང་བར་ཆད་བྱུང་། ཡང་བསྐྱར་ཚོད་ལྟ་བྱོས།
+upload-failed = ད་ལྟ་ཡིག་ཆ་ཉར་ཚགས་བྱེད་ཐབས་མེད། ཅུང་ཙམ་རྗེས་སུ་ཚོད་ལྟ་བྱོས།

@@ -72,6 +72,7 @@ apply-error-file-large = The file for { $label } is larger than { $size }
 apply-error-items-few = Add at least { $min } for { $label }
 apply-error-items-many = Add at most { $max } for { $label }
 apply-error-after = { $label } must be later than (or more than) the value it follows
+apply-error-file-unknown = The file for { $label } was not uploaded with this application; upload it again
 apply-error-shape = { $label } is not in the expected shape
 
 apply-check-title = Check your answers before sending your application
@@ -141,3 +142,10 @@ api-not-eligible = The answers show the applicant cannot apply online
 api-key-reused = This Idempotency-Key was already used for a different request
 api-malformed = The request body is not valid JSON or has unknown fields
 api-key-invalid = An Idempotency-Key is 1 to 255 characters
+
+upload-too-large = The file is larger than the limit of { $limit-kb } KB
+upload-wrong-type = The file is not of an accepted kind; upload { $allowed } (judged by its content, not its name)
+upload-empty = The file is empty
+upload-not-found = No such file
+upload-interrupted = The upload was interrupted; try again
+upload-failed = The file cannot be saved just now; try again later

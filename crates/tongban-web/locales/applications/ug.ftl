@@ -72,6 +72,7 @@ apply-error-file-large = «{ $label }» نىڭ ھۆججىتى { $size } دىن �
 apply-error-items-few = «{ $label }» ئۈچۈن كەم دېگەندە { $min } تۈر تولدۇرۇشىڭىز كېرەك
 apply-error-items-many = «{ $label }» ئۈچۈن ئەڭ كۆپ بولغاندا { $max } تۈر تولدۇرالايسىز
 apply-error-after = «{ $label }» ئۆزىگە ماس كېلىدىغان باشلىنىش قىممىتىدىن كېيىن (چوڭ) بولۇشى كېرەك
+apply-error-file-unknown = «{ $label }» دىكى ھۆججەت بۇ ئىلتىماس بىلەن يوللانمىغان، قايتا يوللاڭ
 apply-error-shape = «{ $label }» نىڭ مەزمۇن فورماتى توغرا ئەمەس
 
 apply-check-title = ئىلتىماس ئۇچۇرلىرىڭىزنى تەكشۈرۈڭ
@@ -141,3 +142,10 @@ api-not-eligible = تولدۇرۇلغان مەزمۇنغا قارىغاندا، 
 api-key-reused = ئوخشاش بىر Idempotency-Key مەزمۇنى ئوخشىمايدىغان تەلەپ ئۈچۈن ئىشلىتىلىپ بولغان
 api-malformed = تەلەپ مەزمۇنى ئىناۋەتلىك JSON ئەمەس ياكى نامەلۇم مەيدان بار
 api-key-invalid = Idempotency-Key چوقۇم 1 دىن 255 كىچە ھەرپ-بەلگە بولۇشى كېرەك
+
+upload-too-large = ھۆججەت { $limit-kb } KB چەكتىن ئېشىپ كەتتى
+upload-wrong-type = ھۆججەت فورماتى تەلەپكە ئۇيغۇن ئەمەس، { $allowed } يوللاڭ (ھۆججەت مەزمۇنىغا قاراپ بېكىتىلىدۇ)
+upload-empty = ھۆججەت قۇرۇق
+upload-not-found = بۇ ھۆججەت تېپىلمىدى
+upload-interrupted = يوللاش ئۈزۈلۈپ قالدى، قايتا سىناڭ
+upload-failed = ھۆججەتنى ھازىرچە ساقلىغىلى بولمىدى، سەل تۇرۇپ قايتا سىناڭ

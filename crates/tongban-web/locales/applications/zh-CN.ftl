@@ -72,6 +72,7 @@ apply-error-file-large = “{ $label }”的文件超过了 { $size }
 apply-error-items-few = “{ $label }”至少需要填写 { $min } 项
 apply-error-items-many = “{ $label }”最多填写 { $max } 项
 apply-error-after = “{ $label }”必须晚于（大于）与之对应的开始值
+apply-error-file-unknown = “{ $label }”引用的文件不是随本申请上传的，请重新上传
 apply-error-shape = “{ $label }”的内容格式不正确
 
 apply-check-title = 核对您的申请信息
@@ -141,3 +142,10 @@ api-not-eligible = 根据填写内容，申请人不符合在线申请条件
 api-key-reused = 同一个 Idempotency-Key 已用于内容不同的请求
 api-malformed = 请求内容不是有效的 JSON，或含有未知字段
 api-key-invalid = Idempotency-Key 须为 1 至 255 个字符
+
+upload-too-large = 文件超过了 { $limit-kb } KB 的上限
+upload-wrong-type = 文件格式不符合要求，可上传 { $allowed }（按文件内容判断，不看文件名）
+upload-empty = 文件是空的
+upload-not-found = 没有找到该文件
+upload-interrupted = 上传中断，请重试
+upload-failed = 暂时无法保存文件，请稍后重试

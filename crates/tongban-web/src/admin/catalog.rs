@@ -955,6 +955,17 @@ fn value_text(c: &Chrome<'_>, value: &Value) -> String {
 fn describe_problem(c: &Chrome<'_>, problem: &CatalogProblem) -> (String, String) {
     // Paths look like `name`, `materials[1].name`, `halls[0]`, `committed_days`.
     let path = problem.path.as_str();
+    // The form's own check says precisely what and where; its editor links each to the field.
+    if let Some(form_path) = path.strip_prefix("form.") {
+        return (
+            "form".to_owned(),
+            format!(
+                "{} · {form_path}: {}",
+                c.tr.t("form-editor-problem-in-form"),
+                problem.message
+            ),
+        );
+    }
     let (base, row) = match path.split_once('[') {
         Some((list, rest)) => {
             let index = rest.split(']').next().and_then(|i| i.parse::<usize>().ok());

@@ -22,6 +22,7 @@ use crate::state::AppState;
 mod audit;
 pub mod catalog;
 mod catalog_io;
+pub mod form_editor;
 mod search;
 mod staff;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(catalog_io::router())
         .merge(catalog::router())
+        .merge(form_editor::router())
         .merge(search::router())
 }
 

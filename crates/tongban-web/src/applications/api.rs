@@ -39,6 +39,12 @@ pub fn router() -> Router<AppState> {
             "/api/v1/applications/drafts/{id}/submit",
             post(submit_draft),
         )
+        .route(
+            "/api/v1/applications/drafts/{id}/files/{field}",
+            post(upload_file).layer(axum::extract::DefaultBodyLimit::max(
+                super::UPLOAD_REQUEST_LIMIT,
+            )),
+        )
 }
 
 fn json(status: StatusCode, body: &serde_json::Value) -> Response {
@@ -669,5 +675,92 @@ async fn submit_draft(
     {
         Ok(receipt) => created(&receipt),
         Err(error) => refusal(&state, locale, error),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct UploadQuery {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Uploads one file for a file field of a draft: the body is the file itself (any
+/// `Content-Type`; the kind is judged by content), `?name=` its file name. The answer to put
+/// under the field (in a list) comes back.
+async fn upload_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, field)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<UploadQuery>,
+    body: axum::body::Body,
+) -> Response {
+    use futures_util::TryStreamExt;
+    let locale = locale_of(&headers);
+    let user = match api_user(&state, &headers).await {
+        Ok(user) => user,
+        Err(response) => return *response,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return refusal(&state, locale, ApplyError::NotFound);
+    };
+    let snapshot = state.snapshots.current();
+    let draft = match state
+        .applications
+        .draft(state.clock.as_ref(), &user, snapshot.catalog.region_id, id)
+        .await
+    {
+        Ok(draft) => draft,
+        Err(error) => return refusal(&state, locale, error),
+    };
+    let form = match state
+        .applications
+        .form_of(
+            &snapshot.catalog,
+            &draft.service_code,
+            draft.service_version,
+        )
+        .await
+    {
+        Ok(form) => form,
+        Err(error) => return refusal(&state, locale, error),
+    };
+    let Some(limits) = form
+        .field(&field)
+        .and_then(|f| tongban_services::uploads::UploadLimits::of_field(&f.kind))
+    else {
+        return refusal(&state, locale, ApplyError::NotFound);
+    };
+    let name = query.name.unwrap_or_else(|| "file".to_owned());
+    let chunks = body.into_data_stream().map_err(std::io::Error::other);
+    match tongban_services::uploads::store_upload(
+        &state.db,
+        state.blobs.as_ref(),
+        state.clock.as_ref(),
+        &user,
+        snapshot.catalog.region_id,
+        Some(draft.id),
+        &limits,
+        &name,
+        chunks,
+    )
+    .await
+    {
+        Ok(record) => json(
+            StatusCode::CREATED,
+            &serde_json::to_value(record.file_ref()).unwrap_or_default(),
+        ),
+        Err(error) if error.is_internal() => server_error(&error),
+        Err(error) => {
+            let (key, args) = error.message();
+            let title = state.i18n.message(locale, key, Some(&args));
+            let status = match error {
+                tongban_services::uploads::UploadError::TooLarge { .. } => {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                }
+                tongban_services::uploads::UploadError::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            problem(status, key, title, None)
+        }
     }
 }

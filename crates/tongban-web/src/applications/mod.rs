@@ -37,13 +37,38 @@ use crate::prefs::Prefs;
 use crate::state::{AppState, Snapshot};
 use view::{FieldView, Posted};
 
+/// The largest question-page post: files are limited per field while they stream in (at most
+/// 50 MB each), this only bounds the request as a whole.
+pub const UPLOAD_REQUEST_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Whether a request is a question page posting files, which may be larger than other posts.
+pub fn is_upload_request<B>(request: &axum::http::Request<B>) -> bool {
+    let path = request.uri().path();
+    if request.method() == axum::http::Method::POST
+        && path.starts_with("/api/v1/applications/drafts/")
+        && path.contains("/files/")
+    {
+        return true;
+    }
+    request.method() == axum::http::Method::POST
+        && request.uri().path().starts_with("/applications/")
+        && request.uri().path().contains("/pages/")
+        && request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services/{code}/apply", get(start_page).post(start))
         .route("/applications/{id}", get(resume))
         .route(
             "/applications/{id}/pages/{page}",
-            get(question_page).post(save_page),
+            get(question_page)
+                .post(save_page)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_REQUEST_LIMIT)),
         )
         .route("/applications/{id}/check", get(check_page))
         .route(
@@ -59,6 +84,47 @@ pub fn router() -> Router<AppState> {
         .route("/counter", get(counter_page).post(counter_start))
         .merge(uploads::router())
         .merge(api::router())
+}
+
+/// Housekeeping every ten minutes: reminders of drafts about to expire, deletion of expired
+/// drafts, and removal of uploaded files nothing refers to any more.
+pub fn spawn_housekeeping(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            housekeeping(&state).await;
+        }
+    })
+}
+
+/// One round of [`spawn_housekeeping`].
+pub async fn housekeeping(state: &AppState) {
+    let snapshot = state.snapshots.current();
+    match state
+        .applications
+        .sweep_drafts(state.clock.as_ref(), &snapshot.catalog)
+        .await
+    {
+        Ok(report) if report.reminded > 0 || report.deleted > 0 => tracing::info!(
+            reminded = report.reminded,
+            deleted = report.deleted,
+            "application drafts swept"
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::error!(%error, "sweeping application drafts failed"),
+    }
+    match tongban_services::uploads::collect_garbage(
+        &state.db,
+        state.blobs.as_ref(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(collected) => tracing::debug!(?collected, "uploaded files collected"),
+        Err(error) => tracing::error!(%error, "collecting unused uploaded files failed"),
+    }
 }
 
 /// Words for showing answers, in the page's language.
@@ -303,6 +369,8 @@ pub(crate) struct QuestionPage<'a> {
     pub return_to_check: bool,
     pub counter_for: Option<String>,
     pub preview: bool,
+    /// In a preview, every page of the form: link, title, whether it is this one.
+    pub preview_pages: Vec<(String, String, bool)>,
     /// "Page 2 of 4".
     pub progress: String,
     pub expires: String,
@@ -395,6 +463,7 @@ fn render_question(
         return_to_check,
         counter_for,
         preview: false,
+        preview_pages: Vec::new(),
         progress: c.tr.tn(
             "apply-page-of",
             &[
@@ -474,6 +543,7 @@ fn extra_of(raw: &[(String, String)]) -> Extra {
     Extra::None
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn save_page(
     State(state): State<AppState>,
     prefs: Prefs,
@@ -572,7 +642,7 @@ async fn save_page(
             error: match error {
                 tongban_services::uploads::UploadError::TooLarge { limit_kb } => {
                     tongban_domain::forms::AnswerError::FileTooLarge {
-                        max_size_kb: u32::try_from(limit_kb).unwrap_or(u32::MAX),
+                        max_size_kb: limit_kb,
                     }
                 }
                 _ => tongban_domain::forms::AnswerError::FileKindNotAllowed,
@@ -742,8 +812,7 @@ async fn check_page(
         Ok(found) => found,
         Err(response) => return *response,
     };
-    // Anything still missing is asked first.
-    if let Some(step) = tongban_domain::forms::first_unanswered(&form, &draft.answers) {
+    if let Some(step) = unfinished(&form, &draft) {
         return see_other(&step_href(draft.id, &step));
     }
     let path = format!("/applications/{}/check", draft.id);
@@ -793,6 +862,17 @@ async fn check_page(
     page(&state, prefs, StatusCode::OK, body, Some(&csrf))
 }
 
+/// Where a draft must go before its answers can be checked: a page still missing an answer,
+/// or the exit page its answers lead to.
+fn unfinished(form: &FormDefinition, draft: &Draft) -> Option<Step> {
+    tongban_domain::forms::first_unanswered(form, &draft.answers).or_else(|| {
+        match tongban_domain::forms::visible_pages(form, &draft.answers).1 {
+            Step::Exit(key) => Some(Step::Exit(key)),
+            _ => None,
+        }
+    })
+}
+
 fn service_name(snapshot: &Snapshot, code: &str, prefs: Prefs) -> String {
     snapshot
         .catalog
@@ -813,6 +893,7 @@ struct DeclarationPage<'a> {
     counter: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_declaration(
     state: &AppState,
     prefs: Prefs,
@@ -859,7 +940,7 @@ async fn declaration_page(
         Ok(found) => found,
         Err(response) => return *response,
     };
-    if let Some(step) = tongban_domain::forms::first_unanswered(&form, &draft.answers) {
+    if let Some(step) = unfinished(&form, &draft) {
         return see_other(&step_href(draft.id, &step));
     }
     render_declaration(

@@ -140,6 +140,7 @@ pub fn error_message(tr: &Tr<'_>, locale: Locale, label: &str, error: &AnswerErr
         AnswerError::NotAfter { than } => with("apply-error-after", &[("other", than.clone())]),
         AnswerError::Rule(text) => text.get(locale).to_owned(),
         AnswerError::WrongShape => with("apply-error-shape", &[]),
+        AnswerError::UnknownFile => with("apply-error-file-unknown", &[]),
     }
 }
 
@@ -157,7 +158,7 @@ fn identifier_message(tr: &Tr<'_>, label: &str, error: &IdentifierError) -> Stri
 
 /// `1024` KB as "1 MB", `500` as "500 KB".
 pub fn size_text(kb: u64) -> String {
-    if kb >= 1024 && kb % 1024 == 0 {
+    if kb >= 1024 && kb.is_multiple_of(1024) {
         format!("{} MB", kb / 1024)
     } else {
         format!("{kb} KB")
@@ -578,4 +579,85 @@ pub fn summary(
             (error_anchor(e), error_message(tr, locale, &label, &e.error))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::I18n;
+    use tongban_domain::LocalizedText;
+
+    /// Every refusal an answer can get has a sentence naming the field, in every language,
+    /// rather than a message id or an English fallback.
+    #[test]
+    fn every_answer_error_reads_as_a_sentence_in_every_language() {
+        let i18n = I18n::load().unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let errors = [
+            AnswerError::Required,
+            AnswerError::TooShort { min: 2 },
+            AnswerError::TooLong { max: 20 },
+            AnswerError::PatternMismatch,
+            AnswerError::InvalidCharacters,
+            AnswerError::NotANumber,
+            AnswerError::TooManyDecimals { decimals: 2 },
+            AnswerError::BelowMinimum { min: "1".into() },
+            AnswerError::AboveMaximum { max: "9".into() },
+            AnswerError::NotAnAmount,
+            AnswerError::NotADate,
+            AnswerError::DateTooEarly { limit: date },
+            AnswerError::DateTooLate { limit: date },
+            AnswerError::RangeReversed,
+            AnswerError::RangeTooLong { max_days: 31 },
+            AnswerError::UnknownOption,
+            AnswerError::TooFewChoices { min: 1 },
+            AnswerError::TooManyChoices { max: 2 },
+            AnswerError::NotYesNo,
+            AnswerError::DivisionMissing,
+            AnswerError::StreetMissing,
+            AnswerError::Identifier(IdentifierError::Empty),
+            AnswerError::Identifier(IdentifierError::WrongLength {
+                expected: &[18],
+                found: 17,
+            }),
+            AnswerError::Identifier(IdentifierError::InvalidCharacter {
+                position: 3,
+                found: 'x',
+            }),
+            AnswerError::Identifier(IdentifierError::ImpossibleBirthDate),
+            AnswerError::TooManyFiles { max: 2 },
+            AnswerError::FileKindNotAllowed,
+            AnswerError::FileTooLarge { max_size_kb: 5120 },
+            AnswerError::TooFewItems { min: 1 },
+            AnswerError::TooManyItems { max: 3 },
+            AnswerError::NotAfter {
+                than: "start".into(),
+            },
+            AnswerError::WrongShape,
+            AnswerError::UnknownFile,
+        ];
+        for locale in Locale::ALL {
+            let tr = i18n.tr(locale);
+            let label = "字段甲";
+            for error in &errors {
+                let message = error_message(&tr, locale, label, error);
+                assert!(message.contains(label), "{locale} {error:?}: {message}");
+                assert!(
+                    !message.contains("apply-error"),
+                    "{locale} {error:?}: {message}"
+                );
+                if locale != Locale::En {
+                    assert!(
+                        !message.is_ascii() || message == label,
+                        "{locale} {error:?} is in English: {message}"
+                    );
+                }
+            }
+        }
+        let custom = AnswerError::Rule(LocalizedText::new("自定义").with(Locale::En, "Custom"));
+        let tr = i18n.tr(Locale::En);
+        assert_eq!(error_message(&tr, Locale::En, "x", &custom), "Custom");
+        assert_eq!(size_text(5120), "5 MB");
+        assert_eq!(size_text(500), "500 KB");
+    }
 }

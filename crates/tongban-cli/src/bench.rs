@@ -5,6 +5,8 @@
 //! page in all four locales with a closed-loop load generator on keep-alive connections: once
 //! without compression, once with `Accept-Encoding: gzip, br`. It reports requests per second,
 //! latency percentiles, resident memory and page sizes, with the command that produced them.
+//! The apply suite (bench/apply.rs) submits applications through the JSON API and checks the
+//! database afterwards.
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -17,6 +19,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tongban_domain::Locale;
 
+mod apply;
 mod search;
 
 /// Which parts of the benchmark run.
@@ -26,6 +29,8 @@ pub enum Suite {
     Portal,
     /// Search and publishing on a generated catalogue of `--services` services.
     Search,
+    /// Online applications submitted through the JSON API, checked in the database after.
+    Apply,
     All,
 }
 
@@ -34,9 +39,9 @@ pub struct BenchArgs {
     /// Seconds of load per phase.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Concurrent keep-alive connections.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
+    /// Concurrent keep-alive connections (default 64; 16 clients for the apply suite).
+    #[arg(long)]
+    connections: Option<usize>,
     /// Worker threads of the load generator (the server gets the machine's cores too).
     #[arg(long, default_value_t = 2)]
     load_threads: usize,
@@ -49,12 +54,18 @@ pub struct BenchArgs {
     /// Distinct queries of the search suite.
     #[arg(long, default_value_t = 1200)]
     queries: usize,
+    /// Run the apply suite on PostgreSQL too: a server URL (e.g.
+    /// postgres://postgres@127.0.0.1:5432/postgres) on which a scratch database is created
+    /// for the run and dropped after it.
+    #[arg(long, env = "TONGBAN_BENCH_POSTGRES_URL")]
+    database_url: Option<String>,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if args.connections == 0 || args.seconds == 0 {
+    if args.connections == Some(0) || args.seconds == 0 {
         bail!("--connections and --seconds must be at least 1");
     }
+    let connections = args.connections.unwrap_or(64);
     let data = tempfile::tempdir().context("temporary data directory")?;
     let exe = std::env::current_exe().context("cannot find the tongban binary")?;
     let doc = tongban_services::catalog::demo_document()?;
@@ -65,21 +76,45 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     println!("# tongban bench");
     println!(
-        "command: tongban bench --seconds {} --connections {} --load-threads {} --suite {:?} --services {} --queries {}",
-        args.seconds, args.connections, args.load_threads, args.suite, args.services, args.queries
+        "command: tongban bench --seconds {} --connections {} --load-threads {} --suite {:?} --services {} --queries {}{}",
+        args.seconds,
+        args.connections
+            .map_or_else(|| "default".to_owned(), |c| c.to_string()),
+        args.load_threads,
+        args.suite,
+        args.services,
+        args.queries,
+        if args.database_url.is_some() {
+            " --database-url …"
+        } else {
+            ""
+        }
     );
     println!(
-        "machine: {} cores; server and load generator share them",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        "machine: {} cores; server and load generator share them; load average before: {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load_average()
     );
-    if args.suite != Suite::Portal {
+    if matches!(args.suite, Suite::Apply | Suite::All) {
+        let clients = args.connections.unwrap_or(16);
+        let duration = Duration::from_secs(args.seconds);
+        println!("## applications through the JSON API");
+        apply::run(&exe, &runtime, clients, duration, None)?;
+        if let Some(url) = &args.database_url {
+            apply::run(&exe, &runtime, clients, duration, Some(url))?;
+        }
+        if args.suite == Suite::Apply {
+            return Ok(());
+        }
+    }
+    if matches!(args.suite, Suite::Search | Suite::All) {
         println!("## search on a generated catalogue");
         search::run(
             &exe,
             &runtime,
             args.services,
             args.queries,
-            args.connections,
+            connections,
             Duration::from_secs(args.seconds),
         )?;
     }
@@ -128,13 +163,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         ("uncompressed", None),
         ("Accept-Encoding: gzip, br", Some("gzip, br")),
     ] {
-        let result = runtime.block_on(load(addr, &paths, args.connections, duration, encoding))?;
+        let result = runtime.block_on(load(addr, &paths, connections, duration, encoding))?;
         println!(
             "{label}: {:.0} requests/s over {} guide URLs ({} locales), {} connections, {} requests, {} errors; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.1} MB/s",
             result.requests as f64 / result.elapsed.as_secs_f64(),
             paths.len(),
             Locale::ALL.len(),
-            args.connections,
+            connections,
             result.requests,
             result.errors,
             result.percentile(0.50),
@@ -144,7 +179,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     let argon2 = tongban_services::identity::password::Argon2Settings::default();
-    let logins = runtime.block_on(sign_ins(addr, args.connections.min(16), duration))?;
+    let logins = runtime.block_on(sign_ins(addr, connections.min(16), duration))?;
     println!(
         "sign-ins: {:.0} per second with argon2id m={} KiB, t={}, p={} ({} sign-ins, {} errors; p50 {:.1} ms, p99 {:.1} ms)",
         logins.requests as f64 / logins.elapsed.as_secs_f64(),
@@ -161,13 +196,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         addr,
         "/account",
         &session,
-        args.connections,
+        connections,
         duration,
     ))?;
     println!(
         "signed-in page (/account, rendered per request with a session look-up): {:.0} requests/s, {} connections, {} errors; p50 {:.2} ms, p99 {:.2} ms",
         account.requests as f64 / account.elapsed.as_secs_f64(),
-        args.connections,
+        connections,
         account.errors,
         account.percentile(0.50),
         account.percentile(0.99),
@@ -190,7 +225,19 @@ impl Server {
         data_dir: &std::path::Path,
         addr: SocketAddr,
     ) -> anyhow::Result<Server> {
-        let child = Command::new(exe)
+        Server::start_on(exe, data_dir, addr, None)
+    }
+
+    /// As [`start`](Self::start), on the database at `database` instead of the data
+    /// directory's SQLite file when given.
+    fn start_on(
+        exe: &std::path::Path,
+        data_dir: &std::path::Path,
+        addr: SocketAddr,
+        database: Option<&str>,
+    ) -> anyhow::Result<Server> {
+        let mut command = Command::new(exe);
+        command
             .args(["serve", "--mode", "demo", "--metrics-addr", "off", "--addr"])
             .arg(addr.to_string())
             .arg("--data-dir")
@@ -198,9 +245,11 @@ impl Server {
             .env("TONGBAN_LOG", "warn")
             .env_remove("TONGBAN__DATABASE__URL")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start tongban serve")?;
+            .stderr(Stdio::inherit());
+        if let Some(url) = database {
+            command.arg("--database").arg(url);
+        }
+        let child = command.spawn().context("cannot start tongban serve")?;
         Ok(Server(child))
     }
 
@@ -234,6 +283,14 @@ impl Drop for Server {
             self.stop();
         }
     }
+}
+
+/// The 1, 5 and 15 minute load averages (Linux), to say how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn free_port() -> anyhow::Result<SocketAddr> {

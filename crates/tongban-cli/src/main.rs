@@ -93,6 +93,18 @@ enum DemoCommand {
         #[command(flatten)]
         db: serve::DatabaseArgs,
     },
+    /// Print an access token of the demo OpenID Connect client for a demo person, for calling
+    /// the JSON API (e.g. `POST /api/v1/applications`) from scripts and benchmarks.
+    Token {
+        /// The person's mobile number or resident ID number, from demo/accounts.yaml.
+        #[arg(long)]
+        user: String,
+        /// Lifetime of the token in minutes (at most a day).
+        #[arg(long, default_value_t = 60)]
+        minutes: i64,
+        #[command(flatten)]
+        db: serve::DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -153,6 +165,9 @@ fn main() -> ExitCode {
         Command::Demo {
             what: DemoCommand::Totp { user, db },
         } => serve::demo_totp(config, db, &user),
+        Command::Demo {
+            what: DemoCommand::Token { user, minutes, db },
+        } => serve::demo_token(config, db, &user, minutes),
         Command::Staff {
             what:
                 StaffCommand::Add {

@@ -155,6 +155,37 @@ pub fn demo_totp(config: Option<&Path>, args: DatabaseArgs, user: &str) -> anyho
     })
 }
 
+/// Prints an access token of the demo client for a demo person (`tongban demo token`), so
+/// that benchmarks and scripts can call the applications API as several people without a
+/// browser sign-in. Demo mode and demo people only; the issuance is audited.
+pub fn demo_token(
+    config: Option<&Path>,
+    args: DatabaseArgs,
+    user: &str,
+    minutes: i64,
+) -> anyhow::Result<()> {
+    let settings = settings_with(config, &args)?;
+    if settings.mode != Mode::Demo {
+        bail!("`tongban demo token` works in demo mode only");
+    }
+    let _guard = crate::logging::init(&settings.log);
+    runtime()?.block_on(async {
+        let db = open(&settings).await?;
+        let identity = build_identity(&settings, db, "通办".to_owned())?;
+        let Some(account) = identity.demo_person(user).await? else {
+            bail!(
+                "{user} is not a demo person (a mobile number or resident ID number from demo/accounts.yaml) with an account here"
+            );
+        };
+        let (oidc, _) = crate::oidc::provider(&settings).await?;
+        let token = oidc
+            .issue_demo_token(&SystemClock, account, chrono::Duration::minutes(minutes))
+            .await?;
+        println!("{}", token.access_token);
+        Ok(())
+    })
+}
+
 /// What `tongban staff add` is asked for.
 pub struct StaffAddArgs {
     pub username: String,

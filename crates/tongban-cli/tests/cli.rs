@@ -552,3 +552,53 @@ fn oidc_clients_are_registered_listed_and_keys_rotated_from_the_console() {
     assert!(ok, "{err}");
     assert!(rotated.contains("now signing with key"), "{rotated}");
 }
+
+#[test]
+fn demo_token_prints_a_token_the_applications_api_accepts_for_demo_people_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let token = |who: &str, env: &[(&str, &str)]| {
+        let mut command = Command::new(BIN);
+        command
+            .current_dir(dir.path())
+            .args(["demo", "token", "--minutes", "5", "--user", who])
+            .env_remove("TONGBAN__DATABASE__URL");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    let issued = token("13800000001", &[]);
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let access_token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let list = |bearer: &str| {
+        let mut stream = TcpStream::connect(&server.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /api/v1/applications HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {bearer}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response[9..12].parse::<u16>().unwrap()
+    };
+    assert_eq!(list(&access_token), 200);
+    assert_eq!(list("not-a-token"), 401);
+
+    // The resident ID number works too; people outside demo/accounts.yaml and production
+    // mode get nothing.
+    assert!(token("990102199003071233", &[]).status.success());
+    let stranger = token("13912345678", &[]);
+    assert!(!stranger.status.success());
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("not a demo person"));
+    let production = token("13800000001", &[("TONGBAN__MODE", "production")]);
+    assert!(!production.status.success());
+    assert!(String::from_utf8_lossy(&production.stderr).contains("demo mode only"));
+}

@@ -874,6 +874,28 @@ impl Identity {
             .map(|_| ())
     }
 
+    /// The account of the demo person (from `demo/accounts.yaml`) with this mobile number or
+    /// resident ID number; `None` when `who` is nobody in that file or the account has not
+    /// been seeded. Only demo people are found, so the demo token command can never reach a
+    /// real resident's account.
+    pub async fn demo_person(&self, who: &str) -> Result<Option<Uuid>, SeedError> {
+        let who = who.trim();
+        let Some(person) = demo_accounts()?
+            .people
+            .iter()
+            .find(|p| p.mobile == who || p.resident_id.eq_ignore_ascii_case(who))
+        else {
+            return Ok(None);
+        };
+        let mobile = MobileNumber::parse(&person.mobile)
+            .map_err(|e| SeedError::Invalid(format!("{}: {e}", person.name)))?;
+        let key = LoginKey::PhoneIndex(self.index.of(MOBILE_INDEX, mobile.as_str()));
+        Ok(tongban_store::identity::find_by_login(&self.db, &key)
+            .await?
+            .filter(|a| a.kind == AccountKind::Person.key() && a.status == "active")
+            .map(|a| a.id))
+    }
+
     /// Loads the demo accounts (people and staff with their roles), adding only those missing.
     pub async fn seed_demo_accounts(&self, clock: &dyn Clock) -> Result<DemoAccounts, SeedError> {
         let demo = demo_accounts()?.clone();

@@ -405,6 +405,28 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// A token made by [`Oidc::issue_demo_token`].
+#[derive(Debug, Clone)]
+pub struct DemoToken {
+    pub access_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why no demo token was issued.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoTokenError {
+    #[error(
+        "the demo client is not registered (start the server in demo mode or run `tongban seed demo` first)"
+    )]
+    NoDemoClient,
+    #[error("the account is not an active person's account")]
+    NotAPerson,
+    #[error("a demo token lives between one minute and one day")]
+    Lifetime,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// A live access token as an API sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BearerToken {
@@ -1013,6 +1035,70 @@ impl Oidc {
             }
         }
         Ok((DEMO_CLIENT_ID.to_owned(), secret))
+    }
+
+    /// An access token of the demo client for a person's account, without a browser sign-in:
+    /// what `tongban demo token` prints so that benchmarks and reliability tests can call the
+    /// applications API as several people. The caller checks the mode is demo and the account
+    /// is a demo person (`Identity::demo_person`); this refuses machine and closed accounts and
+    /// lifetimes over a day, and audits the issuance as `oidc.demo-token`.
+    pub async fn issue_demo_token(
+        &self,
+        clock: &dyn Clock,
+        account_id: Uuid,
+        ttl: Duration,
+    ) -> Result<DemoToken, DemoTokenError> {
+        if ttl < Duration::minutes(1) || ttl > Duration::days(1) {
+            return Err(DemoTokenError::Lifetime);
+        }
+        let now = clock.now();
+        let client = tongban_store::oidc::client_by_client_id(&self.db, DEMO_CLIENT_ID)
+            .await?
+            .filter(|c| c.status == "active")
+            .ok_or(DemoTokenError::NoDemoClient)?;
+        tongban_store::identity::account_by_id(&self.db, account_id)
+            .await?
+            .filter(|a| a.status == "active" && a.kind == AccountKind::Person.key())
+            .ok_or(DemoTokenError::NotAPerson)?;
+        let access_token = random_token()?;
+        let expires_at = now + ttl;
+        let scope = "openid profile".to_owned();
+        let txn = self.db.begin().await.map_err(StoreError::from)?;
+        tongban_store::oidc::insert_token(
+            &txn,
+            TokenRow {
+                token_hash: sha256_hex(access_token.as_bytes()),
+                client_id: client.id,
+                account_id: Some(account_id),
+                code_hash: None,
+                scope: scope.clone(),
+                enterprise: None,
+                created_at: now,
+                expires_at,
+                revoked_at: None,
+            },
+        )
+        .await?;
+        tongban_store::audit::append(
+            &txn,
+            &AuditRecord {
+                at: now,
+                region_id: Some(client.region_id),
+                actor_id: Some(account_id),
+                on_behalf_of: None,
+                action: "oidc.demo-token".to_owned(),
+                target: Some(client.client_id.clone()),
+                outcome: "success".to_owned(),
+                ip: None,
+                detail: serde_json::json!({ "scope": scope, "ttl_seconds": ttl.num_seconds() }),
+            },
+        )
+        .await?;
+        txn.commit().await.map_err(StoreError::from)?;
+        Ok(DemoToken {
+            access_token,
+            expires_at,
+        })
     }
 
     // ---- authorization ------------------------------------------------------------------

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use tongban_domain::Locale;
 use tongban_domain::access::Role;
 use tongban_domain::clock::Clock;
 use tongban_domain::forms::{
@@ -18,7 +19,6 @@ use tongban_domain::forms::{
     parse_page, prefill,
 };
 use tongban_domain::identity::ResidentId;
-use tongban_domain::{Locale, LocalizedText};
 use tongban_store::Connection;
 use tongban_store::audit::AuditRecord;
 use uuid::Uuid;

@@ -853,7 +853,10 @@ async fn drafts_are_reminded_once_before_they_expire_and_then_deleted() {
             async move {
                 state
                     .applications
-                    .sweep_drafts(&FixedClock(now + chrono::Duration::days(days)), &snapshot.catalog)
+                    .sweep_drafts(
+                        &FixedClock(now + chrono::Duration::days(days)),
+                        &snapshot.catalog,
+                    )
                     .await
                     .unwrap()
             }

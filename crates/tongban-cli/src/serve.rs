@@ -407,6 +407,10 @@ async fn run(
         public_url: settings.server.public_url.clone(),
         search_dir: Some(settings.server.data_dir.join("search")),
         files_dir: Some(settings.server.data_dir.join("files")),
+        applications: tongban_services::applications::ApplicationSettings {
+            draft_days: i64::from(settings.applications.draft_days.max(1)),
+            reminder_days: i64::from(settings.applications.reminder_days),
+        },
     };
     let keys = crate::secrets::load(&settings)?;
     // Text messages are signed with the region's site name, e.g. 【示范市政务服务网】.

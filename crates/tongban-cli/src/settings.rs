@@ -32,6 +32,27 @@ pub struct Settings {
     pub log: Log,
     pub security: Security,
     pub email: Email,
+    pub applications: Applications,
+}
+
+/// Online applications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Applications {
+    /// Days an unsent draft is kept after its last change.
+    pub draft_days: u32,
+    /// Days before a draft expires that its filler is reminded.
+    pub reminder_days: u32,
+}
+
+impl Default for Applications {
+    fn default() -> Self {
+        let defaults = tongban_services::applications::ApplicationSettings::default();
+        Applications {
+            draft_days: defaults.draft_days as u32,
+            reminder_days: defaults.reminder_days as u32,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,6 +205,7 @@ impl Default for Settings {
             log: Log::default(),
             security: Security::default(),
             email: Email::default(),
+            applications: Applications::default(),
         }
     }
 }
@@ -376,6 +398,12 @@ from = ""
 reply_to = ""
 # Longest wait for the relay at each step, in seconds (1 to 25).
 timeout_secs = 20
+
+[applications]
+# Days an unsent application draft is kept after its last change, and how many days before it
+# is deleted its filler gets a reminder in their inbox.
+draft_days = 30
+reminder_days = 3
 "#;
 
 #[cfg(test)]

@@ -47,6 +47,8 @@ pub struct WebSettings {
     /// Where uploaded files are kept (`<data_dir>/files`). `None` puts them in a temporary
     /// directory of the process (tests).
     pub files_dir: Option<PathBuf>,
+    /// How long drafts are kept, and when their fillers are reminded.
+    pub applications: tongban_services::applications::ApplicationSettings,
 }
 
 /// A catalogue snapshot and the pages rendered from it.
@@ -166,7 +168,7 @@ impl AppState {
             identity.index.clone(),
             writer,
             divisions.clone(),
-            tongban_services::applications::ApplicationSettings::default(),
+            settings.applications.clone(),
         );
         let files_dir = match &settings.files_dir {
             Some(dir) => dir.clone(),

@@ -37,6 +37,7 @@ pub fn settings(mode: Mode) -> WebSettings {
         public_url: "http://127.0.0.1:8080".to_owned(),
         search_dir: None,
         files_dir: None,
+        applications: Default::default(),
     }
 }
 

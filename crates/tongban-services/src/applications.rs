@@ -737,6 +737,10 @@ impl Applications {
         })?;
         self.check_files(catalog.region_id, user, draft_id, form, &clean)
             .await?;
+        if let Some(draft) = draft_id {
+            self.drop_unused_uploads(catalog.region_id, draft, &clean)
+                .await?;
+        }
         let published = catalog.service(service_code).ok_or(ApplyError::NotFound)?;
         let department_id = catalog
             .department_id(&published.service.department)
@@ -820,11 +824,31 @@ impl Applications {
                 ));
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApplyError::Invalid(errors))
+        if !errors.is_empty() {
+            return Err(ApplyError::Invalid(errors));
         }
+        Ok(())
+    }
+
+    /// Files uploaded with a draft but no longer named by its answers (a page the applicant's
+    /// later answers skipped) do not travel with the case: the batch attaches every upload
+    /// still on the draft.
+    async fn drop_unused_uploads(
+        &self,
+        region_id: Uuid,
+        draft_id: Uuid,
+        answers: &Answers,
+    ) -> Result<(), ApplyError> {
+        let named: Vec<String> = tongban_domain::forms::file_refs(answers)
+            .into_iter()
+            .map(|(_, f)| f.id.clone())
+            .collect();
+        for upload in tongban_store::uploads::of_draft(&self.db, region_id, draft_id).await? {
+            if !named.contains(&upload.id.to_string()) {
+                tongban_store::uploads::delete_unattached(&self.db, region_id, upload.id).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn phone_last4(&self, account_id: Uuid) -> Option<String> {

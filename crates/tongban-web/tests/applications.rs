@@ -446,6 +446,17 @@ async fn uploads_are_judged_by_content_and_served_only_to_whom_may_see_them() {
         assert!(page.contains("enctype=\"multipart/form-data\""));
         let csrf = csrf_of(&page);
 
+        // A file without the page's CSRF token is refused before it is stored.
+        let forged = post_multipart(
+            &mut citizen,
+            &authorisation,
+            &[],
+            Some(("authorisation_letter", "letter.pdf", b"%PDF-1.7\n%%EOF\n")),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(upload::Entity::find().count(&db.conn).await.unwrap(), 0);
+
         // HTML dressed as a PDF is refused by its content.
         let fake = post_multipart(
             &mut citizen,
@@ -878,6 +889,88 @@ async fn drafts_are_reminded_once_before_they_expire_and_then_deleted() {
         let gone = sweep(31).await;
         assert_eq!(gone.deleted, 1);
         assert_eq!(citizen.get(&first).await.status, StatusCode::NOT_FOUND);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn files_of_a_page_later_skipped_do_not_travel_with_the_case() {
+    for db in TestDb::all("web applications skipped files").await {
+        let app = demo_app(&db).await;
+        let mut citizen = signed_in(app.clone(), CITIZEN).await;
+        let first = start(&mut citizen, "GA0001").await;
+        let id = draft_id(&first);
+        let with_agent = [
+            ("nationality", "chinese"),
+            ("local_link", "hukou"),
+            ("by_agent", "yes"),
+        ];
+        let next = answer(&mut citizen, &first, &with_agent).await;
+        let applicant = location(&next);
+        let next = answer(
+            &mut citizen,
+            &applicant,
+            &[
+                ("full_name", "张三"),
+                ("id_number", "990102199003071233"),
+                ("phone", CITIZEN),
+            ],
+        )
+        .await;
+        let purpose = location(&next);
+        let next = answer(
+            &mut citizen,
+            &purpose,
+            &[
+                ("purpose", "employment"),
+                ("receiving_org", "某公司"),
+                ("paper_copy", "no"),
+            ],
+        )
+        .await;
+        let authorisation = location(&next);
+        let csrf = csrf_of(&citizen.get(&authorisation).await.text());
+        let pdf = b"%PDF-1.7\n%%EOF\n";
+        post_multipart(
+            &mut citizen,
+            &authorisation,
+            &[("csrf", &csrf)],
+            Some(("authorisation_letter", "letter.pdf", pdf)),
+        )
+        .await;
+        assert_eq!(upload::Entity::find().count(&db.conn).await.unwrap(), 1);
+        // No agent after all: the authorisation page drops off the route.
+        let changed = answer(
+            &mut citizen,
+            &format!("{first}?change=1"),
+            &[
+                ("nationality", "chinese"),
+                ("local_link", "hukou"),
+                ("by_agent", "no"),
+            ],
+        )
+        .await;
+        assert_eq!(location(&changed), format!("/applications/{id}/check"));
+        let declaration = citizen
+            .get(&format!("/applications/{id}/declaration"))
+            .await
+            .text();
+        let sent = citizen
+            .post(
+                &format!("/applications/{id}/declaration"),
+                &[
+                    ("csrf", &csrf_of(&declaration)),
+                    ("declaration", "confirmed"),
+                ],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+        assert_eq!(case::Entity::find().count(&db.conn).await.unwrap(), 1);
+        assert_eq!(
+            upload::Entity::find().count(&db.conn).await.unwrap(),
+            0,
+            "the unused file's record is gone with the draft"
+        );
         db.finish().await;
     }
 }

@@ -59,6 +59,10 @@ pub async fn read_page_post(
     _origin: &Origin,
     request: Request,
 ) -> Result<(PagePost, Vec<(String, UploadError)>), Box<Response>> {
+    let headers = request.headers().clone();
+    // The page's form sends its CSRF token before any file: a file arriving without a valid
+    // token is refused before a byte of it is stored.
+    let csrf_ok = |token: &str| crate::csrf::verify(&state.secret, Some(user), &headers, token);
     let prefs = Prefs::resolve(request.uri().query(), request.headers());
     let multipart = request
         .headers()
@@ -120,6 +124,9 @@ pub async fn read_page_post(
                     // An empty file input: nothing chosen. Drain it.
                     let _ = field.bytes().await;
                     continue;
+                }
+                if !csrf_ok(&post.csrf) {
+                    return Err(Box::new(crate::identity::forbidden(state, prefs)));
                 }
                 let limits = UploadLimits {
                     max_size_kb: *max_size_kb,

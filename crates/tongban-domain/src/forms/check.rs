@@ -175,6 +175,12 @@ impl<'d> Checker<'d> {
             );
         }
         self.text(&format!("{path}.label"), &field.label, "the label");
+        if in_group && matches!(field.kind, FieldKind::File { .. }) {
+            self.problem(
+                format!("{path}.type"),
+                "files cannot be asked inside a repeating group; ask for them in a file field after the group",
+            );
+        }
         if in_group && field.show_if.is_some() {
             self.problem(
                 format!("{path}.show_if"),

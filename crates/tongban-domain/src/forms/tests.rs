@@ -295,6 +295,19 @@ fn definition_errors_are_precise() {
         "{problems:?}"
     );
 
+    let problems = problems_after(|def| {
+        let scan = def.pages[4].fields[1].clone();
+        if let FieldKind::Group { fields, .. } = &mut def.pages[4].fields[0].kind {
+            fields.push(scan);
+        }
+    });
+    assert_eq!(
+        problems,
+        vec![
+            "pages[4].fields[0].fields[2].type: files cannot be asked inside a repeating group; ask for them in a file field after the group"
+        ]
+    );
+
     let problems = problems_after(|def| def.pages[2].key = "about".into());
     assert!(problems.contains(&"pages[2].key: duplicate page key \"about\"".to_owned()));
     let problems = problems_after(|def| {

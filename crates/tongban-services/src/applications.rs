@@ -475,6 +475,21 @@ impl Applications {
         row.content.form.ok_or(ApplyError::NoOnlineForm)
     }
 
+    /// The caller's draft with the form it is answered on.
+    pub async fn draft_with_form(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        id: Uuid,
+    ) -> Result<(Draft, FormDefinition), ApplyError> {
+        let draft = self.draft(clock, user, catalog.region_id, id).await?;
+        let form = self
+            .form_of(catalog, &draft.service_code, draft.service_version)
+            .await?;
+        Ok((draft, form))
+    }
+
     /// Saves one page of a draft. Valid answers move the draft on; invalid ones are kept as
     /// typed (so the page shows them back) and reported.
     #[allow(clippy::too_many_arguments)]
@@ -956,6 +971,22 @@ impl Applications {
             entered_by: row.entered_by,
             department_id: row.department_id,
         })
+    }
+}
+
+impl Applications {
+    /// A case the caller may see, with the form version it was answered on.
+    pub async fn case_with_form(
+        &self,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        id: Uuid,
+    ) -> Result<(CaseView, FormDefinition), ApplyError> {
+        let case = self.case(user, catalog.region_id, id).await?;
+        let form = self
+            .form_of(catalog, &case.service_code, case.service_version)
+            .await?;
+        Ok((case, form))
     }
 }
 

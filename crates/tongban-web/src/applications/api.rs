@@ -529,24 +529,12 @@ async fn show_draft(
         return refusal(&state, locale, ApplyError::NotFound);
     };
     let snapshot = state.snapshots.current();
-    let draft = match state
-        .applications
-        .draft(state.clock.as_ref(), &user, snapshot.catalog.region_id, id)
-        .await
-    {
-        Ok(draft) => draft,
-        Err(error) => return refusal(&state, locale, error),
-    };
     match state
         .applications
-        .form_of(
-            &snapshot.catalog,
-            &draft.service_code,
-            draft.service_version,
-        )
+        .draft_with_form(state.clock.as_ref(), &user, &snapshot.catalog, id)
         .await
     {
-        Ok(form) => json(StatusCode::OK, &draft_json(&draft, &form)),
+        Ok((draft, form)) => json(StatusCode::OK, &draft_json(&draft, &form)),
         Err(error) => refusal(&state, locale, error),
     }
 }
@@ -578,24 +566,12 @@ async fn replace_draft(
         Err(response) => return *response,
     };
     let snapshot = state.snapshots.current();
-    let draft = match state
+    let (draft, form) = match state
         .applications
-        .draft(state.clock.as_ref(), &user, snapshot.catalog.region_id, id)
+        .draft_with_form(state.clock.as_ref(), &user, &snapshot.catalog, id)
         .await
     {
-        Ok(draft) => draft,
-        Err(error) => return refusal(&state, locale, error),
-    };
-    let form = match state
-        .applications
-        .form_of(
-            &snapshot.catalog,
-            &draft.service_code,
-            draft.service_version,
-        )
-        .await
-    {
-        Ok(form) => form,
+        Ok(found) => found,
         Err(error) => return refusal(&state, locale, error),
     };
     match state
@@ -704,24 +680,12 @@ async fn upload_file(
         return refusal(&state, locale, ApplyError::NotFound);
     };
     let snapshot = state.snapshots.current();
-    let draft = match state
+    let (draft, form) = match state
         .applications
-        .draft(state.clock.as_ref(), &user, snapshot.catalog.region_id, id)
+        .draft_with_form(state.clock.as_ref(), &user, &snapshot.catalog, id)
         .await
     {
-        Ok(draft) => draft,
-        Err(error) => return refusal(&state, locale, error),
-    };
-    let form = match state
-        .applications
-        .form_of(
-            &snapshot.catalog,
-            &draft.service_code,
-            draft.service_version,
-        )
-        .await
-    {
-        Ok(form) => form,
+        Ok(found) => found,
         Err(error) => return refusal(&state, locale, error),
     };
     let Some(limits) = form

@@ -307,21 +307,11 @@ async fn load_draft(
 ) -> Result<(Draft, FormDefinition), Box<Response>> {
     let not_found = || Box::new(crate::errors::not_found(state, prefs));
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let draft = state
+    state
         .applications
-        .draft(state.clock.as_ref(), user, snapshot.catalog.region_id, id)
+        .draft_with_form(state.clock.as_ref(), user, &snapshot.catalog, id)
         .await
-        .map_err(|e| Box::new(refusal(state, prefs, e)))?;
-    let form = state
-        .applications
-        .form_of(
-            &snapshot.catalog,
-            &draft.service_code,
-            draft.service_version,
-        )
-        .await
-        .map_err(|e| Box::new(refusal(state, prefs, e)))?;
-    Ok((draft, form))
+        .map_err(|e| Box::new(refusal(state, prefs, e)))
 }
 
 fn step_href(id: Uuid, step: &Step) -> String {
@@ -786,6 +776,33 @@ pub(crate) struct RowView {
     pub change: String,
 }
 
+/// Summary rows grouped under their page titles, in route order, each with its change link.
+fn sections(
+    form: &FormDefinition,
+    rows: Vec<tongban_domain::forms::SummaryRow>,
+    prefs: Prefs,
+    change: impl Fn(&tongban_domain::forms::SummaryRow) -> String,
+) -> Vec<(String, Vec<RowView>)> {
+    let mut sections: Vec<(String, Vec<RowView>)> = Vec::new();
+    for row in rows {
+        let title = form
+            .page(&row.page_key)
+            .map(|p| p.title.get(prefs.locale).to_owned())
+            .unwrap_or_default();
+        let view = RowView {
+            change: change(&row),
+            label: row.label,
+            lines: row.lines,
+            items: row.items,
+        };
+        match sections.last_mut() {
+            Some((t, list)) if *t == title => list.push(view),
+            _ => sections.push((title, vec![view])),
+        }
+    }
+    sections
+}
+
 #[derive(Template)]
 #[template(path = "applications/check.html")]
 struct CheckPage<'a> {
@@ -825,28 +842,12 @@ async fn check_page(
         &state.divisions,
         &display_words(&c, false),
     );
-    let mut sections: Vec<(String, Vec<RowView>)> = Vec::new();
-    for row in rows {
-        let title = form
-            .page(&row.page_key)
-            .map(|p| p.title.get(prefs.locale).to_owned())
-            .unwrap_or_default();
-        let view = RowView {
-            label: row.label,
-            lines: row.lines,
-            items: row.items,
-            change: format!(
-                "/applications/{}/pages/{}?change=1#{}",
-                draft.id,
-                row.page_key,
-                format_args!("f-{}", row.field_key)
-            ),
-        };
-        match sections.last_mut() {
-            Some((t, list)) if *t == title => list.push(view),
-            _ => sections.push((title, vec![view])),
-        }
-    }
+    let sections = sections(&form, rows, prefs, |row| {
+        format!(
+            "/applications/{}/pages/{}?change=1#f-{}",
+            draft.id, row.page_key, row.field_key
+        )
+    });
     let (route, _) = tongban_domain::forms::visible_pages(&form, &draft.answers);
     let back = route
         .last()
@@ -1292,20 +1293,12 @@ async fn case_page(
         return crate::errors::not_found(&state, prefs);
     };
     let snapshot = state.snapshots.current();
-    let case = match state
+    let (case, form) = match state
         .applications
-        .case(&user, snapshot.catalog.region_id, case_id)
+        .case_with_form(&user, &snapshot.catalog, case_id)
         .await
     {
-        Ok(case) => case,
-        Err(error) => return refusal(&state, prefs, error),
-    };
-    let form = match state
-        .applications
-        .form_of(&snapshot.catalog, &case.service_code, case.service_version)
-        .await
-    {
-        Ok(form) => form,
+        Ok(found) => found,
         Err(error) => return refusal(&state, prefs, error),
     };
     let path = format!("/applications/cases/{case_id}");
@@ -1317,23 +1310,7 @@ async fn case_page(
         &state.divisions,
         &display_words(&c, true),
     );
-    let mut sections: Vec<(String, Vec<RowView>)> = Vec::new();
-    for row in rows {
-        let title = form
-            .page(&row.page_key)
-            .map(|p| p.title.get(prefs.locale).to_owned())
-            .unwrap_or_default();
-        let view = RowView {
-            label: row.label,
-            lines: row.lines,
-            items: row.items,
-            change: String::new(),
-        };
-        match sections.last_mut() {
-            Some((t, list)) if *t == title => list.push(view),
-            _ => sections.push((title, vec![view])),
-        }
-    }
+    let sections = sections(&form, rows, prefs, |_| String::new());
     let body = CasePage {
         id: case.id,
         tracking_number: case.tracking_number.clone(),
@@ -1531,20 +1508,12 @@ async fn case_pdf(
         return crate::errors::not_found(&state, prefs);
     };
     let snapshot = state.snapshots.current();
-    let case = match state
+    let (case, form) = match state
         .applications
-        .case(&user, snapshot.catalog.region_id, case_id)
+        .case_with_form(&user, &snapshot.catalog, case_id)
         .await
     {
-        Ok(case) => case,
-        Err(error) => return refusal(&state, prefs, error),
-    };
-    let form = match state
-        .applications
-        .form_of(&snapshot.catalog, &case.service_code, case.service_version)
-        .await
-    {
-        Ok(form) => form,
+        Ok(found) => found,
         Err(error) => return refusal(&state, prefs, error),
     };
     let Some(published) = snapshot.catalog.service(&case.service_code) else {

@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::workflow::{CheckContext, FormContext, WorkflowChoice, WorkflowDefinition};
+
 use crate::locale::{Locale, LocalizedText};
 use crate::money::Fen;
 
@@ -27,6 +29,10 @@ pub struct CatalogDocument {
     pub departments: Vec<Department>,
     #[serde(default)]
     pub services: Vec<Service>,
+    /// Workflows services refer to by key (`workflow: standard`); resolved into each service
+    /// on import, see [`CatalogDocument::resolve_workflows`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workflows: Vec<crate::workflow::WorkflowTemplate>,
 }
 
 /// A region (行政区划) served by the platform: the tenant every record belongs to.
@@ -356,6 +362,10 @@ pub struct Service {
     /// The online application form; a service without one is applied for at a hall.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<crate::forms::FormDefinition>,
+    /// How cases are handled: a template of the document or a definition of its own; the
+    /// standard four-stage workflow when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<crate::workflow::WorkflowChoice>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -365,6 +375,14 @@ fn is_false(value: &bool) -> bool {
 impl Service {
     pub fn is_free(&self) -> bool {
         self.fees.iter().all(|fee| fee.amount == Fen(0))
+    }
+
+    /// The workflow its cases follow: its own (resolved) definition, or the standard one.
+    pub fn workflow_definition(&self) -> std::borrow::Cow<'_, WorkflowDefinition> {
+        match self.workflow.as_ref().and_then(WorkflowChoice::definition) {
+            Some(def) => std::borrow::Cow::Borrowed(def),
+            None => std::borrow::Cow::Owned(WorkflowDefinition::standard()),
+        }
     }
 }
 
@@ -536,6 +554,40 @@ impl CatalogDocument {
                 problem(at("code"), format!("duplicate service {}", service.code));
             }
             check_service_content(service, &prefix, &halls, &mut problem);
+            check_service_workflow(
+                service,
+                &prefix,
+                &departments,
+                &self.workflows,
+                &mut problem,
+            );
+        }
+        let mut templates = HashSet::new();
+        for (i, template) in self.workflows.iter().enumerate() {
+            if !is_slug(&template.key) {
+                problem(
+                    format!("workflows[{i}].key"),
+                    "use lower-case letters, digits and hyphens".into(),
+                );
+            }
+            if !templates.insert(template.key.as_str()) {
+                problem(
+                    format!("workflows[{i}].key"),
+                    format!("duplicate workflow {}", template.key),
+                );
+            }
+            check_text(
+                &mut problem,
+                &format!("workflows[{i}].name"),
+                &template.name,
+            );
+            let context = CheckContext {
+                departments: &departments,
+                form: FormContext::Template,
+            };
+            for p in template.definition.check(context) {
+                problem(format!("workflows[{i}].definition.{}", p.path), p.message);
+            }
         }
         problems
     }
@@ -555,7 +607,57 @@ impl Service {
             |path: String, message: String| problems.push(CatalogProblem { path, message });
         check_service_code(self, "", departments, &mut problem);
         check_service_content(self, "", halls, &mut problem);
+        check_service_workflow(self, "", departments, &[], &mut problem);
         problems
+    }
+}
+
+impl CatalogDocument {
+    /// Replaces every service's template reference with a copy of the template's definition, so
+    /// that each stored service version carries the workflow its cases follow. Unknown keys
+    /// are left for [`CatalogDocument::validate`] to report.
+    pub fn resolve_workflows(&mut self) {
+        for service in &mut self.services {
+            if let Some(WorkflowChoice::Template(key)) = &service.workflow
+                && let Some(template) = self.workflows.iter().find(|t| &t.key == key)
+            {
+                service.workflow = Some(WorkflowChoice::Defined(Box::new(
+                    template.definition.clone(),
+                )));
+            }
+        }
+    }
+}
+
+/// The service's workflow names a known template, or its own definition passes the checks
+/// against the region's departments and the service's form.
+fn check_service_workflow(
+    service: &Service,
+    prefix: &str,
+    departments: &HashSet<&str>,
+    templates: &[crate::workflow::WorkflowTemplate],
+    problem: &mut impl FnMut(String, String),
+) {
+    let at = |field: &str| format!("{prefix}{field}");
+    let context = CheckContext {
+        departments,
+        form: FormContext::Service(service.form.as_ref()),
+    };
+    match &service.workflow {
+        None => {}
+        Some(WorkflowChoice::Template(key)) => match templates.iter().find(|t| &t.key == key) {
+            None => problem(at("workflow"), format!("unknown workflow {key}")),
+            Some(template) => {
+                for p in template.definition.check_routes(service.form.as_ref()) {
+                    problem(at("workflow"), format!("{key}: {p}"));
+                }
+            }
+        },
+        Some(WorkflowChoice::Defined(def)) => {
+            for p in def.check(context) {
+                problem(at(&format!("workflow.{}", p.path)), p.message);
+            }
+        }
     }
 }
 
@@ -724,6 +826,39 @@ services:
 "#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn services_name_workflow_templates_that_imports_resolve() {
+        let mut doc = minimal();
+        doc.workflows.push(crate::workflow::WorkflowTemplate {
+            key: "standard".into(),
+            name: LocalizedText::new("标准流程"),
+            definition: WorkflowDefinition::standard(),
+        });
+        doc.services[0].workflow = Some(WorkflowChoice::Template("quick".into()));
+        let problems: Vec<String> = doc.validate().iter().map(ToString::to_string).collect();
+        assert_eq!(problems, ["services[0].workflow: unknown workflow quick"]);
+
+        doc.services[0].workflow = Some(WorkflowChoice::Template("standard".into()));
+        assert_eq!(doc.validate(), vec![]);
+        doc.resolve_workflows();
+        assert_eq!(
+            doc.services[0].workflow,
+            Some(WorkflowChoice::Defined(Box::new(
+                WorkflowDefinition::standard()
+            )))
+        );
+
+        // A definition of its own is checked in place, against the region's departments.
+        let mut own = WorkflowDefinition::standard();
+        own.states[2].tasks[0].department = Some("WJ".into());
+        doc.services[0].workflow = Some(WorkflowChoice::Defined(Box::new(own)));
+        let problems: Vec<String> = doc.validate().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            problems,
+            ["services[0].workflow.states[2].tasks[0].department: unknown department WJ"]
+        );
     }
 
     #[test]

@@ -95,7 +95,7 @@ fn list(problems: &[LocatedProblem]) -> String {
 
 /// Parses and validates a catalogue document written in YAML.
 pub fn parse_document(yaml: &str) -> Result<CatalogDocument, CatalogError> {
-    let doc: CatalogDocument = serde_norway::from_str(yaml).map_err(|e| {
+    let mut doc: CatalogDocument = serde_norway::from_str(yaml).map_err(|e| {
         let location = e.location();
         CatalogError::Syntax {
             line: location.as_ref().map(|l| l.line()),
@@ -105,6 +105,7 @@ pub fn parse_document(yaml: &str) -> Result<CatalogDocument, CatalogError> {
     })?;
     let problems = doc.validate();
     if problems.is_empty() {
+        doc.resolve_workflows();
         Ok(doc)
     } else {
         Err(CatalogError::Invalid(LocatedProblem::locate(

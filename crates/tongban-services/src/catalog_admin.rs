@@ -383,6 +383,7 @@ pub fn blank_service(code: &str, department: &str) -> Service {
         issues_certificate: None,
         shared: false,
         form: None,
+        workflow: None,
     }
 }
 

@@ -492,6 +492,7 @@ pub async fn export_document<C: ConnectionTrait>(
         halls,
         departments,
         services,
+        workflows: Vec::new(),
     }))
 }
 

@@ -252,6 +252,7 @@ pub fn generated_catalogue(count: usize) -> anyhow::Result<CatalogDocument> {
             issues_certificate: None,
             shared: false,
             form: None,
+            workflow: None,
         });
     }
     Ok(doc)

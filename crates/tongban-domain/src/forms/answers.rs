@@ -222,7 +222,8 @@ pub struct PageOutcome {
 const DEFAULT_TEXT_MAX: u32 = 500;
 const DEFAULT_LONG_TEXT_MAX: u32 = 10_000;
 
-fn observed(answers: &Answers, key: &str) -> Observed {
+/// What conditions see of one field's answer (also used by workflow routing).
+pub fn observe(answers: &Answers, key: &str) -> Observed {
     match answers.get(key) {
         None => Observed::default(),
         Some(Answer::Text(text)) => Observed {
@@ -257,7 +258,7 @@ fn observed(answers: &Answers, key: &str) -> Observed {
 }
 
 fn holds(condition: Option<&super::Condition>, answers: &Answers) -> bool {
-    condition.is_none_or(|c| c.holds(&|key| observed(answers, key)))
+    condition.is_none_or(|c| c.holds(&|key| observe(answers, key)))
 }
 
 /// The fields of `page` shown given `answers`.
@@ -1047,7 +1048,7 @@ fn cross_rule_errors(
                 message,
             } if on_page(field)
                 && !answers.contains_key(field)
-                && when.holds(&|key| observed(answers, key)) =>
+                && when.holds(&|key| observe(answers, key)) =>
             {
                 let e = if message.is_empty() {
                     AnswerError::Required

@@ -22,8 +22,8 @@ use crate::money::Fen;
 pub use answers::{
     AddressAnswer, Answer, AnswerError, Answers, CheckContext, DateSpan, DivisionLookup,
     FieldError, FileRef, PageOutcome, Profile, RawInput, Step, SubmissionProblem, check_submission,
-    division_prefix, file_refs, first_unanswered, next_step, parse_date, parse_page, parse_yuan,
-    prefill, visible_fields, visible_pages,
+    division_prefix, file_refs, first_unanswered, next_step, observe, parse_date, parse_page,
+    parse_yuan, prefill, visible_fields, visible_pages,
 };
 pub use check::{FormProblem, is_field_key};
 pub use conditions::{Condition, FieldNumber, FieldValue, FieldValues, Observed};

@@ -498,6 +498,7 @@ fn service_from(fields: &Fields, base: &Service) -> Result<Service, Vec<Problem>
         shared: base.shared,
         // The form has its own editor; the guide editor keeps it as it is.
         form: base.form.clone(),
+        workflow: base.workflow.clone(),
     };
     if problems.is_empty() {
         Ok(service)

@@ -23,7 +23,8 @@ pub struct Model {
     pub channel: String,
     /// The answers JSON, encrypted; opaque to the store.
     pub answers: String,
-    /// `submitted` (the workflow issue adds the rest).
+    /// `open` (in progress), `waiting` (for the applicant's corrections), `suspended` or
+    /// `closed`.
     pub status: String,
     /// `draft:<uuid>` or `api:<account>:<Idempotency-Key>`.
     #[sea_orm(unique)]
@@ -33,6 +34,22 @@ pub struct Model {
     pub submitted_at: DateTimeUtc,
     /// For the progress lookup by tracking number and phone.
     pub applicant_phone_last4: Option<String>,
+    /// The workflow state's key (denormalised from `workflow_state` for queries).
+    pub state: String,
+    /// The engine's `CaseState` as JSON; `None` for a case filed before workflows existed
+    /// (it starts at its workflow's first state when first handled).
+    pub workflow_state: Option<String>,
+    /// Bumped by every action: an action names the version it was taken on, and a conditional
+    /// UPDATE makes the second of two concurrent actions fail.
+    pub version: i32,
+    /// Committed deadline of the whole case (承诺时限), computed on the working-day calendar.
+    pub due_on: Option<Date>,
+    /// Statutory deadline (法定时限).
+    pub statutory_due_on: Option<Date>,
+    /// Deadline of the current state, when it has its own limit.
+    pub stage_due_on: Option<Date>,
+    pub outcome: Option<String>,
+    pub closed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261129_000009_search_terms;
 mod m20261129_000010_catalog_drafts;
 mod m20261204_000011_applications;
 mod m20261204_000012_uploads;
+mod m20261205_000013_workflow;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_catalog_drafts::Migration),
             Box::new(m20261204_000011_applications::Migration),
             Box::new(m20261204_000012_uploads::Migration),
+            Box::new(m20261205_000013_workflow::Migration),
         ]
     }
 }

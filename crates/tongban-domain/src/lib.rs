@@ -4,6 +4,7 @@
 //! pulls in no sea-orm, sqlx, axum or tokio. One module per feature, named as in every layer.
 
 pub mod access;
+pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod divisions;

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod identity;
 pub mod locale;
 pub mod money;
+pub mod notices;
 
 pub use locale::{Direction, Locale, LocalizedText};
 pub use money::Fen;

@@ -12,6 +12,7 @@ pub mod forms;
 pub mod identity;
 pub mod locale;
 pub mod money;
+pub mod notices;
 pub mod workflow;
 
 pub use locale::{Direction, Locale, LocalizedText};

@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod identity;
 pub mod layout;
 pub mod metrics;
+pub mod notice_pdf;
 pub mod oidc;
 pub mod pages;
 pub mod prefs;

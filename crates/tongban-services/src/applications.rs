@@ -174,6 +174,7 @@ pub struct Applications {
     index: BlindIndex,
     writer: SubmissionWriter,
     divisions: Arc<dyn DivisionLookup>,
+    handling: crate::workflow::CaseHandling,
     pub settings: ApplicationSettings,
 }
 
@@ -186,14 +187,32 @@ impl Applications {
         divisions: Arc<dyn DivisionLookup>,
         settings: ApplicationSettings,
     ) -> Applications {
+        let handling = crate::workflow::CaseHandling::new(
+            db.clone(),
+            cipher.clone(),
+            Arc::new(tongban_domain::calendar::CalendarSet::embedded().clone()),
+            crate::workflow::HandlingSettings::default(),
+        );
         Applications {
             db,
             cipher,
             index,
             writer,
             divisions,
+            handling,
             settings,
         }
+    }
+
+    /// Uses `handling` (its calendar and office hours) to start new cases' workflows.
+    pub fn with_handling(mut self, handling: crate::workflow::CaseHandling) -> Applications {
+        self.handling = handling;
+        self
+    }
+
+    /// Case handling on the same database and cipher.
+    pub fn handling(&self) -> &crate::workflow::CaseHandling {
+        &self.handling
     }
 
     pub fn db(&self) -> &Connection {
@@ -780,7 +799,10 @@ impl Applications {
             submitted_at: now,
             applicant_phone_last4: phone_last4,
             draft_id,
-            intake_due_at: None,
+            workflow: self
+                .handling
+                .starting_state(catalog, &published.service, now)
+                .map_err(|e| ApplyError::Crypto(format!("starting the workflow: {e}")))?,
             locale: locale.tag().to_owned(),
             ip: origin.ip.clone(),
         };

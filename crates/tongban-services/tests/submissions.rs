@@ -84,7 +84,18 @@ fn submission(region_id: Uuid, applicant: Uuid, key: &str) -> NewCase {
         submitted_at: now(),
         applicant_phone_last4: None,
         draft_id: None,
-        intake_due_at: None,
+        workflow: tongban_store::cases::StartingState {
+            state: "intake".into(),
+            json: "{}".into(),
+            status: "open".into(),
+            stage_due_on: None,
+            tasks: vec![tongban_store::cases::NewTask {
+                department_id: Uuid::nil(),
+                stage: "intake".into(),
+                role: "front-desk-clerk".into(),
+                due_on: None,
+            }],
+        },
         locale: "zh-CN".into(),
         ip: None,
     }

@@ -34,8 +34,14 @@ pub use case_task::Model as CaseTaskRow;
 pub const SUBMITTED_TEMPLATE: &str = "case-submitted";
 /// The audit action of a submission.
 pub const SUBMIT_ACTION: &str = "cases.submit";
-/// The status of a case that has just been submitted.
-pub const STATUS_SUBMITTED: &str = "submitted";
+/// A case being handled.
+pub const STATUS_OPEN: &str = "open";
+/// A case waiting for the applicant's corrections (the clock is paused).
+pub const STATUS_WAITING: &str = "waiting";
+/// A case suspended by the department (the clock is paused).
+pub const STATUS_SUSPENDED: &str = "suspended";
+/// A case that has ended (approved, refused, not accepted, withdrawn).
+pub const STATUS_CLOSED: &str = "closed";
 
 /// How an application reached the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -396,12 +402,35 @@ pub struct NewCase {
     pub applicant_phone_last4: Option<String>,
     /// The draft this submission consumes, deleted with the case's creation.
     pub draft_id: Option<Uuid>,
-    /// When the intake task falls due, if the service says.
-    pub intake_due_at: Option<DateTime<Utc>>,
+    /// Where the case starts in its workflow.
+    pub workflow: StartingState,
     /// The language of the applicant's notification.
     pub locale: String,
     /// Where the request came from, for the audit entry.
     pub ip: Option<String>,
+}
+
+/// A new case's first workflow state, as the engine started it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartingState {
+    /// The state's key.
+    pub state: String,
+    /// The engine's `CaseState` as JSON.
+    pub json: String,
+    /// `open`, `waiting`, `suspended` or `closed`.
+    pub status: String,
+    pub stage_due_on: Option<NaiveDate>,
+    pub tasks: Vec<NewTask>,
+}
+
+/// A task to open on a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub department_id: Uuid,
+    /// The workflow state it belongs to.
+    pub stage: String,
+    pub role: String,
+    pub due_on: Option<NaiveDate>,
 }
 
 /// What became of one submission of a batch.
@@ -430,7 +459,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> StoreResult<DatabaseTransac
         .await?)
 }
 
-/// Rows per multi-row statement: 16 columns each stays under SQLite's 32,766 bound parameters.
+/// Rows per multi-row statement: 20 columns each stays under SQLite's 32,766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 1000;
 
 /// Where a submission key stands while the batch is written.
@@ -576,14 +605,62 @@ fn case_row(item: &NewCase, number: TrackingNumber) -> CaseRow {
         entered_by: item.entered_by,
         channel: item.channel.as_str().to_owned(),
         answers: item.answers.clone(),
-        status: STATUS_SUBMITTED.to_owned(),
+        status: item.workflow.status.clone(),
         submission_key: item.submission_key.clone(),
         request_digest: item.request_digest.clone(),
         // Both databases keep microseconds; return what a later read will see.
         submitted_at: item.submitted_at.trunc_subsecs(6),
         applicant_phone_last4: item.applicant_phone_last4.clone(),
+        state: item.workflow.state.clone(),
+        workflow_state: Some(item.workflow.json.clone()),
+        version: 0,
+        due_on: None,
+        statutory_due_on: None,
+        stage_due_on: item.workflow.stage_due_on,
+        outcome: None,
+        closed_at: None,
     }
 }
+
+/// `person` or `enterprise`: who applied, for the inbox filter.
+pub fn applicant_kind(enterprise_id: Option<Uuid>) -> &'static str {
+    if enterprise_id.is_some() {
+        "enterprise"
+    } else {
+        "person"
+    }
+}
+
+/// The row of a task opened on `case` at `at`.
+pub fn new_task_model(
+    case: &CaseRow,
+    task: &NewTask,
+    applicant_kind: &str,
+    at: DateTime<Utc>,
+) -> case_task::ActiveModel {
+    case_task::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case.id),
+        region_id: Set(case.region_id),
+        department_id: Set(task.department_id),
+        stage: Set(task.stage.clone()),
+        role: Set(task.role.clone()),
+        status: Set(TASK_OPEN.to_owned()),
+        created_at: Set(at.trunc_subsecs(6)),
+        due_at: Set(None),
+        assignee_id: Set(None),
+        claimed_at: Set(None),
+        decision: Set(None),
+        service_code: Set(case.service_code.clone()),
+        applicant_kind: Set(applicant_kind.to_owned()),
+        due_on: Set(task.due_on),
+    }
+}
+
+/// A task waiting for someone.
+pub const TASK_OPEN: &str = "open";
+/// A task whose state the case has left, or whose department has decided.
+pub const TASK_DONE: &str = "done";
 
 fn query_error(e: sea_orm::sea_query::error::Error) -> DbErr {
     DbErr::Custom(format!("building a batch statement: {e}"))
@@ -667,9 +744,13 @@ async fn insert_cases<'r, C: ConnectionTrait>(
             Column::RequestDigest,
             Column::SubmittedAt,
             Column::ApplicantPhoneLast4,
+            Column::State,
+            Column::WorkflowState,
+            Column::Version,
+            Column::StageDueOn,
         ]);
         for row in chunk {
-            let values: [SimpleExpr; 16] = [
+            let values: [SimpleExpr; 20] = [
                 row.id.into(),
                 row.region_id.into(),
                 row.tracking_number.clone().into(),
@@ -686,6 +767,10 @@ async fn insert_cases<'r, C: ConnectionTrait>(
                 row.request_digest.clone().into(),
                 row.submitted_at.into(),
                 row.applicant_phone_last4.clone().into(),
+                row.state.clone().into(),
+                row.workflow_state.clone().into(),
+                row.version.into(),
+                row.stage_due_on.into(),
             ];
             insert.values(values).map_err(query_error)?;
         }
@@ -712,16 +797,16 @@ async fn write_consequences<C: ConnectionTrait>(
 ) -> StoreResult<()> {
     let tasks: Vec<case_task::ActiveModel> = created
         .iter()
-        .map(|(i, row)| case_task::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            case_id: Set(row.id),
-            region_id: Set(row.region_id),
-            department_id: Set(row.department_id),
-            stage: Set("intake".to_owned()),
-            role: Set("front-desk-clerk".to_owned()),
-            status: Set("open".to_owned()),
-            created_at: Set(row.submitted_at),
-            due_at: Set(batch[*i].intake_due_at.map(|at| at.trunc_subsecs(6))),
+        .flat_map(|(i, row)| {
+            let item = &batch[*i];
+            item.workflow.tasks.iter().map(move |task| {
+                new_task_model(
+                    row,
+                    task,
+                    applicant_kind(item.enterprise_id),
+                    row.submitted_at,
+                )
+            })
         })
         .collect();
     let mut tasks = tasks.into_iter().peekable();

@@ -561,3 +561,17 @@ pub async fn accounts_by_ids<C: ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// Every departmental grant of the region: (account, role, department), for routing alerts.
+pub async fn staff_of_region<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+) -> StoreResult<Vec<(Uuid, String, Option<Uuid>)>> {
+    Ok(crate::entities::role_assignment::Entity::find()
+        .filter(crate::entities::role_assignment::Column::RegionId.eq(region_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.account_id, r.role, r.department_id))
+        .collect())
+}

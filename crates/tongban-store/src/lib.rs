@@ -19,6 +19,7 @@ pub mod search_terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod uploads;
+pub mod workflow;
 
 use std::path::Path;
 use std::str::FromStr;

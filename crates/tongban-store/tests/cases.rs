@@ -111,7 +111,18 @@ fn submission(w: &World, key: &str) -> NewCase {
         submitted_at: now(),
         applicant_phone_last4: Some("1234".into()),
         draft_id: None,
-        intake_due_at: Some(now() + Duration::days(5)),
+        workflow: tongban_store::cases::StartingState {
+            state: "intake".into(),
+            json: "{}".into(),
+            status: "open".into(),
+            stage_due_on: None,
+            tasks: vec![tongban_store::cases::NewTask {
+                department_id: w.department,
+                stage: "intake".into(),
+                role: "front-desk-clerk".into(),
+                due_on: None,
+            }],
+        },
         locale: "zh-CN".into(),
         ip: Some("192.0.2.7".into()),
     }

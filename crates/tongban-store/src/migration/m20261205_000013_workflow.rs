@@ -139,7 +139,9 @@ impl MigrationTrait for Migration {
             uuid_null(CaseTasks::AssigneeId).to_owned(),
             timestamp_with_time_zone_null(CaseTasks::ClaimedAt).to_owned(),
             string_len_null(CaseTasks::Decision, 16).to_owned(),
-            string_len(CaseTasks::ServiceCode, 64).default("").to_owned(),
+            string_len(CaseTasks::ServiceCode, 64)
+                .default("")
+                .to_owned(),
             string_len(CaseTasks::ApplicantKind, 16)
                 .default("person")
                 .to_owned(),
@@ -155,6 +157,21 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Cases filed before workflows existed: in progress, their tasks findable by service.
+        let db = manager.get_connection();
+        db.execute_unprepared("UPDATE cases SET status = 'open' WHERE status = 'submitted'")
+            .await?;
+        db.execute_unprepared(
+            "UPDATE case_tasks SET service_code = \
+             (SELECT cases.service_code FROM cases WHERE cases.id = case_tasks.case_id)",
+        )
+        .await?;
+        db.execute_unprepared(
+            "UPDATE case_tasks SET applicant_kind = 'enterprise' WHERE case_id IN \
+             (SELECT id FROM cases WHERE enterprise_id IS NOT NULL)",
+        )
+        .await?;
+
         manager
             .create_index(
                 Index::create()

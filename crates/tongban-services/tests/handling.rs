@@ -1,0 +1,518 @@
+//! Case handling on the demo region, on SQLite and PostgreSQL: a case walked from intake to a
+//! decision by the demo staff its workflow names, notices filed and numbered, the applicant
+//! told; concurrent actions; a batch with a stale case; staff of another department kept out;
+//! corrections answered by the applicant; the public progress lookup's lockout.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use tongban_domain::clock::FixedClock;
+use tongban_domain::forms::Answers;
+use tongban_domain::workflow::{ActionKind, Outcome, WorkflowError};
+use tongban_services::catalog::PortalCatalog;
+use tongban_services::crypto::{AesGcmKeyring, BlindIndex, FieldCipher};
+use tongban_services::identity::password::{Argon2Settings, Passwords};
+use tongban_services::identity::{
+    AccountKind, CurrentUser, Grant, Identity, IdentitySettings, Origin, PasswordDue, SecondFactor,
+};
+use tongban_services::workflow::{
+    ActRefusal, ActRequest, CaseHandling, CaseRef, HandlingSettings, InboxFilter, LookupError,
+};
+use tongban_store::cases::{Channel, NewCase};
+use tongban_store::identity::LoginKey;
+use tongban_store::testing::TestDb;
+use uuid::Uuid;
+
+/// A Wednesday morning, Beijing time.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 0).unwrap()
+}
+
+fn clock() -> FixedClock {
+    FixedClock(now())
+}
+
+struct World {
+    db: TestDb,
+    catalog: PortalCatalog,
+    handling: CaseHandling,
+    cipher: Arc<dyn FieldCipher>,
+    applicant: Uuid,
+}
+
+async fn world(db: TestDb) -> World {
+    tongban_services::catalog::seed_demo(&db.conn, &clock())
+        .await
+        .unwrap();
+    let identity = Identity {
+        db: db.conn.clone(),
+        cipher: Arc::new(AesGcmKeyring::new([9u8; 32], &[])),
+        index: BlindIndex::derive(&[5u8; 32]),
+        passwords: Passwords::new(
+            Argon2Settings {
+                memory_kib: 256,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap(),
+        settings: IdentitySettings::default(),
+        verifier: Arc::new(tongban_services::identity::registration::DemoRealNameVerifier),
+    };
+    identity.seed_demo_accounts(&clock()).await.unwrap();
+    let catalog = tongban_services::catalog::load_portal_catalog(&db.conn, "990100", &clock())
+        .await
+        .unwrap();
+    let cipher: Arc<dyn FieldCipher> = identity.cipher.clone();
+    let handling = CaseHandling::new(
+        db.conn.clone(),
+        cipher.clone(),
+        Arc::new(tongban_domain::calendar::CalendarSet::embedded().clone()),
+        HandlingSettings::default(),
+    );
+    let applicant = identity.demo_person("13800000001").await.unwrap().unwrap();
+    World {
+        db,
+        catalog,
+        handling,
+        cipher,
+        applicant,
+    }
+}
+
+async fn staff(w: &World, username: &str) -> CurrentUser {
+    let account = tongban_store::identity::find_by_login(
+        &w.db.conn,
+        &LoginKey::Username(username.to_owned()),
+    )
+    .await
+    .unwrap()
+    .unwrap_or_else(|| panic!("demo staff {username}"));
+    let roles = tongban_store::identity::roles_of(&w.db.conn, account.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| {
+            Some(Grant {
+                role: tongban_domain::access::Role::from_key(&r.role)?,
+                region_id: r.region_id,
+                department_id: r.department_id,
+            })
+        })
+        .collect();
+    CurrentUser {
+        account_id: account.id,
+        kind: AccountKind::Staff,
+        display_name: account.display_name,
+        roles,
+        session_hash: String::new(),
+        second_factor: SecondFactor::Passed,
+        acting_for: None,
+        password_due: PasswordDue::No,
+    }
+}
+
+fn origin() -> Origin {
+    Origin {
+        ip: Some("127.0.0.1".into()),
+        user_agent: None,
+    }
+}
+
+/// Files `count` cases of `service` for the demo applicant directly through the store's batch,
+/// starting them as the submission path does.
+async fn file_cases(w: &World, service: &str, count: usize) -> Vec<Uuid> {
+    let published = w.catalog.service(service).unwrap();
+    let sealed = w
+        .cipher
+        .encrypt(
+            tongban_services::applications::CASE_ANSWERS_FIELD,
+            &serde_json::to_string(&Answers::new()).unwrap(),
+        )
+        .unwrap();
+    let batch: Vec<NewCase> = (0..count)
+        .map(|i| NewCase {
+            region_id: w.catalog.region_id,
+            tracking_prefix: "SF".into(),
+            local_date: NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            service_code: service.into(),
+            service_name: "test".into(),
+            service_version: published.version,
+            department_id: w
+                .catalog
+                .department_id(&published.service.department)
+                .unwrap(),
+            applicant_id: w.applicant,
+            enterprise_id: None,
+            entered_by: w.applicant,
+            channel: Channel::Api,
+            answers: sealed.clone(),
+            submission_key: format!("test:{service}:{i}:{}", Uuid::now_v7()),
+            request_digest: "d".into(),
+            submitted_at: now(),
+            applicant_phone_last4: Some("0001".into()),
+            draft_id: None,
+            workflow: w
+                .handling
+                .starting_state(&w.catalog, &published.service, now())
+                .unwrap(),
+            locale: "zh-CN".into(),
+            ip: None,
+        })
+        .collect();
+    let txn = tongban_store::cases::begin_write(&w.db.conn).await.unwrap();
+    let outcomes = tongban_store::cases::insert_batch(&txn, &batch)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    outcomes
+        .into_iter()
+        .map(|o| match o {
+            tongban_store::cases::BatchOutcome::Created(row) => row.id,
+            other => panic!("not created: {other:?}"),
+        })
+        .collect()
+}
+
+fn request(action: &str, comment: Option<&str>) -> ActRequest {
+    ActRequest {
+        action: action.into(),
+        comment: comment.map(str::to_owned),
+        extension_days: None,
+        has_attachment: false,
+    }
+}
+
+/// The staff member whose available actions include one of the preferred kinds.
+const WALKERS: [&str; 5] = [
+    "sj.clerk",
+    "sj.reviewer",
+    "sj.approver",
+    "wj.reviewer",
+    "gjj.reviewer",
+];
+
+#[tokio::test]
+async fn a_case_walks_from_intake_to_approval_with_its_notices() {
+    for db in TestDb::all("handling walk").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        let mut people = HashMap::new();
+        for name in WALKERS {
+            people.insert(name, staff(&w, name).await);
+        }
+        // The clerk's inbox shows it, due within the intake stage.
+        let inbox = w
+            .handling
+            .inbox(
+                &clock(),
+                &people["sj.clerk"],
+                &w.catalog,
+                &InboxFilter::default(),
+            )
+            .await
+            .unwrap();
+        assert!(inbox.lines.iter().any(|l| l.case_id == case));
+
+        let preferred = [
+            ActionKind::Accept,
+            ActionKind::Forward,
+            ActionKind::Concur,
+            ActionKind::Approve,
+            ActionKind::Complete,
+        ];
+        let mut steps = 0;
+        loop {
+            steps += 1;
+            assert!(steps < 12, "the walk ends");
+            let mut took = None;
+            'find: for kind in preferred {
+                for name in WALKERS {
+                    let view = w
+                        .handling
+                        .staff_case(&clock(), &people[name], &w.catalog, case)
+                        .await;
+                    let Ok(view) = view else { continue };
+                    if view.state.is_closed() {
+                        break 'find;
+                    }
+                    if let Some(a) = view.actions.iter().find(|a| a.action.kind == kind) {
+                        took = Some((name, a.action.key.clone(), view.case.version));
+                        break 'find;
+                    }
+                }
+            }
+            let Some((name, action, version)) = took else {
+                break;
+            };
+            let acted = w
+                .handling
+                .act(
+                    &clock(),
+                    &people[name],
+                    &w.catalog,
+                    &origin(),
+                    CaseRef {
+                        id: case,
+                        version: Some(version),
+                    },
+                    &request(&action, Some("材料齐全")),
+                )
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{name} {action}: {e}"));
+            assert_eq!(acted.version, version + 1);
+        }
+        let view = w
+            .handling
+            .staff_case(&clock(), &people["sj.approver"], &w.catalog, case)
+            .await
+            .unwrap();
+        assert_eq!(view.state.outcome, Some(Outcome::Approved));
+        assert_eq!(view.case.status, "closed");
+        let kinds: Vec<&str> = view.documents.iter().map(|d| d.kind.as_str()).collect();
+        assert_eq!(kinds, ["acceptance", "approval"]);
+        assert!(view.documents[0].number.contains("〔2026〕"));
+        let notice = w
+            .handling
+            .notice(&w.catalog, case, view.documents[1].id)
+            .await
+            .unwrap();
+        assert_eq!(notice.tracking_number, view.case.tracking_number);
+        // The timeline has every action; the applicant was told by inbox and SMS.
+        assert!(view.events.len() >= 3);
+        let sms = tongban_store::notifications::by_channel(&w.db.conn, "sms")
+            .await
+            .unwrap();
+        assert!(
+            sms.iter()
+                .any(|n| n.account_id == Some(w.applicant) && n.template == "case-update")
+        );
+        let audit = tongban_store::audit::recent_for_actor(
+            &w.db.conn,
+            people["sj.approver"].account_id,
+            20,
+        )
+        .await
+        .unwrap();
+        assert!(audit.iter().any(|a| a.action == "cases.approve"
+            && a.target.as_deref() == Some(&*format!("case:{case}"))));
+    }
+}
+
+#[tokio::test]
+async fn of_two_people_acting_at_once_only_one_succeeds() {
+    for db in TestDb::all("handling conflict").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        let clerk = staff(&w, "sj.clerk").await;
+        let view = w
+            .handling
+            .staff_case(&clock(), &clerk, &w.catalog, case)
+            .await
+            .unwrap();
+        let accept = view
+            .actions
+            .iter()
+            .find(|a| a.action.kind == ActionKind::Accept)
+            .expect("the clerk can accept")
+            .action
+            .key
+            .clone();
+        let at = CaseRef {
+            id: case,
+            version: Some(view.case.version),
+        };
+        let (c, o, r) = (clock(), origin(), request(&accept, None));
+        let (a, b) = tokio::join!(
+            w.handling.act(&c, &clerk, &w.catalog, &o, at, &r),
+            w.handling.act(&c, &clerk, &w.catalog, &o, at, &r),
+        );
+        let results = [a.unwrap(), b.unwrap()];
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(ActRefusal::Conflict)))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_batch_reports_every_case_and_staff_elsewhere_see_nothing() {
+    for db in TestDb::all("handling batch").await {
+        let w = world(db).await;
+        let cases = file_cases(&w, "SJ0001", 12).await;
+        let clerk = staff(&w, "sj.clerk").await;
+        let view = w
+            .handling
+            .staff_case(&clock(), &clerk, &w.catalog, cases[0])
+            .await
+            .unwrap();
+        let accept = view
+            .actions
+            .iter()
+            .find(|a| a.action.kind == ActionKind::Accept)
+            .unwrap()
+            .action
+            .key
+            .clone();
+        let mut refs: Vec<CaseRef> = cases
+            .iter()
+            .map(|&id| CaseRef {
+                id,
+                version: Some(0),
+            })
+            .collect();
+        // One was shown at a version it no longer has; one does not exist.
+        refs[3].version = Some(7);
+        refs.push(CaseRef {
+            id: Uuid::now_v7(),
+            version: None,
+        });
+        let lines = w
+            .handling
+            .act_many(
+                &clock(),
+                &clerk,
+                &w.catalog,
+                &origin(),
+                &refs,
+                &request(&accept, Some("批量受理")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 13);
+        assert_eq!(lines.iter().filter(|l| l.result.is_ok()).count(), 11);
+        assert!(matches!(lines[3].result, Err(ActRefusal::Conflict)));
+        assert!(matches!(lines[12].result, Err(ActRefusal::NotFound)));
+        // Acting again on an accepted case is refused by the workflow, and reported; with the
+        // version the page showed before, as a conflict.
+        let stale: Vec<CaseRef> = refs[..2].to_vec();
+        let fresh: Vec<CaseRef> = stale
+            .iter()
+            .map(|r| CaseRef {
+                id: r.id,
+                version: None,
+            })
+            .collect();
+        let again = w
+            .handling
+            .act_many(
+                &clock(),
+                &clerk,
+                &w.catalog,
+                &origin(),
+                &fresh,
+                &request(&accept, None),
+            )
+            .await
+            .unwrap();
+        assert!(again.iter().all(|l| matches!(
+            l.result,
+            Err(ActRefusal::Workflow(WorkflowError::NotAvailable(_)))
+        )));
+        let again = w
+            .handling
+            .act_many(
+                &clock(),
+                &clerk,
+                &w.catalog,
+                &origin(),
+                &stale,
+                &request(&accept, None),
+            )
+            .await
+            .unwrap();
+        assert!(
+            again
+                .iter()
+                .all(|l| matches!(l.result, Err(ActRefusal::Conflict)))
+        );
+
+        // A police clerk neither sees nor acts on market regulation's cases.
+        let police = staff(&w, "ga.clerk").await;
+        assert!(matches!(
+            w.handling
+                .staff_case(&clock(), &police, &w.catalog, cases[3])
+                .await,
+            Err(tongban_services::workflow::HandlingError::NotFound)
+        ));
+        let lines = w
+            .handling
+            .act_many(
+                &clock(),
+                &police,
+                &w.catalog,
+                &origin(),
+                &refs[3..4],
+                &request(&accept, None),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(lines[0].result, Err(ActRefusal::NotFound)));
+        let inbox = w
+            .handling
+            .inbox(&clock(), &police, &w.catalog, &InboxFilter::default())
+            .await
+            .unwrap();
+        assert!(inbox.lines.iter().all(|l| !cases.contains(&l.case_id)));
+    }
+}
+
+#[tokio::test]
+async fn the_public_lookup_locks_a_number_after_five_wrong_attempts() {
+    for db in TestDb::all("handling lookup").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        let row = tongban_store::cases::case_by_id(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap()
+            .unwrap();
+        let number = row.tracking_number.as_str();
+        let found = w
+            .handling
+            .public_progress(&clock(), &w.catalog, number, "0001")
+            .await
+            .unwrap();
+        assert_eq!(found.tracking_number, number);
+        // Unknown numbers and wrong digits look the same.
+        assert_eq!(
+            w.handling
+                .public_progress(&clock(), &w.catalog, "SF-20261202-99999999-0", "0001")
+                .await
+                .unwrap_err(),
+            LookupError::NotFound
+        );
+        for attempt in 1..=5 {
+            let e = w
+                .handling
+                .public_progress(&clock(), &w.catalog, number, "9999")
+                .await
+                .unwrap_err();
+            let expected = if attempt < 5 {
+                LookupError::NotFound
+            } else {
+                LookupError::Locked
+            };
+            assert_eq!(e, expected, "attempt {attempt}");
+        }
+        // Locked: even the right digits are refused until the lock ends.
+        assert_eq!(
+            w.handling
+                .public_progress(&clock(), &w.catalog, number, "0001")
+                .await
+                .unwrap_err(),
+            LookupError::Locked
+        );
+        let later = FixedClock(now() + chrono::Duration::minutes(31));
+        assert!(
+            w.handling
+                .public_progress(&later, &w.catalog, number, "0001")
+                .await
+                .is_ok()
+        );
+    }
+}

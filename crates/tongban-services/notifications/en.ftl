@@ -58,3 +58,12 @@ case-submitted-body = Your application for { $service } was sent; its tracking n
 case-submitted-sms = [{ $site }] Your application for { $service } was sent. Tracking number { $tracking_number }; please keep it.
 draft-expiring-title = Your unsent application will be deleted soon
 draft-expiring-body = Your unsent application for { $service } will be deleted on { $expires }. To go on with it, sign in before then and continue it under "Your applications".
+
+# Case progress
+case-update-title = Case { $tracking_number }: { $action }
+case-update-body = Your application for "{ $service }" (tracking number { $tracking_number }): { $action }. It is now at: { $state }. { $tell } { $comment } See its progress and documents under "Your applications".
+case-update-sms = Your application { $tracking_number } ("{ $service }"): { $action }, now at { $state }. Sign in for details.
+case-message-title = A message about case { $tracking_number }
+case-message-body = The staff handling "{ $service }" wrote to you: { $text }
+case-deadline-title = Case { $tracking_number } is near or past its time limit
+case-deadline-body = Case { $tracking_number } is due on { $due_on }: { $days } working days left (negative means overdue). Please act on it.

@@ -59,3 +59,12 @@ case-submitted-body = 您的“{ $service }”申请已提交，办件编号为 
 case-submitted-sms = 【{ $site }】您的“{ $service }”申请已提交，办件编号 { $tracking_number }，请妥善保存。
 draft-expiring-title = 您的申请草稿即将删除
 draft-expiring-body = 您尚未提交的“{ $service }”申请草稿将于 { $expires } 删除。如需继续办理，请在此之前登录并在“我的申请”中继续填写。
+
+# 办件进度
+case-update-title = 办件 { $tracking_number }：{ $action }
+case-update-body = 您的“{ $service }”申请（办件编号 { $tracking_number }）已{ $action }，当前环节：{ $state }。{ $tell } { $comment } 您可以在“我的申请”中查看进度和文书。
+case-update-sms = 您的“{ $service }”申请（{ $tracking_number }）已{ $action }，当前环节：{ $state }。详情请登录查看。
+case-message-title = 关于办件 { $tracking_number } 的消息
+case-message-body = 办理“{ $service }”的工作人员给您留言：{ $text }
+case-deadline-title = 办件 { $tracking_number } 临近或超过办理时限
+case-deadline-body = 办件 { $tracking_number } 的承诺办结日期为 { $due_on }，剩余 { $days } 个工作日（负数表示已超期）。请及时办理。

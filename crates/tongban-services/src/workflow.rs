@@ -354,7 +354,7 @@ impl CaseHandling {
     async fn version_of(
         &self,
         catalog: &PortalCatalog,
-        cache: &mut HashMap<(String, i32), (Arc<WorkflowDefinition>, Arc<Service>)>,
+        cache: &mut VersionCache,
         code: &str,
         version: i32,
     ) -> Result<(Arc<WorkflowDefinition>, Arc<Service>), HandlingError> {
@@ -1022,6 +1022,9 @@ impl CaseHandling {
     }
 }
 
+/// Service versions (with their workflows) loaded while handling a request.
+type VersionCache = HashMap<(String, i32), (Arc<WorkflowDefinition>, Arc<Service>)>;
+
 /// The template of the applicant's message about a change to their case.
 pub const CASE_UPDATE_TEMPLATE: &str = "case-update";
 
@@ -1428,7 +1431,9 @@ impl CaseHandling {
         })
     }
 
-    /// Claims an open task of the case for the caller; false if someone else holds it.
+    /// Claims an open task of the case for the caller (or releases the caller's claim); false
+    /// if someone else holds it.
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim(
         &self,
         clock: &dyn Clock,

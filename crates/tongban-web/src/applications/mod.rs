@@ -115,6 +115,23 @@ pub async fn housekeeping(state: &AppState) {
         Ok(_) => {}
         Err(error) => tracing::error!(%error, "sweeping application drafts failed"),
     }
+    let handling = state.applications.handling();
+    match handling
+        .recompute_deadlines_if_calendar_changed(state.clock.as_ref(), &snapshot.catalog)
+        .await
+    {
+        Ok(0) => {}
+        Ok(count) => tracing::info!(count, "open cases' deadlines recomputed on a new calendar"),
+        Err(error) => tracing::error!(%error, "recomputing deadlines failed"),
+    }
+    match handling
+        .scan_deadlines(state.clock.as_ref(), &snapshot.catalog)
+        .await
+    {
+        Ok(0) => {}
+        Ok(raised) => tracing::info!(raised, "deadline alerts raised"),
+        Err(error) => tracing::error!(%error, "scanning deadlines failed"),
+    }
     match tongban_services::uploads::collect_garbage(
         &state.db,
         state.blobs.as_ref(),

@@ -19,6 +19,7 @@ pub mod submissions;
 pub mod testing;
 pub mod text;
 pub mod uploads;
+pub mod workflow_admin;
 pub mod yaml_lines;
 
 pub use tongban_store::StoreError;

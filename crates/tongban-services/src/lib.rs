@@ -20,6 +20,7 @@ pub mod testing;
 pub mod text;
 pub mod uploads;
 pub mod workflow;
+pub mod workflow_admin;
 pub mod yaml_lines;
 
 pub use tongban_store::StoreError;

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod check;
+pub mod diagram;
 pub mod engine;
 
 #[cfg(test)]

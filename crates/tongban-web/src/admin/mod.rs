@@ -25,6 +25,7 @@ mod catalog_io;
 pub mod form_editor;
 mod search;
 mod staff;
+mod workflow_editor;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(form_editor::router())
         .merge(search::router())
+        .merge(workflow_editor::router())
 }
 
 /// An administration tool and the roles that open it.

@@ -1,0 +1,24 @@
+# TODO(bo): zh-CN copy, to be translated (the key-parity test needs every key).
+workflow-editor-title = 办理流程
+workflow-editor-link = 办理流程
+workflow-editor-link-hint = 申请提交后由谁、按什么步骤办理，以流程图显示。
+workflow-editor-back-to-service = 办事指南
+workflow-editor-no-draft = 当前没有草稿，显示的是已发布的办理流程，不能修改。请先打开草稿再编辑。
+workflow-editor-default = 此事项没有自己的办理流程，案件按这里显示的标准流程办理。保存后流程将存入此事项。
+workflow-editor-from-template = 下面是模板“{ $name }”的内容。检查、修改并保存后才会使用，目前尚未保存。
+workflow-editor-diagram = 流程图
+workflow-editor-no-diagram = 定义无法读取，因此无法绘制流程图。请先改正下面的错误。
+workflow-editor-checks = 发布前检查
+workflow-editor-no-problems = 办理流程已通过全部检查。
+workflow-editor-problem-count = { $count } 个问题导致不能保存和发布
+workflow-editor-at = 第 { $line } 行第 { $column } 列
+workflow-editor-at-whole = 整个流程
+workflow-editor-template = 从模板开始
+workflow-editor-template-hint = 用模板替换下面的文本；按“保存”之前不会保存。
+workflow-editor-use-template = 使用此模板
+workflow-editor-definition = 流程定义
+workflow-editor-yaml-label = 办理流程（YAML）
+workflow-editor-yaml-hint = 各个状态、每个状态的办理任务以及状态之间的操作，格式见 docs/workflows.md。“检查”只显示问题，不保存；“保存”把没有问题的流程存入草稿。
+workflow-editor-check = 检查
+workflow-editor-save = 保存
+workflow-editor-done-saved = 已保存到草稿。请在事项编辑页面发布草稿。

@@ -58,3 +58,12 @@ case-submitted-body = ཁྱེད་ཀྱི་“{ $service }”ཡི་ར�
 case-submitted-sms = [{ $site }] ཁྱེད་ཀྱི་“{ $service }”ཡི་རེ་ཞུ་ཕུལ་ཟིན། ལས་དོན་ཨང་རྟགས་ནི་ { $tracking_number } ཡིན་པས་ལེགས་པར་ཉར་ཚགས་གནང་རོགས།
 draft-expiring-title = ཁྱེད་ཀྱི་རེ་ཞུའི་ཟིན་བྲིས་མྱུར་དུ་བསུབ་རྒྱུ་ཡིན
 draft-expiring-body = ཁྱེད་ཀྱིས་ད་དུང་མ་ཕུལ་བའི་“{ $service }”ཡི་རེ་ཞུའི་ཟིན་བྲིས་དེ་ { $expires } ལ་བསུབ་རྒྱུ་ཡིན། མུ་མཐུད་སྒྲུབ་དགོས་ན། དེའི་སྔོན་ལ་ནང་འཛུལ་བྱས་ནས་“ངའི་རེ་ཞུ”ནང་མུ་མཐུད་འབྲི་རོགས།
+
+# ལས་དོན་གྱི་འཕེལ་རིམ།
+case-update-title = ལས་དོན་ { $tracking_number }: { $action }
+case-update-body = ཁྱེད་ཀྱི་“{ $service }”ཡི་རེ་ཞུ། (ལས་དོན་ཨང་རྟགས་ { $tracking_number }) { $action }། ད་ལྟའི་རིམ་པ། { $state }། { $tell } { $comment } “ངའི་རེ་ཞུ”ནང་འཕེལ་རིམ་དང་ཡིག་ཆ་ལྟ་ཆོག
+case-update-sms = ཁྱེད་ཀྱི་“{ $service }”ཡི་རེ་ཞུ། ({ $tracking_number }) { $action }། ད་ལྟའི་རིམ་པ། { $state }། ཞིབ་ཕྲ་ནང་འཛུལ་ནས་ལྟ་རོགས།
+case-message-title = ལས་དོན་ { $tracking_number } སྐོར་གྱི་འཕྲིན།
+case-message-body = “{ $service }”སྒྲུབ་མཁན་ལས་བྱེད་པས་ཁྱེད་ལ་འཕྲིན་བཞག་ཡོད། { $text }
+case-deadline-title = ལས་དོན་ { $tracking_number } ཡི་དུས་ཚོད་ཉེ་བའམ་ཡང་ན་འགོར་ཟིན།
+case-deadline-body = ལས་དོན་ { $tracking_number } ཡི་ཁས་ལེན་མཇུག་སྒྲིལ་ཚེས་གྲངས་ནི་ { $due_on } ཡིན། ལས་ཉིན་ { $days } ལྷག་ཡོད། (ཐ་སྙད་ཀྱི་གྲངས་ཀ་ནི་དུས་ཚོད་འགོར་བ་ཡིན།) དུས་ཐོག་ཏུ་སྒྲུབ་རོགས།

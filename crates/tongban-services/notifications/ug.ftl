@@ -58,3 +58,12 @@ case-submitted-body = «{ $service }» ئىلتىماسىڭىز يوللاندى
 case-submitted-sms = [{ $site }] «{ $service }» ئىلتىماسىڭىز يوللاندى، ئىش بېجىرىش نومۇرى { $tracking_number }، ئۇنى ياخشى ساقلاڭ.
 draft-expiring-title = ئىلتىماس ئارگىنالىڭىز پات ئارىدا ئۆچۈرۈلىدۇ
 draft-expiring-body = تېخى يوللانمىغان «{ $service }» ئىلتىماس ئارگىنالىڭىز { $expires } دە ئۆچۈرۈلىدۇ. داۋاملىق بېجىرمەكچى بولسىڭىز، شۇ ۋاقىتتىن بۇرۇن كىرىپ، «ئىلتىماسلىرىم» بېتىدە داۋاملىق تولدۇرۇڭ.
+
+# ئىش بېجىرىش جەريانى
+case-update-title = ئىش { $tracking_number }: { $action }
+case-update-body = «{ $service }» ئىلتىماسىڭىز (ئىش بېجىرىش نومۇرى { $tracking_number }): { $action }. ھازىرقى باسقۇچ: { $state }. { $tell } { $comment } «ئىلتىماسلىرىم» بېتىدە جەريان ۋە ھۆججەتلەرنى كۆرەلەيسىز.
+case-update-sms = «{ $service }» ئىلتىماسىڭىز ({ $tracking_number }): { $action }، ھازىرقى باسقۇچ: { $state }. تەپسىلاتىنى كىرىپ كۆرۈڭ.
+case-message-title = { $tracking_number } نومۇرلۇق ئىش ھەققىدە ئۇچۇر
+case-message-body = «{ $service }» نى بېجىرىدىغان خادىم سىزگە ئۇچۇر قالدۇردى: { $text }
+case-deadline-title = { $tracking_number } نومۇرلۇق ئىشنىڭ ۋاقتى يېقىنلاشتى ياكى ئۆتۈپ كەتتى
+case-deadline-body = { $tracking_number } نومۇرلۇق ئىشنىڭ ۋەدە قىلىنغان ئاخىرلىشىش ۋاقتى { $due_on }، { $days } خىزمەت كۈنى قالدى (مەنپىي سان ۋاقتى ئۆتكەنلىكىنى بىلدۈرىدۇ). ۋاقتىدا بېجىرىڭ.

@@ -545,6 +545,14 @@ impl CatalogDocument {
             }
         }
 
+        // A department's own file names the other departments its workflows route to without
+        // containing them; the import checks those against the region in the database.
+        let mut workflow_departments = departments.clone();
+        for (_, code) in self.workflow_departments() {
+            if is_department_code(code) {
+                workflow_departments.insert(code);
+            }
+        }
         let mut services = HashSet::new();
         for (i, service) in self.services.iter().enumerate() {
             let prefix = format!("services[{i}].");
@@ -557,7 +565,7 @@ impl CatalogDocument {
             check_service_workflow(
                 service,
                 &prefix,
-                &departments,
+                &workflow_departments,
                 &self.workflows,
                 &mut problem,
             );
@@ -582,7 +590,7 @@ impl CatalogDocument {
                 &template.name,
             );
             let context = CheckContext {
-                departments: &departments,
+                departments: &workflow_departments,
                 form: FormContext::Template,
             };
             for p in template.definition.check(context) {
@@ -613,6 +621,41 @@ impl Service {
 }
 
 impl CatalogDocument {
+    /// Every department a workflow of the document (a service's own or a template) assigns a
+    /// task to, with its path.
+    pub fn workflow_departments(&self) -> Vec<(String, &str)> {
+        fn collect<'a>(
+            found: &mut Vec<(String, &'a str)>,
+            at: String,
+            def: &'a WorkflowDefinition,
+        ) {
+            for (i, state) in def.states.iter().enumerate() {
+                for (j, task) in state.tasks.iter().enumerate() {
+                    if let Some(code) = &task.department {
+                        found.push((
+                            format!("{at}.states[{i}].tasks[{j}].department"),
+                            code.as_str(),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for (i, service) in self.services.iter().enumerate() {
+            if let Some(WorkflowChoice::Defined(def)) = &service.workflow {
+                collect(&mut found, format!("services[{i}].workflow"), def);
+            }
+        }
+        for (i, template) in self.workflows.iter().enumerate() {
+            collect(
+                &mut found,
+                format!("workflows[{i}].definition"),
+                &template.definition,
+            );
+        }
+        found
+    }
+
     /// Replaces every service's template reference with a copy of the template's definition, so
     /// that each stored service version carries the workflow its cases follow. Unknown keys
     /// are left for [`CatalogDocument::validate`] to report.
@@ -852,12 +895,12 @@ services:
 
         // A definition of its own is checked in place, against the region's departments.
         let mut own = WorkflowDefinition::standard();
-        own.states[2].tasks[0].department = Some("WJ".into());
+        own.states[2].tasks[0].department = Some("wj".into());
         doc.services[0].workflow = Some(WorkflowChoice::Defined(Box::new(own)));
         let problems: Vec<String> = doc.validate().iter().map(ToString::to_string).collect();
         assert_eq!(
             problems,
-            ["services[0].workflow.states[2].tasks[0].department: unknown department WJ"]
+            ["services[0].workflow.states[2].tasks[0].department: unknown department wj"]
         );
     }
 

@@ -133,6 +133,25 @@ async fn check_against_database(
         }
     }
 
+    // Workflows may route tasks to departments outside the file (a department's own file);
+    // they must exist in the file or in the region.
+    let stored = tongban_store::catalog::load_published(db, &doc.region.code, clock.now()).await?;
+    let known: std::collections::HashSet<&str> = doc
+        .departments
+        .iter()
+        .map(|d| d.code.as_str())
+        .chain(
+            stored
+                .iter()
+                .flat_map(|s| s.departments.iter().map(|d| d.code.as_str())),
+        )
+        .collect();
+    for (path, code) in doc.workflow_departments() {
+        if !known.contains(code) {
+            problem(path, format!("the region has no department {code}"));
+        }
+    }
+
     if let Some(only) = department {
         if !doc.departments.iter().any(|d| d.code == only) {
             problem(

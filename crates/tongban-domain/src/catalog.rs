@@ -404,6 +404,13 @@ impl CatalogDocument {
     /// Checks what serde cannot: references, uniqueness, required translations and codes.
     /// Returns every problem found, not just the first.
     pub fn validate(&self) -> Vec<CatalogProblem> {
+        self.validate_with(&HashSet::new())
+    }
+
+    /// [`CatalogDocument::validate`] for one department's file: workflow tasks may also name
+    /// `other_departments`, the region's departments the file does not contain (a joint review
+    /// hands a task to another department).
+    pub fn validate_with(&self, other_departments: &HashSet<&str>) -> Vec<CatalogProblem> {
         let mut problems = Vec::new();
         let mut problem =
             |path: String, message: String| problems.push(CatalogProblem { path, message });
@@ -545,6 +552,8 @@ impl CatalogDocument {
             }
         }
 
+        let mut task_departments = departments.clone();
+        task_departments.extend(other_departments.iter().copied());
         let mut services = HashSet::new();
         for (i, service) in self.services.iter().enumerate() {
             let prefix = format!("services[{i}].");
@@ -557,7 +566,7 @@ impl CatalogDocument {
             check_service_workflow(
                 service,
                 &prefix,
-                &departments,
+                &task_departments,
                 &self.workflows,
                 &mut problem,
             );
@@ -582,7 +591,7 @@ impl CatalogDocument {
                 &template.name,
             );
             let context = CheckContext {
-                departments: &departments,
+                departments: &task_departments,
                 form: FormContext::Template,
             };
             for p in template.definition.check(context) {

@@ -1,7 +1,7 @@
 //! The catalogue use cases: reading catalogue documents (the demo region ships as one),
 //! writing them idempotently, and building the in-memory snapshot public pages render from.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use tongban_domain::catalog::{
@@ -95,15 +95,30 @@ fn list(problems: &[LocatedProblem]) -> String {
 
 /// Parses and validates a catalogue document written in YAML.
 pub fn parse_document(yaml: &str) -> Result<CatalogDocument, CatalogError> {
-    let mut doc: CatalogDocument = serde_norway::from_str(yaml).map_err(|e| {
+    validated(yaml, read_document(yaml)?, &HashSet::new())
+}
+
+/// Reads a catalogue document without validating it (syntax and schema only).
+pub fn read_document(yaml: &str) -> Result<CatalogDocument, CatalogError> {
+    serde_norway::from_str(yaml).map_err(|e| {
         let location = e.location();
         CatalogError::Syntax {
             line: location.as_ref().map(|l| l.line()),
             column: location.as_ref().map(|l| l.column()),
             message: e.to_string(),
         }
-    })?;
-    let problems = doc.validate();
+    })
+}
+
+/// Validates `doc`, read from `yaml`, with workflow tasks allowed to name
+/// `other_departments` too (see [`CatalogDocument::validate_with`]), and resolves its
+/// workflow templates.
+pub fn validated(
+    yaml: &str,
+    mut doc: CatalogDocument,
+    other_departments: &HashSet<&str>,
+) -> Result<CatalogDocument, CatalogError> {
+    let problems = doc.validate_with(other_departments);
     if problems.is_empty() {
         doc.resolve_workflows();
         Ok(doc)

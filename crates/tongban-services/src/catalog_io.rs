@@ -9,7 +9,7 @@ use tongban_store::Connection as DatabaseConnection;
 use tongban_store::audit::AuditRecord;
 use tongban_store::catalog_import::{ImportOptions, ImportReport};
 
-use crate::catalog::{CatalogError, LocatedProblem, parse_document};
+use crate::catalog::{CatalogError, LocatedProblem, read_document, validated};
 
 /// An import as asked for by an administrator or the command line.
 #[derive(Debug, Clone)]
@@ -33,7 +33,20 @@ pub async fn import(
     request: &ImportRequest,
     clock: &dyn Clock,
 ) -> Result<ImportReport, CatalogError> {
-    let doc = parse_document(yaml)?;
+    let doc = read_document(yaml)?;
+    // A department's file holds only its own department, but its workflows may hand tasks to
+    // the region's other departments (a joint review).
+    let others = match (
+        &request.department,
+        tongban_store::catalog::region_id(db, &doc.region.code).await?,
+    ) {
+        (Some(_), Some(region)) => tongban_store::catalog::department_ids(db, region)
+            .await?
+            .into_keys()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let doc = validated(yaml, doc, &others.iter().map(String::as_str).collect())?;
     let problems = check_against_database(db, &doc, request.department.as_deref(), clock).await?;
     if !problems.is_empty() {
         return Err(CatalogError::Invalid(LocatedProblem::locate(

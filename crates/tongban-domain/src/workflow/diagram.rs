@@ -422,20 +422,24 @@ pub fn svg(def: &WorkflowDefinition, locale: Locale) -> String {
         x += width + COLUMN_GAP;
     }
     let total_width = (x - COLUMN_GAP + MARGIN).max(MARGIN * 2.0 + MIN_BOX_WIDTH);
+    // Rows in definition order, states waiting for the applicant below the others of their
+    // column: the main path stays on top and the detours hang under it.
     let mut rows = vec![0usize; column_count];
+    let mut row_of = vec![0usize; def.states.len()];
+    let mut order: Vec<usize> = (0..def.states.len()).collect();
+    order.sort_by_key(|&i| def.states[i].waits_for_applicant);
+    for i in order {
+        row_of[i] = rows[column[i]];
+        rows[column[i]] += 1;
+    }
     let placed: Vec<Placed> = lines
         .into_iter()
         .enumerate()
-        .map(|(i, lines)| {
-            let c = column[i];
-            let row = rows[c];
-            rows[c] += 1;
-            Placed {
-                x: x_of[c],
-                y: top + row as f64 * (BOX_HEIGHT + ROW_GAP),
-                width: widths[c],
-                lines,
-            }
+        .map(|(i, lines)| Placed {
+            x: x_of[column[i]],
+            y: top + row_of[i] as f64 * (BOX_HEIGHT + ROW_GAP),
+            width: widths[column[i]],
+            lines,
         })
         .collect();
     let row_count = rows.iter().copied().max().unwrap_or(0).max(1);

@@ -495,8 +495,20 @@ pub fn svg(def: &WorkflowDefinition, locale: Locale) -> String {
             let pull = (p3.0 - p0.0) / 2.0;
             p1 = (p0.0 + pull, p0.1);
             p2 = (p3.0 - pull, p3.1);
+        } else if column[edge.to] == column[edge.from] && edge.to != edge.from {
+            // Within a column: straight down (or up) between the boxes, downward arrows a
+            // little left of the middle and upward ones right of it so a pair stays apart.
+            let (from_y, to_y, x) = if b.y > a.y {
+                (a.y + BOX_HEIGHT, b.y, a.x + a.width * 0.45)
+            } else {
+                (a.y, b.y + BOX_HEIGHT, a.x + a.width * 0.55)
+            };
+            p0 = (x, from_y);
+            p3 = (x, to_y);
+            p1 = (x, (from_y * 2.0 + to_y) / 3.0);
+            p2 = (x, (from_y + to_y * 2.0) / 3.0);
         } else {
-            // Back (or within a column): up from the source, around, down into the target.
+            // Back: up from the source, around, down into the target: up from the source, around, down into the target.
             lift += BACK_LIFT;
             let peak = a.y.min(b.y) - 18.0 - lift;
             p0 = (a.x + a.width * 0.4, a.y);

@@ -422,20 +422,24 @@ pub fn svg(def: &WorkflowDefinition, locale: Locale) -> String {
         x += width + COLUMN_GAP;
     }
     let total_width = (x - COLUMN_GAP + MARGIN).max(MARGIN * 2.0 + MIN_BOX_WIDTH);
+    // Rows in definition order, states waiting for the applicant below the others of their
+    // column: the main path stays on top and the detours hang under it.
     let mut rows = vec![0usize; column_count];
+    let mut row_of = vec![0usize; def.states.len()];
+    let mut order: Vec<usize> = (0..def.states.len()).collect();
+    order.sort_by_key(|&i| def.states[i].waits_for_applicant);
+    for i in order {
+        row_of[i] = rows[column[i]];
+        rows[column[i]] += 1;
+    }
     let placed: Vec<Placed> = lines
         .into_iter()
         .enumerate()
-        .map(|(i, lines)| {
-            let c = column[i];
-            let row = rows[c];
-            rows[c] += 1;
-            Placed {
-                x: x_of[c],
-                y: top + row as f64 * (BOX_HEIGHT + ROW_GAP),
-                width: widths[c],
-                lines,
-            }
+        .map(|(i, lines)| Placed {
+            x: x_of[column[i]],
+            y: top + row_of[i] as f64 * (BOX_HEIGHT + ROW_GAP),
+            width: widths[column[i]],
+            lines,
         })
         .collect();
     let row_count = rows.iter().copied().max().unwrap_or(0).max(1);
@@ -491,8 +495,20 @@ pub fn svg(def: &WorkflowDefinition, locale: Locale) -> String {
             let pull = (p3.0 - p0.0) / 2.0;
             p1 = (p0.0 + pull, p0.1);
             p2 = (p3.0 - pull, p3.1);
+        } else if column[edge.to] == column[edge.from] && edge.to != edge.from {
+            // Within a column: straight down (or up) between the boxes, downward arrows a
+            // little left of the middle and upward ones right of it so a pair stays apart.
+            let (from_y, to_y, x) = if b.y > a.y {
+                (a.y + BOX_HEIGHT, b.y, a.x + a.width * 0.45)
+            } else {
+                (a.y, b.y + BOX_HEIGHT, a.x + a.width * 0.55)
+            };
+            p0 = (x, from_y);
+            p3 = (x, to_y);
+            p1 = (x, (from_y * 2.0 + to_y) / 3.0);
+            p2 = (x, (from_y + to_y * 2.0) / 3.0);
         } else {
-            // Back (or within a column): up from the source, around, down into the target.
+            // Back: up from the source, around, down into the target: up from the source, around, down into the target.
             lift += BACK_LIFT;
             let peak = a.y.min(b.y) - 18.0 - lift;
             p0 = (a.x + a.width * 0.4, a.y);

@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use tongban_domain::Locale;
 
 mod apply;
+mod cases;
 mod search;
 
 /// Which parts of the benchmark run.
@@ -31,6 +32,8 @@ pub enum Suite {
     Search,
     /// Online applications submitted through the JSON API, checked in the database after.
     Apply,
+    /// Batch handling of cases and a department's inbox with `--cases` open cases.
+    Cases,
     All,
 }
 
@@ -54,6 +57,12 @@ pub struct BenchArgs {
     /// Distinct queries of the search suite.
     #[arg(long, default_value_t = 1200)]
     queries: usize,
+    /// Open cases in the department for the cases suite.
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    /// Cases handled in one batch by the cases suite.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
     /// Run the apply suite on PostgreSQL too: a server URL (e.g.
     /// postgres://postgres@127.0.0.1:5432/postgres) on which a scratch database is created
     /// for the run and dropped after it.
@@ -104,6 +113,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             apply::run(&exe, &runtime, clients, duration, Some(url))?;
         }
         if args.suite == Suite::Apply {
+            return Ok(());
+        }
+    }
+    if matches!(args.suite, Suite::Cases | Suite::All) {
+        println!("## case handling: batches and the inbox");
+        cases::run(
+            &exe,
+            &runtime,
+            args.cases,
+            args.batch,
+            args.connections.unwrap_or(8),
+            Duration::from_secs(args.seconds),
+        )?;
+        if args.suite == Suite::Cases {
             return Ok(());
         }
     }

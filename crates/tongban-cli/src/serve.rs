@@ -29,6 +29,16 @@ pub struct DatabaseArgs {
     data_dir: Option<PathBuf>,
 }
 
+impl DatabaseArgs {
+    /// The embedded database of `data_dir`, as `--data-dir` would give.
+    pub fn for_data_dir(data_dir: PathBuf) -> DatabaseArgs {
+        DatabaseArgs {
+            database: None,
+            data_dir: Some(data_dir),
+        }
+    }
+}
+
 #[derive(Debug, Default, clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -410,6 +420,8 @@ async fn run(
         applications: tongban_services::applications::ApplicationSettings {
             draft_days: i64::from(settings.applications.draft_days.max(1)),
             reminder_days: i64::from(settings.applications.reminder_days),
+            calendars: std::sync::Arc::new(calendars(&settings.cases)?),
+            handling: handling_settings(&settings.cases)?,
         },
     };
     let keys = crate::secrets::load(&settings)?;
@@ -659,7 +671,45 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{calendars, handling_settings, redact};
+    use crate::settings::Cases;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn an_operators_calendar_file_adds_a_local_holiday() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("demo-city.yaml"),
+            "applies_to: [\"99\"]\n2026:\n  holidays:\n    - { name: 建市纪念日, from: 2026-12-07, to: 2026-12-07 }\n",
+        )
+        .unwrap();
+        let cases = Cases {
+            calendar_dir: dir.path().display().to_string(),
+            ..Cases::default()
+        };
+        let set = calendars(&cases).unwrap();
+        let monday = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert!(!set.for_division("990100").is_working_day(monday));
+        assert!(set.for_division("110100").is_working_day(monday));
+        assert_ne!(
+            set.for_division("990100").fingerprint(),
+            set.for_division("110100").fingerprint()
+        );
+
+        std::fs::write(dir.path().join("broken.yaml"), "2026: [").unwrap();
+        assert!(calendars(&cases).is_err(), "a broken file stops the start");
+    }
+
+    #[test]
+    fn office_hours_are_read_as_local_time() {
+        let settings = handling_settings(&Cases::default()).unwrap();
+        assert_eq!(settings.office_hours.closes_at.to_string(), "17:00:00");
+        let bad = Cases {
+            office_closes_at: "5pm".into(),
+            ..Cases::default()
+        };
+        assert!(handling_settings(&bad).is_err());
+    }
 
     #[test]
     fn passwords_never_reach_messages() {
@@ -670,4 +720,56 @@ mod tests {
             "sqlite://./data/tongban.db"
         );
     }
+}
+
+/// The shipped working-day calendars with the operator's extra files layered on.
+fn calendars(
+    cases: &crate::settings::Cases,
+) -> anyhow::Result<tongban_domain::calendar::CalendarSet> {
+    use tongban_domain::calendar::{CalendarSet, CalendarSource};
+    let embedded = CalendarSet::embedded();
+    if cases.calendar_dir.is_empty() {
+        return Ok(embedded.clone());
+    }
+    let dir = Path::new(&cases.calendar_dir);
+    let mut files: Vec<(String, String)> = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the calendar directory {}", dir.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    files.sort();
+    let sources: Vec<CalendarSource<'_>> = files
+        .iter()
+        .map(|(name, yaml)| CalendarSource::new(name, yaml))
+        .collect();
+    let set = embedded
+        .with_extra(&sources)
+        .map_err(|e| anyhow::anyhow!("calendar files in {}: {e}", dir.display()))?;
+    tracing::info!(files = files.len(), dir = %dir.display(), "extra calendar files loaded");
+    Ok(set)
+}
+
+fn handling_settings(
+    cases: &crate::settings::Cases,
+) -> anyhow::Result<tongban_services::workflow::HandlingSettings> {
+    let closes_at = chrono::NaiveTime::parse_from_str(&cases.office_closes_at, "%H:%M")
+        .with_context(|| {
+            format!(
+                "cases.office_closes_at must be HH:MM, not {:?}",
+                cases.office_closes_at
+            )
+        })?;
+    Ok(tongban_services::workflow::HandlingSettings {
+        office_hours: tongban_domain::calendar::OfficeHours { closes_at },
+        approaching_days: i64::from(cases.approaching_days),
+        lookup_max_failures: i32::try_from(cases.lookup_max_failures.max(1)).unwrap_or(5),
+        lookup_lock_minutes: i64::from(cases.lookup_lock_minutes.max(1)),
+        ..tongban_services::workflow::HandlingSettings::default()
+    })
 }

@@ -33,6 +33,36 @@ pub struct Settings {
     pub security: Security,
     pub email: Email,
     pub applications: Applications,
+    pub cases: Cases,
+}
+
+/// Case handling: office hours, deadline alerts, the public progress lookup, extra calendars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cases {
+    /// Local time ("HH:MM") after which an application counts as received the next working day.
+    pub office_closes_at: String,
+    /// Working days before a committed deadline that a case raises an "approaching" alert.
+    pub approaching_days: u32,
+    /// Wrong answers to the public progress lookup before a tracking number is locked.
+    pub lookup_max_failures: u32,
+    /// Minutes a locked tracking number stays locked.
+    pub lookup_lock_minutes: u32,
+    /// A directory of extra calendar files (a new year's holidays, a regional holiday) layered
+    /// on the shipped ones; "" for none. See docs/calendar.md.
+    pub calendar_dir: String,
+}
+
+impl Default for Cases {
+    fn default() -> Self {
+        Cases {
+            office_closes_at: "17:00".into(),
+            approaching_days: 2,
+            lookup_max_failures: 5,
+            lookup_lock_minutes: 30,
+            calendar_dir: String::new(),
+        }
+    }
 }
 
 /// Online applications.
@@ -206,6 +236,7 @@ impl Default for Settings {
             security: Security::default(),
             email: Email::default(),
             applications: Applications::default(),
+            cases: Cases::default(),
         }
     }
 }
@@ -404,6 +435,19 @@ timeout_secs = 20
 # is deleted its filler gets a reminder in their inbox.
 draft_days = 30
 reminder_days = 3
+
+[cases]
+# Local time after which an application counts as received on the next working day.
+office_closes_at = "17:00"
+# Working days before a committed deadline that the case raises an "approaching" alert.
+approaching_days = 2
+# The public progress lookup (tracking number + last four digits of the mobile): wrong answers
+# before a number is locked, and for how many minutes.
+lookup_max_failures = 5
+lookup_lock_minutes = 30
+# A directory of extra calendar files (*.yaml: a new year's holidays, a regional holiday),
+# layered on the shipped ones; open cases' deadlines are recomputed when they change.
+calendar_dir = ""
 "#;
 
 #[cfg(test)]

@@ -47,6 +47,11 @@ pub struct ApplicationSettings {
     pub draft_days: i64,
     /// Days before expiry the applicant is reminded.
     pub reminder_days: i64,
+    /// The working-day calendars cases' deadlines are counted on (the shipped ones plus an
+    /// operator's extra files).
+    pub calendars: Arc<tongban_domain::calendar::CalendarSet>,
+    /// Office hours, alert thresholds and the progress lookup's lockout.
+    pub handling: crate::workflow::HandlingSettings,
 }
 
 impl Default for ApplicationSettings {
@@ -54,6 +59,8 @@ impl Default for ApplicationSettings {
         ApplicationSettings {
             draft_days: 30,
             reminder_days: 3,
+            calendars: Arc::new(tongban_domain::calendar::CalendarSet::embedded().clone()),
+            handling: crate::workflow::HandlingSettings::default(),
         }
     }
 }
@@ -190,8 +197,8 @@ impl Applications {
         let handling = crate::workflow::CaseHandling::new(
             db.clone(),
             cipher.clone(),
-            Arc::new(tongban_domain::calendar::CalendarSet::embedded().clone()),
-            crate::workflow::HandlingSettings::default(),
+            settings.calendars.clone(),
+            settings.handling.clone(),
         );
         Applications {
             db,
@@ -202,12 +209,6 @@ impl Applications {
             handling,
             settings,
         }
-    }
-
-    /// Uses `handling` (its calendar and office hours) to start new cases' workflows.
-    pub fn with_handling(mut self, handling: crate::workflow::CaseHandling) -> Applications {
-        self.handling = handling;
-        self
     }
 
     /// Case handling on the same database and cipher.

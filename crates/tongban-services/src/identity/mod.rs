@@ -45,7 +45,7 @@ pub(crate) const TOTP_FIELD: &str = "accounts.totp";
 pub(crate) const EMAIL_FIELD: &str = "accounts.email";
 /// Blind index namespaces.
 pub(crate) const RESIDENT_ID_INDEX: &str = "resident-id";
-pub(crate) const MOBILE_INDEX: &str = "mobile";
+pub const MOBILE_INDEX: &str = "mobile";
 pub(crate) const EMAIL_INDEX: &str = "email";
 const LOGIN_INDEX: &str = "login";
 

@@ -669,6 +669,58 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
+/// The shipped working-day calendars with the operator's extra files layered on.
+fn calendars(
+    cases: &crate::settings::Cases,
+) -> anyhow::Result<tongban_domain::calendar::CalendarSet> {
+    use tongban_domain::calendar::{CalendarSet, CalendarSource};
+    let embedded = CalendarSet::embedded();
+    if cases.calendar_dir.is_empty() {
+        return Ok(embedded.clone());
+    }
+    let dir = Path::new(&cases.calendar_dir);
+    let mut files: Vec<(String, String)> = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the calendar directory {}", dir.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    files.sort();
+    let sources: Vec<CalendarSource<'_>> = files
+        .iter()
+        .map(|(name, yaml)| CalendarSource::new(name, yaml))
+        .collect();
+    let set = embedded
+        .with_extra(&sources)
+        .map_err(|e| anyhow::anyhow!("calendar files in {}: {e}", dir.display()))?;
+    tracing::info!(files = files.len(), dir = %dir.display(), "extra calendar files loaded");
+    Ok(set)
+}
+
+fn handling_settings(
+    cases: &crate::settings::Cases,
+) -> anyhow::Result<tongban_services::workflow::HandlingSettings> {
+    let closes_at = chrono::NaiveTime::parse_from_str(&cases.office_closes_at, "%H:%M")
+        .with_context(|| {
+            format!(
+                "cases.office_closes_at must be HH:MM, not {:?}",
+                cases.office_closes_at
+            )
+        })?;
+    Ok(tongban_services::workflow::HandlingSettings {
+        office_hours: tongban_domain::calendar::OfficeHours { closes_at },
+        approaching_days: i64::from(cases.approaching_days),
+        lookup_max_failures: i32::try_from(cases.lookup_max_failures.max(1)).unwrap_or(5),
+        lookup_lock_minutes: i64::from(cases.lookup_lock_minutes.max(1)),
+        ..tongban_services::workflow::HandlingSettings::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{calendars, handling_settings, redact};
@@ -720,56 +772,4 @@ mod tests {
             "sqlite://./data/tongban.db"
         );
     }
-}
-
-/// The shipped working-day calendars with the operator's extra files layered on.
-fn calendars(
-    cases: &crate::settings::Cases,
-) -> anyhow::Result<tongban_domain::calendar::CalendarSet> {
-    use tongban_domain::calendar::{CalendarSet, CalendarSource};
-    let embedded = CalendarSet::embedded();
-    if cases.calendar_dir.is_empty() {
-        return Ok(embedded.clone());
-    }
-    let dir = Path::new(&cases.calendar_dir);
-    let mut files: Vec<(String, String)> = Vec::new();
-    for entry in std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the calendar directory {}", dir.display()))?
-    {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            files.push((path.display().to_string(), text));
-        }
-    }
-    files.sort();
-    let sources: Vec<CalendarSource<'_>> = files
-        .iter()
-        .map(|(name, yaml)| CalendarSource::new(name, yaml))
-        .collect();
-    let set = embedded
-        .with_extra(&sources)
-        .map_err(|e| anyhow::anyhow!("calendar files in {}: {e}", dir.display()))?;
-    tracing::info!(files = files.len(), dir = %dir.display(), "extra calendar files loaded");
-    Ok(set)
-}
-
-fn handling_settings(
-    cases: &crate::settings::Cases,
-) -> anyhow::Result<tongban_services::workflow::HandlingSettings> {
-    let closes_at = chrono::NaiveTime::parse_from_str(&cases.office_closes_at, "%H:%M")
-        .with_context(|| {
-            format!(
-                "cases.office_closes_at must be HH:MM, not {:?}",
-                cases.office_closes_at
-            )
-        })?;
-    Ok(tongban_services::workflow::HandlingSettings {
-        office_hours: tongban_domain::calendar::OfficeHours { closes_at },
-        approaching_days: i64::from(cases.approaching_days),
-        lookup_max_failures: i32::try_from(cases.lookup_max_failures.max(1)).unwrap_or(5),
-        lookup_lock_minutes: i64::from(cases.lookup_lock_minutes.max(1)),
-        ..tongban_services::workflow::HandlingSettings::default()
-    })
 }

@@ -8,6 +8,7 @@
 //!   the same cases by the staff member the workflow gives the decision to — each one
 //!   `CaseHandling::act_many` call, one transaction, with every line checked;
 //! - the inbox query for the clerk, on the full department.
+//!
 //! Then the server is started again, the clerk signs in (password and authenticator code) and
 //! the inbox page `/workbench` is loaded over HTTP on keep-alive connections for the given time.
 

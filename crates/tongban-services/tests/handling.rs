@@ -35,6 +35,7 @@ fn clock() -> FixedClock {
 
 struct World {
     db: TestDb,
+    identity: Identity,
     catalog: PortalCatalog,
     handling: CaseHandling,
     cipher: Arc<dyn FieldCipher>,
@@ -73,8 +74,10 @@ async fn world(db: TestDb) -> World {
         HandlingSettings::default(),
     );
     let applicant = identity.demo_person("13800000001").await.unwrap().unwrap();
+    let db_for_world = db;
     World {
-        db,
+        db: db_for_world,
+        identity,
         catalog,
         handling,
         cipher,
@@ -515,6 +518,221 @@ async fn the_public_lookup_locks_a_number_after_five_wrong_attempts() {
                 .public_progress(&later, &w.catalog, number, "0001")
                 .await
                 .is_ok()
+        );
+    }
+}
+
+async fn accept(w: &World, case: Uuid) {
+    let clerk = staff(w, "sj.clerk").await;
+    let view = w
+        .handling
+        .staff_case(&clock(), &clerk, &w.catalog, case)
+        .await
+        .unwrap();
+    let accept = view
+        .actions
+        .iter()
+        .find(|a| a.action.kind == ActionKind::Accept)
+        .unwrap()
+        .action
+        .key
+        .clone();
+    w.handling
+        .act(
+            &clock(),
+            &clerk,
+            &w.catalog,
+            &origin(),
+            CaseRef {
+                id: case,
+                version: None,
+            },
+            &request(&accept, None),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_applicant_hears_of_acceptance_by_email_through_a_real_smtp_server() {
+    use tongban_services::mail::{SmtpConfig, SmtpEmail};
+    use tongban_services::notifications::{LogSms, Templates, Worker};
+    use tongban_services::testing::smtp::SmtpSink;
+    for db in TestDb::all("handling email").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        accept(&w, case).await;
+        let row = tongban_store::cases::case_by_id(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap()
+            .unwrap();
+        let sink = SmtpSink::start().await;
+        let clock = Arc::new(clock());
+        let worker = Worker {
+            db: w.db.conn.clone(),
+            cipher: w.identity.cipher.clone(),
+            templates: Arc::new(Templates::load().unwrap()),
+            sms: Arc::new(LogSms {
+                db: w.db.conn.clone(),
+                clock: clock.clone(),
+            }),
+            email: Some(Arc::new(
+                SmtpEmail::new(&SmtpConfig {
+                    url: sink.url(),
+                    username: String::new(),
+                    password: String::new(),
+                    from: "示范市政务服务网 <noreply@shifan.example>".into(),
+                    reply_to: "help@shifan.example".into(),
+                    timeout: std::time::Duration::from_secs(5),
+                })
+                .unwrap(),
+            )),
+            clock,
+        };
+        worker.run_once().await.unwrap();
+        let messages = sink.wait_for(1).await;
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].rcpt_to, ["zhangsan@shifan.example"]);
+        let sent = tongban_store::notifications::by_channel(&w.db.conn, "email")
+            .await
+            .unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].template, "case-update");
+        assert_eq!(
+            sent[0].params["tracking_number"],
+            row.tracking_number.as_str()
+        );
+        assert_ne!(sent[0].status, "pending", "delivered");
+        // The SMS went through the demo gateway, which copies it to the inbox.
+        let sms = tongban_store::notifications::by_channel(&w.db.conn, "sms")
+            .await
+            .unwrap();
+        assert!(
+            sms.iter()
+                .any(|n| n.template == "case-update" && n.status != "pending")
+        );
+    }
+}
+
+#[tokio::test]
+async fn overdue_cases_alert_their_handlers_once() {
+    for db in TestDb::all("handling alerts").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        accept(&w, case).await;
+        let row = tongban_store::cases::case_by_id(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap()
+            .unwrap();
+        let due = row.due_on.expect("an accepted case has a deadline");
+        assert!(due > NaiveDate::from_ymd_opt(2026, 12, 2).unwrap());
+        // Today it is at most approaching (a short committed limit).
+        let calendar = w.handling.calendar(&w.catalog);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let approaching = usize::from(calendar.working_days_between(today, due) <= 2);
+        assert_eq!(
+            w.handling
+                .scan_deadlines(&clock(), &w.catalog)
+                .await
+                .unwrap(),
+            approaching
+        );
+        let late = FixedClock(now() + chrono::Duration::days(90));
+        assert_eq!(
+            w.handling.scan_deadlines(&late, &w.catalog).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            w.handling.scan_deadlines(&late, &w.catalog).await.unwrap(),
+            0,
+            "once per case, kind and deadline"
+        );
+        let department = w.catalog.department_id("SJ").unwrap();
+        let alerts = tongban_store::workflow::alerts_of_department(
+            &w.db.conn,
+            w.catalog.region_id,
+            department,
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(alerts.len(), 1 + approaching);
+        assert_eq!(alerts[0].kind, "overdue");
+        // The open task's role holders and the department's approvers were told.
+        let inbox = tongban_store::notifications::by_channel(&w.db.conn, "inbox")
+            .await
+            .unwrap();
+        let told: Vec<Uuid> = inbox
+            .iter()
+            .filter(|n| n.template == "case-deadline")
+            .filter_map(|n| n.account_id)
+            .collect();
+        assert!(told.contains(&staff(&w, "sj.approver").await.account_id));
+        assert!(!told.contains(&staff(&w, "ga.clerk").await.account_id));
+    }
+}
+
+#[tokio::test]
+async fn a_calendar_change_recomputes_open_deadlines() {
+    for db in TestDb::all("handling recompute").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        accept(&w, case).await;
+        let before = tongban_store::cases::case_by_id(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap()
+            .unwrap()
+            .due_on
+            .unwrap();
+        // The first round records the calendar it counted with.
+        w.handling
+            .recompute_deadlines_if_calendar_changed(&clock(), &w.catalog)
+            .await
+            .unwrap();
+        assert_eq!(
+            w.handling
+                .recompute_deadlines_if_calendar_changed(&clock(), &w.catalog)
+                .await
+                .unwrap(),
+            0,
+            "an unchanged calendar costs nothing"
+        );
+        // The city declares the day after acceptance a holiday.
+        let holiday = format!(
+            "applies_to: [\"99\"]\n2026:\n  holidays:\n    - {{ name: 建市纪念日, from: 2026-12-03, to: 2026-12-03 }}\n"
+        );
+        let calendars = tongban_domain::calendar::CalendarSet::embedded()
+            .with_extra(&[tongban_domain::calendar::CalendarSource::new(
+                "city.yaml",
+                &holiday,
+            )])
+            .unwrap();
+        let handling = CaseHandling::new(
+            w.db.conn.clone(),
+            w.cipher.clone(),
+            Arc::new(calendars),
+            HandlingSettings::default(),
+        );
+        assert_eq!(
+            handling
+                .recompute_deadlines_if_calendar_changed(&clock(), &w.catalog)
+                .await
+                .unwrap(),
+            1
+        );
+        let after = tongban_store::cases::case_by_id(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap()
+            .unwrap()
+            .due_on
+            .unwrap();
+        assert_eq!(
+            handling
+                .calendar(&w.catalog)
+                .working_days_between(before, after),
+            1,
+            "one working day later"
         );
     }
 }

@@ -699,13 +699,11 @@ async fn a_calendar_change_recomputes_open_deadlines() {
             "an unchanged calendar costs nothing"
         );
         // The city declares the day after acceptance a holiday.
-        let holiday = format!(
-            "applies_to: [\"99\"]\n2026:\n  holidays:\n    - {{ name: 建市纪念日, from: 2026-12-03, to: 2026-12-03 }}\n"
-        );
+        let holiday = "applies_to: [\"99\"]\n2026:\n  holidays:\n    - { name: 建市纪念日, from: 2026-12-03, to: 2026-12-03 }\n";
         let calendars = tongban_domain::calendar::CalendarSet::embedded()
             .with_extra(&[tongban_domain::calendar::CalendarSource::new(
                 "city.yaml",
-                &holiday,
+                holiday,
             )])
             .unwrap();
         let handling = CaseHandling::new(

@@ -780,8 +780,35 @@ impl CaseHandling {
             }
         }
 
-        // Tasks: a case that moved closes its open tasks and opens the new state's; a vote
-        // closes the voter's task.
+        // Tasks: a vote closes the voter's task with its decision (also the vote that ends a
+        // parallel review); a case that moved closes its open tasks and opens the new state's.
+        for write in &won {
+            for event in &write.events {
+                if let Event::Voted {
+                    department,
+                    role,
+                    decision,
+                } = event
+                {
+                    let department_id = catalog
+                        .department_id(department)
+                        .ok_or(HandlingError::NotFound)?;
+                    let decision = match decision {
+                        tongban_domain::workflow::Decision::Concur => "concur",
+                        tongban_domain::workflow::Decision::Object => "object",
+                    };
+                    tongban_store::workflow::decide_task(
+                        &txn,
+                        catalog.region_id,
+                        write.row.id,
+                        department_id,
+                        role,
+                        decision,
+                    )
+                    .await?;
+                }
+            }
+        }
         let moved: Vec<Uuid> = won.iter().filter(|w| w.moved()).map(|w| w.row.id).collect();
         tongban_store::workflow::close_tasks(&txn, catalog.region_id, &moved).await?;
         let mut new_tasks = Vec::new();
@@ -796,31 +823,6 @@ impl CaseHandling {
                     ));
                 }
             } else {
-                for event in &write.events {
-                    if let Event::Voted {
-                        department,
-                        role,
-                        decision,
-                    } = event
-                    {
-                        let department_id = catalog
-                            .department_id(department)
-                            .ok_or(HandlingError::NotFound)?;
-                        let decision = match decision {
-                            tongban_domain::workflow::Decision::Concur => "concur",
-                            tongban_domain::workflow::Decision::Object => "object",
-                        };
-                        tongban_store::workflow::decide_task(
-                            &txn,
-                            catalog.region_id,
-                            write.row.id,
-                            department_id,
-                            role,
-                            decision,
-                        )
-                        .await?;
-                    }
-                }
                 tongban_store::workflow::set_task_due(
                     &txn,
                     catalog.region_id,

@@ -734,3 +734,79 @@ async fn a_calendar_change_recomputes_open_deadlines() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_food_licence_is_reviewed_by_market_regulation_and_health_at_once() {
+    for db in TestDb::all("handling parallel").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0002", 1).await[0];
+        let health = staff(&w, "wj.reviewer").await;
+        let market = staff(&w, "sj.reviewer").await;
+        // Health sees nothing until the workflow routes the case to it.
+        assert!(
+            w.handling
+                .staff_case(&clock(), &health, &w.catalog, case)
+                .await
+                .is_err()
+        );
+        accept(&w, case).await;
+        let view = w
+            .handling
+            .staff_case(&clock(), &health, &w.catalog, case)
+            .await
+            .unwrap();
+        assert_eq!(view.state.state, "joint-review");
+        assert_eq!(view.state.tasks.len(), 2);
+        // Each department's inbox holds its own task only.
+        let inbox = w
+            .handling
+            .inbox(&clock(), &health, &w.catalog, &InboxFilter::default())
+            .await
+            .unwrap();
+        let mine: Vec<_> = inbox.lines.iter().filter(|l| l.case_id == case).collect();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(Some(mine[0].department_id), w.catalog.department_id("WJ"));
+
+        let concur = |who: CurrentUser| {
+            let w = &w;
+            async move {
+                w.handling
+                    .act(
+                        &clock(),
+                        &who,
+                        &w.catalog,
+                        &origin(),
+                        CaseRef {
+                            id: case,
+                            version: None,
+                        },
+                        &request("concur", None),
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = concur(market.clone()).await.unwrap();
+        assert_eq!(first.to, "joint-review", "waits for health");
+        // A department decides once.
+        assert!(matches!(
+            concur(market.clone()).await,
+            Err(ActRefusal::Workflow(WorkflowError::AlreadyDecided))
+        ));
+        let second = concur(health.clone()).await.unwrap();
+        assert_eq!(second.to, "decision");
+        let tasks = tongban_store::cases::tasks_of(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap();
+        let decided: Vec<_> = tasks
+            .iter()
+            .filter(|t| t.decision.as_deref() == Some("concur"))
+            .collect();
+        assert_eq!(decided.len(), 2);
+        assert!(
+            tasks
+                .iter()
+                .any(|t| t.status == "open" && t.role == "approver")
+        );
+    }
+}

@@ -85,7 +85,12 @@ fn inbox_condition(region_id: Uuid, q: &InboxQuery) -> Condition {
     cond
 }
 
-/// A page of open tasks for the grants, earliest deadline first (tasks without one last).
+/// A page of open tasks for the grants, earliest deadline first (tasks without one last), or
+/// newest first.
+///
+/// Both orders follow an index (`ix_case_tasks_inbox`, `ix_case_tasks_newest`): tasks with a
+/// deadline are read in deadline order, then those without one, so that no query sorts a whole
+/// department, and NULLs sort the same on both databases.
 pub async fn inbox<C: ConnectionTrait>(
     db: &C,
     region_id: Uuid,
@@ -102,24 +107,49 @@ pub async fn inbox<C: ConnectionTrait>(
         .filter(cond.clone())
         .count(db)
         .await?;
-    let mut select = case_task::Entity::find().filter(cond);
-    select = if q.newest_first {
-        select.order_by_desc(case_task::Column::CreatedAt)
+    let tasks = if q.newest_first {
+        case_task::Entity::find()
+            .filter(cond)
+            .order_by_desc(case_task::Column::CreatedAt)
+            .order_by_desc(case_task::Column::Id)
+            .offset(q.offset)
+            .limit(q.limit)
+            .all(db)
+            .await?
     } else {
-        select
-            .order_by(
-                Expr::col(case_task::Column::DueOn).is_null(),
-                sea_orm::Order::Asc,
-            )
-            .order_by_asc(case_task::Column::DueOn)
-            .order_by_asc(case_task::Column::CreatedAt)
+        let undated = case_task::Entity::find()
+            .filter(cond.clone())
+            .filter(case_task::Column::DueOn.is_null())
+            .count(db)
+            .await?;
+        let dated = total.saturating_sub(undated);
+        let mut tasks = Vec::new();
+        if q.offset < dated {
+            tasks = case_task::Entity::find()
+                .filter(cond.clone())
+                .filter(case_task::Column::DueOn.is_not_null())
+                .order_by_asc(case_task::Column::DueOn)
+                .order_by_asc(case_task::Column::CaseId)
+                .offset(q.offset)
+                .limit(q.limit)
+                .all(db)
+                .await?;
+        }
+        let wanted = q.limit.saturating_sub(tasks.len() as u64);
+        if wanted > 0 && undated > 0 {
+            tasks.extend(
+                case_task::Entity::find()
+                    .filter(cond)
+                    .filter(case_task::Column::DueOn.is_null())
+                    .order_by_asc(case_task::Column::CaseId)
+                    .offset(q.offset.saturating_sub(dated))
+                    .limit(wanted)
+                    .all(db)
+                    .await?,
+            );
+        }
+        tasks
     };
-    let tasks = select
-        .order_by_asc(case_task::Column::Id)
-        .offset(q.offset)
-        .limit(q.limit)
-        .all(db)
-        .await?;
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.case_id).collect();
     let cases = cases_by_ids(db, region_id, &ids).await?;
     let rows = tasks

@@ -31,6 +31,8 @@ enum Cases {
 enum CaseTasks {
     Table,
     RegionId,
+    Role,
+    CreatedAt,
     DepartmentId,
     Status,
     AssigneeId,
@@ -172,6 +174,8 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
+        // An inbox is one range of this index per (department, role) the person holds, already
+        // in deadline order, and its count is a scan of the same range.
         manager
             .create_index(
                 Index::create()
@@ -179,9 +183,23 @@ impl MigrationTrait for Migration {
                     .table(CaseTasks::Table)
                     .col(CaseTasks::RegionId)
                     .col(CaseTasks::DepartmentId)
+                    .col(CaseTasks::Role)
                     .col(CaseTasks::Status)
                     .col(CaseTasks::DueOn)
                     .col(CaseTasks::CaseId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_case_tasks_newest")
+                    .table(CaseTasks::Table)
+                    .col(CaseTasks::RegionId)
+                    .col(CaseTasks::DepartmentId)
+                    .col(CaseTasks::Role)
+                    .col(CaseTasks::Status)
+                    .col(CaseTasks::CreatedAt)
                     .to_owned(),
             )
             .await?;
@@ -371,9 +389,11 @@ impl MigrationTrait for Migration {
         manager
             .drop_index(Index::drop().name("ix_cases_open_due").to_owned())
             .await?;
-        manager
-            .drop_index(Index::drop().name("ix_case_tasks_inbox").to_owned())
-            .await?;
+        for index in ["ix_case_tasks_newest", "ix_case_tasks_inbox"] {
+            manager
+                .drop_index(Index::drop().name(index).to_owned())
+                .await?;
+        }
         Ok(())
     }
 }

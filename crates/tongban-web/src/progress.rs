@@ -15,12 +15,12 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tongban_domain::Locale;
@@ -46,10 +46,7 @@ pub fn router() -> Router<AppState> {
     let limiter = Arc::new(RateLimiter::new(LOOKUPS_PER_MINUTE));
     Router::new()
         .route("/progress", get(lookup_page).post(lookup))
-        .route(
-            "/api/v1/cases/{tracking_number}/progress",
-            get(lookup_api),
-        )
+        .route("/api/v1/cases/{tracking_number}/progress", get(lookup_api))
         .layer(Extension(limiter))
 }
 
@@ -170,8 +167,11 @@ pub(crate) fn action_label(def: &WorkflowDefinition, key: &str, locale: Locale) 
         .find_map(|s| s.action(key))
         .map(|a| a.label().get(locale).to_owned())
         .or_else(|| {
-            tongban_domain::workflow::ActionKind::from_key(key)
-                .map(|k| tongban_domain::workflow::kind_label(k).get(locale).to_owned())
+            tongban_domain::workflow::ActionKind::from_key(key).map(|k| {
+                tongban_domain::workflow::kind_label(k)
+                    .get(locale)
+                    .to_owned()
+            })
         })
         .unwrap_or_else(|| key.to_owned())
 }
@@ -322,8 +322,16 @@ fn with_retry_after(mut response: Response, seconds: u64) -> Response {
 
 /// Seconds a locked number stays locked, for `Retry-After`.
 fn lock_seconds(state: &AppState) -> u64 {
-    u64::try_from(state.applications.handling().settings.lookup_lock_minutes.max(1) * 60)
-        .unwrap_or(1800)
+    u64::try_from(
+        state
+            .applications
+            .handling()
+            .settings
+            .lookup_lock_minutes
+            .max(1)
+            * 60,
+    )
+    .unwrap_or(1800)
 }
 
 async fn lookup(
@@ -354,10 +362,7 @@ async fn lookup(
     };
     let mut errors = Vec::new();
     if form.tracking_number.trim().is_empty() {
-        errors.push((
-            "tracking_number".to_owned(),
-            tr.t("progress-error-number"),
-        ));
+        errors.push(("tracking_number".to_owned(), tr.t("progress-error-number")));
     }
     let digits = form.phone_last4.trim();
     if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -531,7 +536,9 @@ mod tests {
         let wait = limiter.take(client, start).unwrap_err();
         assert_eq!(wait, 3, "one lookup every three seconds");
         assert!(
-            limiter.take(Some("192.0.2.2".parse().unwrap()), start).is_ok(),
+            limiter
+                .take(Some("192.0.2.2".parse().unwrap()), start)
+                .is_ok(),
             "another client has its own bucket"
         );
         assert!(

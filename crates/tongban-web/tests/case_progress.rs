@@ -270,7 +270,10 @@ async fn the_applicant_follows_the_case_corrects_in_place_and_withdraws() {
         assert!(after.version > before.version);
         let page = citizen.get(&location(&sent)).await.text();
         assert!(page.contains("Your corrections were sent"));
-        assert!(page.contains("示范市新单位有限公司"), "the corrected answer");
+        assert!(
+            page.contains("示范市新单位有限公司"),
+            "the corrected answer"
+        );
         assert!(!page.contains("What we need from you"));
         // Corrections are only for cases that wait for them.
         let again = citizen.get(&correct_path).await;
@@ -280,12 +283,14 @@ async fn the_applicant_follows_the_case_corrects_in_place_and_withdraws() {
         let withdraw_path = format!("{page_path}/withdraw");
         let confirm = citizen.get(&withdraw_path).await.text();
         assert!(confirm.contains("Withdraw your application?"));
-        let forged = citizen
-            .post(&withdraw_path, &[("csrf", "forged")])
-            .await;
+        let forged = citizen.post(&withdraw_path, &[("csrf", "forged")]).await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         let withdrawn = citizen
-            .submit(&withdraw_path, &withdraw_path, &[("comment", "已在别处办理")])
+            .submit(
+                &withdraw_path,
+                &withdraw_path,
+                &[("comment", "已在别处办理")],
+            )
             .await;
         assert_eq!(location(&withdrawn), format!("{page_path}?done=withdrawn"));
         let closed = case_row(&state, case_id).await;
@@ -346,7 +351,10 @@ async fn anyone_with_the_number_and_digits_sees_the_progress_and_guessing_is_bra
         let wrong = api(&app, &number, "9999", from("192.0.2.1")).await;
         let unknown = api(&app, "SF0000000000X", "0001", from("192.0.2.1")).await;
         assert_eq!(wrong.status, StatusCode::NOT_FOUND);
-        assert_eq!(wrong.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            wrong.header("content-type"),
+            Some("application/problem+json")
+        );
         assert_eq!(wrong.body, unknown.body, "nothing tells them apart");
 
         // The public page, signed out: a form with CSRF, then the progress.
@@ -389,14 +397,26 @@ async fn anyone_with_the_number_and_digits_sees_the_progress_and_guessing_is_bra
         // The rate limit: twenty look-ups a minute per client, then 429 with Retry-After.
         let busy = from("198.51.100.7");
         for _ in 0..20 {
-            assert_eq!(api(&app, &number, "0001", busy).await.status, StatusCode::OK);
+            assert_eq!(
+                api(&app, &number, "0001", busy).await.status,
+                StatusCode::OK
+            );
         }
         let limited = api(&app, &number, "0001", busy).await;
         assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(json(&limited)["type"], "https://tongban.example/problems/rate-limited");
-        assert!(limited.header("retry-after").is_some_and(|s| s.parse::<u64>().unwrap() > 0));
         assert_eq!(
-            api(&app, &number, "0001", from("198.51.100.8")).await.status,
+            json(&limited)["type"],
+            "https://tongban.example/problems/rate-limited"
+        );
+        assert!(
+            limited
+                .header("retry-after")
+                .is_some_and(|s| s.parse::<u64>().unwrap() > 0)
+        );
+        assert_eq!(
+            api(&app, &number, "0001", from("198.51.100.8"))
+                .await
+                .status,
             StatusCode::OK,
             "other clients are not held up"
         );
@@ -411,7 +431,10 @@ async fn anyone_with_the_number_and_digits_sees_the_progress_and_guessing_is_bra
         }
         let locked = api(&app, &number, "5555", guesser).await;
         assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(json(&locked)["type"], "https://tongban.example/problems/locked");
+        assert_eq!(
+            json(&locked)["type"],
+            "https://tongban.example/problems/locked"
+        );
         assert!(locked.header("retry-after").is_some());
         let still = api(&app, &number, "0001", from("203.0.113.6")).await;
         assert_eq!(still.status, StatusCode::TOO_MANY_REQUESTS);

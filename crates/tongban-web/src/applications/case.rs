@@ -578,10 +578,7 @@ pub(super) async fn correct(
         )
         .await;
     match acted {
-        Ok(Ok(_)) => see_other(&format!(
-            "/applications/cases/{}?done=resubmitted",
-            case.id
-        )),
+        Ok(Ok(_)) => see_other(&format!("/applications/cases/{}?done=resubmitted", case.id)),
         Ok(Err(refused)) => act_refusal(&state, prefs, &refused),
         Err(error) => handling_error(&state, prefs, &error),
     }

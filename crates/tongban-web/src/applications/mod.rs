@@ -1296,7 +1296,9 @@ async fn mine(
                 None => c.tr.t(&format!("case-status-{}", k.status)),
             },
             channel: c.tr.t(&format!("apply-channel-{}", k.channel.as_str())),
-            state_name: view.as_ref().map(|v| v.state_name.get(prefs.locale).to_owned()),
+            state_name: view
+                .as_ref()
+                .map(|v| v.state_name.get(prefs.locale).to_owned()),
             stages: view
                 .as_ref()
                 .map(|v| crate::progress::stage_views(&c.tr, &v.stages))

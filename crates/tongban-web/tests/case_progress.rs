@@ -203,7 +203,7 @@ async fn the_applicant_follows_the_case_corrects_in_place_and_withdraws() {
         let form = citizen.get(&correct_path).await.text();
         assert!(form.contains("<li>请写明接收单位的全称</li>"));
         assert!(form.contains("value=\"示范市某某有限公司\""));
-        assert!(form.contains("name=\"version\""));
+        assert!(form.contains("name=\"_version\""));
         let before = case_row(&state, case_id).await;
 
         // Invalid answers: the error summary, and nothing changes.
@@ -221,7 +221,7 @@ async fn the_applicant_follows_the_case_corrects_in_place_and_withdraws() {
                     ("purpose", "employment"),
                     ("receiving_org", "示范市某某有限公司"),
                     ("paper_copy", "no"),
-                    ("version", &before.version.to_string()),
+                    ("_version", &before.version.to_string()),
                 ],
             )
             .await;
@@ -258,7 +258,7 @@ async fn the_applicant_follows_the_case_corrects_in_place_and_withdraws() {
                     ("purpose", "employment"),
                     ("receiving_org", "示范市新单位有限公司"),
                     ("paper_copy", "no"),
-                    ("version", &before.version.to_string()),
+                    ("_version", &before.version.to_string()),
                 ],
             )
             .await;

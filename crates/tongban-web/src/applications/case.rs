@@ -527,7 +527,8 @@ pub(super) async fn correct(
     if let Err(response) = check_csrf(&state, prefs, &user, &headers, field("csrf")) {
         return *response;
     }
-    let shown_version = field("version").parse::<i32>().ok();
+    // Field keys start with a letter, so `_version` never collides with an answer.
+    let shown_version = field("_version").parse::<i32>().ok();
     let snapshot = state.snapshots.current();
     let (case, form, view) = match load(&state, prefs, &user, &snapshot, &id).await {
         Ok(found) => found,

@@ -22,6 +22,7 @@ pub mod notice_pdf;
 pub mod oidc;
 pub mod pages;
 pub mod prefs;
+pub mod progress;
 pub mod search;
 pub mod state;
 
@@ -68,6 +69,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(applications::router())
         .merge(oidc::router())
         .merge(search::router())
+        .merge(progress::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

@@ -8,6 +8,7 @@
 //! (the same 404 as a missing one).
 
 pub mod api;
+mod case;
 mod uploads;
 pub mod view;
 
@@ -77,7 +78,19 @@ pub fn router() -> Router<AppState> {
         )
         .route("/applications/{id}/exit/{key}", get(exit_page))
         .route("/applications/{id}/discard", post(discard))
-        .route("/applications/cases/{id}", get(case_page))
+        .route("/applications/cases/{id}", get(case::case_page))
+        .route(
+            "/applications/cases/{id}/notices/{document}",
+            get(case::notice_pdf),
+        )
+        .route(
+            "/applications/cases/{id}/correct",
+            get(case::correct_page).post(case::correct),
+        )
+        .route(
+            "/applications/cases/{id}/withdraw",
+            get(case::withdraw_page).post(case::withdraw),
+        )
         .route("/applications/cases/{id}/confirmation", get(confirmation))
         .route("/applications/cases/{id}/application.pdf", get(case_pdf))
         .route("/account/applications", get(mine))
@@ -1204,7 +1217,16 @@ struct CaseRow {
     submitted: String,
     status: String,
     channel: String,
+    /// The current state's name and the stage bar, when the handling could be read.
+    state_name: Option<String>,
+    stages: Vec<crate::progress::StageView>,
+    due_on: Option<String>,
+    waiting_for_me: bool,
 }
+
+/// Cases on "your applications" shown with their stage bar; older ones show their status only
+/// (each bar costs a few reads until the services offer a batch view).
+const CASES_WITH_PROGRESS: usize = 50;
 
 #[derive(Template)]
 #[template(path = "applications/mine.html")]
@@ -1256,17 +1278,36 @@ async fn mine(
             expires: local_time(d.expires_at),
         })
         .collect();
-    let cases = cases
-        .into_iter()
-        .map(|k| CaseRow {
+    let handling = state.applications.handling();
+    let mut rows = Vec::with_capacity(cases.len());
+    for (index, k) in cases.into_iter().enumerate() {
+        let view = if index < CASES_WITH_PROGRESS {
+            handling.applicant_view(&snapshot.catalog, k.id).await.ok()
+        } else {
+            None
+        };
+        rows.push(CaseRow {
             id: k.id,
             tracking_number: k.tracking_number,
             service_name: service_name(&snapshot, &k.service_code, prefs),
             submitted: local_time(k.submitted_at),
-            status: c.tr.t(&format!("case-status-{}", k.status)),
+            status: match &view {
+                Some(v) => crate::progress::status_text(&c.tr, &v.status, v.outcome),
+                None => c.tr.t(&format!("case-status-{}", k.status)),
+            },
             channel: c.tr.t(&format!("apply-channel-{}", k.channel.as_str())),
-        })
-        .collect();
+            state_name: view
+                .as_ref()
+                .map(|v| v.state_name.get(prefs.locale).to_owned()),
+            stages: view
+                .as_ref()
+                .map(|v| crate::progress::stage_views(&c.tr, &v.stages))
+                .unwrap_or_default(),
+            due_on: view.as_ref().and_then(|v| v.due_on).map(|d| d.to_string()),
+            waiting_for_me: view.as_ref().is_some_and(|v| v.waiting_for_me),
+        });
+    }
+    let cases = rows;
     let notice = query
         .done
         .as_deref()
@@ -1280,66 +1321,6 @@ async fn mine(
         c,
     };
     page(&state, prefs, StatusCode::OK, body, Some(&csrf))
-}
-
-#[derive(Template)]
-#[template(path = "applications/case.html")]
-struct CasePage<'a> {
-    c: Chrome<'a>,
-    id: Uuid,
-    tracking_number: String,
-    service_name: String,
-    submitted_at: String,
-    status: String,
-    channel: String,
-    version: i32,
-    sections: Vec<(String, Vec<RowView>)>,
-}
-
-async fn case_page(
-    State(state): State<AppState>,
-    prefs: Prefs,
-    MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
-) -> Response {
-    let user = match signed_in(user, &format!("/applications/cases/{id}")) {
-        Ok(user) => user,
-        Err(response) => return *response,
-    };
-    let Ok(case_id) = Uuid::parse_str(&id) else {
-        return crate::errors::not_found(&state, prefs);
-    };
-    let snapshot = state.snapshots.current();
-    let (case, form) = match state
-        .applications
-        .case_with_form(&user, &snapshot.catalog, case_id)
-        .await
-    {
-        Ok(found) => found,
-        Err(error) => return refusal(&state, prefs, error),
-    };
-    let path = format!("/applications/cases/{case_id}");
-    let c = chrome(&state, &snapshot, prefs, &path).for_user(Some(&user), None);
-    let rows = summary_rows(
-        &form,
-        &case.answers,
-        prefs.locale,
-        &state.divisions,
-        &display_words(&c, true),
-    );
-    let sections = sections(&form, rows, prefs, |_| String::new());
-    let body = CasePage {
-        id: case.id,
-        tracking_number: case.tracking_number.clone(),
-        service_name: service_name(&snapshot, &case.service_code, prefs),
-        submitted_at: local_time(case.submitted_at),
-        status: c.tr.t(&format!("case-status-{}", case.status)),
-        channel: c.tr.t(&format!("apply-channel-{}", case.channel.as_str())),
-        version: case.service_version,
-        sections,
-        c,
-    };
-    page(&state, prefs, StatusCode::OK, body, None)
 }
 
 // ----- Counter intake (窗口代录) -----

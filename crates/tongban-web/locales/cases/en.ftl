@@ -97,6 +97,7 @@ wb-step-skipped = not reached
 wb-actions = Actions
 wb-read-only = You can see this case but there is nothing for you to do on it.
 wb-comment = Comment
+wb-kept-comment = Your comment, not saved (the case changed; copy it if you still need it)
 wb-comment-for = Comment for “{ $action }”
 wb-required = required
 wb-optional = optional

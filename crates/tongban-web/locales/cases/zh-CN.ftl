@@ -88,6 +88,7 @@ wb-step-skipped = 未经过
 wb-actions = 办理操作
 wb-read-only = 您可以查看此办件，但没有需要您办理的操作。
 wb-comment = 意见
+wb-kept-comment = 您填写的意见（未保存：办件已有变化，如仍需要请复制）
 wb-comment-for = “{ $action }”的意见
 wb-required = 必填
 wb-optional = 选填

@@ -622,6 +622,9 @@ struct CasePage<'a> {
     problem: Option<Problem>,
     note_text: String,
     note_to_applicant: bool,
+    /// The comment of an action that is no longer offered (the case moved on), shown so that
+    /// nothing typed is lost.
+    kept_comment: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -852,6 +855,12 @@ fn case_view<'a>(
             }
         })
         .collect();
+    let kept_comment = problem
+        .as_ref()
+        .filter(|p| !matches!(p.form.as_str(), "note" | "claim"))
+        .filter(|p| !actions.iter().any(|a| a.key == p.form))
+        .map(|p| p.comment.trim().to_owned())
+        .filter(|c| !c.is_empty());
     let (note_text, note_to_applicant) = match &problem {
         Some(p) if p.form == "note" => (p.comment.clone(), p.days == "applicant"),
         _ => (String::new(), false),
@@ -891,6 +900,7 @@ fn case_view<'a>(
         problem,
         note_text,
         note_to_applicant,
+        kept_comment,
         c,
     }
 }

@@ -50,9 +50,15 @@ async fn file_cases(state: &AppState, db: &TestDb, service: &str, count: usize) 
             tracking_prefix: "SF".into(),
             local_date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
             service_code: service.into(),
-            service_name: published.service.name.get(tongban_domain::Locale::ZhCn).into(),
+            service_name: published
+                .service
+                .name
+                .get(tongban_domain::Locale::ZhCn)
+                .into(),
             service_version: published.version,
-            department_id: catalog.department_id(&published.service.department).unwrap(),
+            department_id: catalog
+                .department_id(&published.service.department)
+                .unwrap(),
             applicant_id: applicant,
             enterprise_id: None,
             entered_by: applicant,
@@ -119,7 +125,10 @@ async fn the_clerk_accepts_from_the_case_page_and_a_stale_page_is_refused() {
         let inbox = clerk.get("/workbench").await;
         assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.text());
         let inbox = inbox.text();
-        assert!(inbox.contains(&filed.tracking_number), "listed in the inbox");
+        assert!(
+            inbox.contains(&filed.tracking_number),
+            "listed in the inbox"
+        );
         assert!(inbox.contains(&format!("href=\"/workbench/cases/{}\"", filed.id)));
         assert!(inbox.contains("1 task in total"));
         // The deadline says in words how far off it is, not only by colour.
@@ -171,7 +180,12 @@ async fn the_clerk_accepts_from_the_case_page_and_a_stale_page_is_refused() {
                 ],
             )
             .await;
-        assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text());
+        assert_eq!(
+            accepted.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            accepted.text()
+        );
         assert_eq!(
             accepted.header("location"),
             Some(&*format!("{path}?done=acted"))
@@ -232,13 +246,19 @@ async fn the_clerk_accepts_from_the_case_page_and_a_stale_page_is_refused() {
         // The reviewer claims the new task and finds it under "claimed by me".
         let mut reviewer = signed_in(app.clone(), "sj.reviewer").await;
         let page = reviewer.get(&path).await.text();
-        assert!(page.contains(">Register</button>"), "the reviewer may decide");
+        assert!(
+            page.contains(">Register</button>"),
+            "the reviewer may decide"
+        );
         let marker = "name=\"task\" value=\"";
         let start = page.find(marker).expect("a claim form") + marker.len();
         let task = page[start..start + 36].to_owned();
         let csrf = csrf_of(&page);
         let claimed = reviewer
-            .post(&format!("{path}/claim"), &[("csrf", &csrf), ("task", &task)])
+            .post(
+                &format!("{path}/claim"),
+                &[("csrf", &csrf), ("task", &task)],
+            )
             .await;
         assert_eq!(claimed.status, StatusCode::SEE_OTHER, "{}", claimed.text());
         let mine = reviewer.get("/workbench?mine=1").await.text();
@@ -257,7 +277,11 @@ async fn the_clerk_accepts_from_the_case_page_and_a_stale_page_is_refused() {
         let noted = reviewer
             .post(
                 &format!("{path}/note"),
-                &[("csrf", &csrf), ("text", "已电话核实经营场所"), ("to", "internal")],
+                &[
+                    ("csrf", &csrf),
+                    ("text", "已电话核实经营场所"),
+                    ("to", "internal"),
+                ],
             )
             .await;
         assert_eq!(noted.status, StatusCode::SEE_OTHER);
@@ -307,7 +331,11 @@ async fn a_batch_reports_every_case_including_one_that_changed() {
         assert_eq!(moved.status, StatusCode::SEE_OTHER);
 
         let mut form: Vec<(&str, &str)> = tokens.iter().map(|t| ("case", t.as_str())).collect();
-        form.extend([("csrf", csrf.as_str()), ("action", "accept"), ("comment", "")]);
+        form.extend([
+            ("csrf", csrf.as_str()),
+            ("action", "accept"),
+            ("comment", ""),
+        ]);
         let result = clerk.post("/workbench/batch", &form).await;
         assert_eq!(result.status, StatusCode::OK, "{}", result.text());
         let text = result.text();
@@ -367,7 +395,11 @@ async fn a_police_clerk_neither_lists_nor_opens_a_market_regulation_case() {
         clerk
             .post(
                 &format!("{}/act", case_path(filed.id)),
-                &[("csrf", &csrf_of(&page)), ("action", "accept"), ("version", &version)],
+                &[
+                    ("csrf", &csrf_of(&page)),
+                    ("action", "accept"),
+                    ("version", &version),
+                ],
             )
             .await;
         let page = clerk.get(&case_path(filed.id)).await.text();
@@ -456,7 +488,11 @@ async fn every_post_without_its_csrf_token_is_refused() {
             let mut wrong = fields.clone();
             wrong.push(("csrf", "forged"));
             let reply = clerk.post(uri, &wrong).await;
-            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri} with a forged token");
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{uri} with a forged token"
+            );
         }
         let row = case::Entity::find_by_id(filed.id)
             .one(&db.conn)

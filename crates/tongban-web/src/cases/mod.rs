@@ -105,9 +105,7 @@ fn handling_failed(state: &AppState, prefs: Prefs, error: HandlingError) -> Resp
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn service_label(snapshot: &Snapshot, code: &str, prefs: Prefs) -> String {
@@ -798,8 +796,7 @@ fn case_view<'a>(
                         .as_deref()
                         .map(|a| view::action_label(def, e.from_state.as_deref(), a, locale))
                         .unwrap_or_else(|| e.kind.clone()),
-                    (e.visibility == "internal")
-                        .then(|| ("internal", tr.t("wb-mark-internal"))),
+                    (e.visibility == "internal").then(|| ("internal", tr.t("wb-mark-internal"))),
                 ),
             };
             EventView {
@@ -1158,7 +1155,12 @@ async fn note(
             field: "note-text".to_owned(),
             message: tr.t(key),
             comment: form.text.clone(),
-            days: if to_applicant { "applicant" } else { "internal" }.to_owned(),
+            days: if to_applicant {
+                "applicant"
+            } else {
+                "internal"
+            }
+            .to_owned(),
         };
         return render_case(
             &state,

@@ -158,7 +158,11 @@ pub fn batch_actions<'a>(
 }
 
 /// The words of a stage of the progress bar and of where the case stands in it.
-pub fn stage_words(tr: &Tr<'_>, stage: Stage, status: StepStatus) -> (String, String, &'static str) {
+pub fn stage_words(
+    tr: &Tr<'_>,
+    stage: Stage,
+    status: StepStatus,
+) -> (String, String, &'static str) {
     let status_key = match status {
         StepStatus::Done => "done",
         StepStatus::Current => "current",
@@ -240,10 +244,7 @@ pub fn case_token(id: uuid::Uuid, version: i32) -> String {
 /// Reads a batch checkbox's value back; anything else is ignored rather than guessed at.
 pub fn parse_case_token(token: &str) -> Option<(uuid::Uuid, Option<i32>)> {
     match token.split_once('.') {
-        Some((id, version)) => Some((
-            uuid::Uuid::parse_str(id).ok()?,
-            Some(version.parse().ok()?),
-        )),
+        Some((id, version)) => Some((uuid::Uuid::parse_str(id).ok()?, Some(version.parse().ok()?))),
         None => Some((uuid::Uuid::parse_str(token).ok()?, None)),
     }
 }

@@ -262,6 +262,24 @@ mod tests {
     }
 
     #[test]
+    fn deadlines_read_in_words_in_every_band() {
+        let i18n = crate::i18n::I18n::load().expect("locales load");
+        let tr = i18n.tr(Locale::En);
+        let due = NaiveDate::from_ymd_opt(2026, 12, 1);
+        let words = |left: i64| deadline(&tr, due, Some(left));
+        assert_eq!(words(3).text, "3 working days left");
+        assert_eq!(words(1).text, "1 working day left");
+        assert_eq!(words(1).class, "deadline-soon");
+        assert_eq!(words(0).text, "Due today");
+        assert_eq!(words(-2).text, "2 working days overdue");
+        assert_eq!(words(-2).class, "deadline-overdue");
+        assert_eq!(words(-2).date, "2026-12-01");
+        assert_eq!(deadline(&tr, None, None).text, "Clock not started");
+        let zh = i18n.tr(Locale::ZhCn);
+        assert_eq!(deadline(&zh, due, Some(-2)).text, "已超期 2 个工作日");
+    }
+
+    #[test]
     fn case_tokens_round_trip_and_refuse_garbage() {
         let id = uuid::Uuid::now_v7();
         assert_eq!(parse_case_token(&case_token(id, 7)), Some((id, Some(7))));

@@ -39,6 +39,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/workflow_editor/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/cases/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

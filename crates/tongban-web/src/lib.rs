@@ -7,6 +7,7 @@ pub mod admin;
 pub mod agency;
 pub mod applications;
 pub mod assets;
+pub mod cases;
 pub mod catalog;
 pub mod csrf;
 pub mod email;
@@ -67,6 +68,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(email::router())
         .merge(agency::router())
         .merge(applications::router())
+        .merge(cases::router())
         .merge(oidc::router())
         .merge(search::router())
         .merge(progress::router())

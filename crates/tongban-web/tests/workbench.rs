@@ -1,0 +1,510 @@
+//! The staff workbench through the real router, on SQLite and PostgreSQL: cases of SJ0001
+//! (registration workflow) filed for the demo person, then the clerk's inbox lists them, the case
+//! page offers acceptance, accepting moves the case and a second post on the old version is
+//! refused as a conflict, a correction request without its required comment is refused with
+//! the error linked to the field, a batch reports one line per case (a stale one included),
+//! the acceptance notice downloads as PDF, a police clerk neither lists nor opens the case, and
+//! no POST goes through without its CSRF token.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use common::browser::*;
+use common::*;
+use tongban_store::cases::{BatchOutcome, Channel, NewCase};
+use tongban_store::entities::{audit_entry, case, case_event};
+use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use tongban_store::testing::TestDb;
+use tongban_web::AppState;
+use uuid::Uuid;
+
+const PERSON: &str = "13800000001";
+
+struct Filed {
+    id: Uuid,
+    tracking_number: String,
+}
+
+/// Files `count` cases of `service` for the demo person as the submission path does: sealed
+/// (empty) answers and the workflow's starting state.
+async fn file_cases(state: &AppState, db: &TestDb, service: &str, count: usize) -> Vec<Filed> {
+    let snapshot = state.snapshots.current();
+    let catalog = &snapshot.catalog;
+    let published = catalog.service(service).expect("demo service");
+    let applicant = state
+        .identity
+        .demo_person(PERSON)
+        .await
+        .unwrap()
+        .expect("demo person");
+    let sealed = state
+        .identity
+        .cipher
+        .encrypt(tongban_services::applications::CASE_ANSWERS_FIELD, "{}")
+        .unwrap();
+    let now = state.clock.now();
+    let batch: Vec<NewCase> = (0..count)
+        .map(|i| NewCase {
+            region_id: catalog.region_id,
+            tracking_prefix: "SF".into(),
+            local_date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            service_code: service.into(),
+            service_name: published
+                .service
+                .name
+                .get(tongban_domain::Locale::ZhCn)
+                .into(),
+            service_version: published.version,
+            department_id: catalog
+                .department_id(&published.service.department)
+                .unwrap(),
+            applicant_id: applicant,
+            enterprise_id: None,
+            entered_by: applicant,
+            channel: Channel::Online,
+            answers: sealed.clone(),
+            submission_key: format!("workbench-test:{service}:{i}:{}", Uuid::now_v7()),
+            request_digest: "d".into(),
+            submitted_at: now,
+            applicant_phone_last4: Some("0001".into()),
+            draft_id: None,
+            workflow: state
+                .applications
+                .handling()
+                .starting_state(catalog, &published.service, now)
+                .unwrap(),
+            locale: "zh-CN".into(),
+            ip: None,
+        })
+        .collect();
+    let txn = tongban_store::cases::begin_write(&db.conn).await.unwrap();
+    let outcomes = tongban_store::cases::insert_batch(&txn, &batch)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    outcomes
+        .into_iter()
+        .map(|o| match o {
+            BatchOutcome::Created(row) => Filed {
+                id: row.id,
+                tracking_number: row.tracking_number,
+            },
+            other => panic!("not created: {other:?}"),
+        })
+        .collect()
+}
+
+async fn setup(name: &str) -> Vec<(TestDb, AppState)> {
+    let mut out = Vec::new();
+    for db in TestDb::all(name).await {
+        let state = demo_state(&db, tongban_web::Mode::Demo).await;
+        out.push((db, state));
+    }
+    out
+}
+
+/// The value of the hidden `version` field of the page's action forms.
+fn version_of(html: &str) -> String {
+    let marker = "name=\"version\" value=\"";
+    let start = html.find(marker).expect("an action form") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+fn case_path(id: Uuid) -> String {
+    format!("/workbench/cases/{id}")
+}
+
+#[tokio::test]
+async fn the_clerk_accepts_from_the_case_page_and_a_stale_page_is_refused() {
+    for (db, state) in setup("workbench walk").await {
+        let filed = file_cases(&state, &db, "SJ0001", 1).await.remove(0);
+        let app = tongban_web::app(state.clone());
+        let mut clerk = signed_in(app.clone(), "sj.clerk").await;
+
+        let inbox = clerk.get("/workbench").await;
+        assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.text());
+        let inbox = inbox.text();
+        assert!(
+            inbox.contains(&filed.tracking_number),
+            "listed in the inbox"
+        );
+        assert!(inbox.contains(&format!("href=\"/workbench/cases/{}\"", filed.id)));
+        assert!(inbox.contains("1 task in total"));
+        // The deadline says in words how far off it is, not only by colour.
+        assert!(
+            inbox.contains("working day left") || inbox.contains("Due today"),
+            "{inbox}"
+        );
+        assert!(inbox.contains("class=\"deadline deadline-"));
+        assert!(inbox.contains("Nobody"), "claimed by nobody yet");
+
+        let path = case_path(filed.id);
+        let page = clerk.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let page = page.text();
+        assert!(page.contains("id=\"action-accept\""), "accept offered");
+        assert!(page.contains(">Accept</button>"));
+        assert!(page.contains("id=\"action-request-correction\""));
+        assert!(page.contains("aria-current=\"step\""), "progress bar");
+        let version = version_of(&page);
+        let csrf = csrf_of(&page);
+
+        // A correction request needs its comment: refused, the error linked to the field.
+        let act = format!("{path}/act");
+        let refused = clerk
+            .post(
+                &act,
+                &[
+                    ("csrf", &csrf),
+                    ("action", "request-correction"),
+                    ("version", &version),
+                    ("comment", "  "),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let text = refused.text();
+        assert!(text.contains("a comment is required"), "{text}");
+        assert!(text.contains("href=\"#comment-request-correction\""));
+
+        // Accepting moves the case on.
+        let accepted = clerk
+            .post(
+                &act,
+                &[
+                    ("csrf", &csrf),
+                    ("action", "accept"),
+                    ("version", &version),
+                    ("comment", "材料齐全"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            accepted.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            accepted.text()
+        );
+        assert_eq!(
+            accepted.header("location"),
+            Some(&*format!("{path}?done=acted"))
+        );
+        let after = clerk.get(&format!("{path}?done=acted")).await.text();
+        assert!(after.contains("Done. The case has moved on."));
+        assert!(after.contains("Examination and registration"), "new state");
+        assert!(after.contains("材料齐全"), "the comment is in the timeline");
+        assert!(
+            after.contains("You can see this case but there is nothing for you to do on it."),
+            "the clerk may see it, not act on it, after acceptance"
+        );
+        let row = case::Entity::find_by_id(filed.id)
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.state, "review");
+
+        // The same form again, on the version it showed: a conflict, nothing written.
+        let again = clerk
+            .post(
+                &act,
+                &[
+                    ("csrf", &csrf),
+                    ("action", "accept"),
+                    ("version", &version),
+                    ("comment", "第二次"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let text = again.text();
+        assert!(text.contains("changed since you loaded it"), "{text}");
+        assert!(text.contains("第二次"), "the comment is kept");
+        let events = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(filed.id))
+            .all(&db.conn)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "one action recorded");
+
+        // The acceptance notice downloads as PDF.
+        let marker = format!("href=\"{path}/notices/");
+        let start = after.find(&marker).expect("a notice link") + "href=\"".len();
+        let href = &after[start..start + after[start..].find('"').unwrap()];
+        let pdf = clerk.get(href).await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert!(pdf.body.starts_with(b"%PDF"));
+        assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+        assert!(
+            pdf.header("content-disposition")
+                .is_some_and(|v| v.contains("acceptance")),
+            "{:?}",
+            pdf.header("content-disposition")
+        );
+
+        // The reviewer claims the new task and finds it under "claimed by me".
+        let mut reviewer = signed_in(app.clone(), "sj.reviewer").await;
+        let page = reviewer.get(&path).await.text();
+        assert!(
+            page.contains(">Register</button>"),
+            "the reviewer may decide"
+        );
+        let marker = "name=\"task\" value=\"";
+        let start = page.find(marker).expect("a claim form") + marker.len();
+        let task = page[start..start + 36].to_owned();
+        let csrf = csrf_of(&page);
+        let claimed = reviewer
+            .post(
+                &format!("{path}/claim"),
+                &[("csrf", &csrf), ("task", &task)],
+            )
+            .await;
+        assert_eq!(claimed.status, StatusCode::SEE_OTHER, "{}", claimed.text());
+        let mine = reviewer.get("/workbench?mine=1").await.text();
+        assert!(mine.contains(&filed.tracking_number));
+        assert!(mine.contains(">Me</td>"));
+
+        // An internal note lands in the timeline, marked internal; an empty one is refused.
+        let empty = reviewer
+            .post(
+                &format!("{path}/note"),
+                &[("csrf", &csrf), ("text", " "), ("to", "internal")],
+            )
+            .await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.text().contains("href=\"#note-text\""));
+        let noted = reviewer
+            .post(
+                &format!("{path}/note"),
+                &[
+                    ("csrf", &csrf),
+                    ("text", "已电话核实经营场所"),
+                    ("to", "internal"),
+                ],
+            )
+            .await;
+        assert_eq!(noted.status, StatusCode::SEE_OTHER);
+        let page = reviewer.get(&path).await.text();
+        assert!(page.contains("已电话核实经营场所"));
+        assert!(page.contains("Internal note"));
+
+        let audits = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("cases.accept"))
+            .all(&db.conn)
+            .await
+            .unwrap();
+        assert_eq!(audits.len(), 1, "the service audits the action");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_reports_every_case_including_one_that_changed() {
+    for (db, state) in setup("workbench batch").await {
+        let filed = file_cases(&state, &db, "SJ0001", 3).await;
+        let app = tongban_web::app(state.clone());
+        let mut clerk = signed_in(app.clone(), "sj.clerk").await;
+        let inbox = clerk.get("/workbench").await.text();
+        let csrf = csrf_of(&inbox);
+        let tokens: Vec<String> = filed
+            .iter()
+            .map(|f| {
+                let marker = format!("value=\"{}.", f.id);
+                let start = inbox.find(&marker).expect("a checkbox per case") + "value=\"".len();
+                inbox[start..start + inbox[start..].find('"').unwrap()].to_owned()
+            })
+            .collect();
+
+        // Someone accepts the first case meanwhile: the inbox's version is stale.
+        let path = case_path(filed[0].id);
+        let page = clerk.get(&path).await.text();
+        let moved = clerk
+            .post(
+                &format!("{path}/act"),
+                &[
+                    ("csrf", &csrf_of(&page)),
+                    ("action", "accept"),
+                    ("version", &version_of(&page)),
+                ],
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER);
+
+        let mut form: Vec<(&str, &str)> = tokens.iter().map(|t| ("case", t.as_str())).collect();
+        form.extend([
+            ("csrf", csrf.as_str()),
+            ("action", "accept"),
+            ("comment", ""),
+        ]);
+        let result = clerk.post("/workbench/batch", &form).await;
+        assert_eq!(result.status, StatusCode::OK, "{}", result.text());
+        let text = result.text();
+        assert!(text.contains("2 done, 1 not done"), "{text}");
+        for f in &filed {
+            assert!(text.contains(&f.tracking_number), "a line per case");
+        }
+        assert!(text.contains("changed since you loaded it"));
+        assert_eq!(
+            text.matches("now: Examination and registration").count(),
+            2,
+            "{text}"
+        );
+
+        // A refusal the workflow makes is named too: a correction needs its comment.
+        let more = file_cases(&state, &db, "SJ0001", 1).await;
+        let version = case::Entity::find_by_id(more[0].id)
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .version;
+        let token = format!("{}.{version}", more[0].id);
+        let refused = clerk
+            .post(
+                "/workbench/batch",
+                &[
+                    ("case", token.as_str()),
+                    ("csrf", csrf.as_str()),
+                    ("action", "request-correction"),
+                ],
+            )
+            .await;
+        assert!(refused.text().contains("a comment is required"));
+
+        // Nothing selected: back to the inbox with the error.
+        let none = clerk
+            .post("/workbench/batch", &[("csrf", &csrf), ("action", "accept")])
+            .await;
+        assert_eq!(
+            none.header("location"),
+            Some("/workbench?error=none-selected")
+        );
+        let page = clerk.get("/workbench?error=none-selected").await.text();
+        assert!(page.contains("Select at least one case"));
+    }
+}
+
+#[tokio::test]
+async fn a_police_clerk_neither_lists_nor_opens_a_market_regulation_case() {
+    for (db, state) in setup("workbench departments").await {
+        let filed = file_cases(&state, &db, "SJ0001", 1).await.remove(0);
+        let app = tongban_web::app(state.clone());
+        let mut clerk = signed_in(app.clone(), "sj.clerk").await;
+        let page = clerk.get(&case_path(filed.id)).await.text();
+        let version = version_of(&page);
+        clerk
+            .post(
+                &format!("{}/act", case_path(filed.id)),
+                &[
+                    ("csrf", &csrf_of(&page)),
+                    ("action", "accept"),
+                    ("version", &version),
+                ],
+            )
+            .await;
+        let page = clerk.get(&case_path(filed.id)).await.text();
+        let marker = format!("href=\"{}/notices/", case_path(filed.id));
+        let start = page.find(&marker).expect("a notice") + "href=\"".len();
+        let notice = page[start..start + page[start..].find('"').unwrap()].to_owned();
+
+        let mut police = signed_in(app.clone(), "ga.clerk").await;
+        let inbox = police.get("/workbench").await;
+        assert_eq!(inbox.status, StatusCode::OK);
+        assert!(!inbox.text().contains(&filed.tracking_number));
+        assert_eq!(
+            police.get(&case_path(filed.id)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(police.get(&notice).await.status, StatusCode::NOT_FOUND);
+        let csrf = csrf_of(&inbox.text());
+        let act = police
+            .post(
+                &format!("{}/act", case_path(filed.id)),
+                &[("csrf", &csrf), ("action", "accept"), ("version", "2")],
+            )
+            .await;
+        assert_eq!(act.status, StatusCode::NOT_FOUND);
+        let batch = police
+            .post(
+                "/workbench/batch",
+                &[
+                    ("csrf", &csrf),
+                    ("action", "accept"),
+                    ("case", &format!("{}.2", filed.id)),
+                ],
+            )
+            .await;
+        assert!(batch.text().contains("not found"));
+        assert!(
+            !batch.text().contains(&filed.tracking_number),
+            "the batch does not reveal the number"
+        );
+
+        // Who reaches the inbox at all.
+        let anonymous = get(&app, "/workbench").await;
+        assert!(
+            anonymous
+                .header("location")
+                .is_some_and(|l| l.starts_with("/login"))
+        );
+        let mut person = signed_in(app.clone(), PERSON).await;
+        assert_eq!(person.get("/workbench").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            person.get(&case_path(filed.id)).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_post_without_its_csrf_token_is_refused() {
+    for (db, state) in setup("workbench csrf").await {
+        let filed = file_cases(&state, &db, "SJ0001", 1).await.remove(0);
+        let app = tongban_web::app(state.clone());
+        let mut clerk = signed_in(app.clone(), "sj.clerk").await;
+        let page = clerk.get(&case_path(filed.id)).await.text();
+        let version = version_of(&page);
+        let path = case_path(filed.id);
+        let token = format!("{}.{version}", filed.id);
+        let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (
+                format!("{path}/act"),
+                vec![("action", "accept"), ("version", &version)],
+            ),
+            (format!("{path}/claim"), vec![("task", "x")]),
+            (format!("{path}/release"), vec![("task", "x")]),
+            (
+                format!("{path}/note"),
+                vec![("text", "备注"), ("to", "internal")],
+            ),
+            (
+                "/workbench/batch".to_owned(),
+                vec![("case", &token), ("action", "accept")],
+            ),
+        ];
+        for (uri, fields) in &posts {
+            let reply = clerk.post(uri, fields).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri} without a token");
+            let mut wrong = fields.clone();
+            wrong.push(("csrf", "forged"));
+            let reply = clerk.post(uri, &wrong).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{uri} with a forged token"
+            );
+        }
+        let row = case::Entity::find_by_id(filed.id)
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.state, "intake", "nothing was done");
+        let events = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(filed.id))
+            .all(&db.conn)
+            .await
+            .unwrap();
+        assert!(events.is_empty());
+    }
+}

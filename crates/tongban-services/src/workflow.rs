@@ -121,8 +121,11 @@ pub struct CaseRef {
 pub struct Acted {
     pub case_id: Uuid,
     pub tracking_number: String,
+    pub service_code: String,
     pub from: String,
     pub to: String,
+    /// The name of the state the case is in now, in its own workflow version.
+    pub to_name: tongban_domain::LocalizedText,
     pub version: i32,
     pub outcome: Option<Outcome>,
     /// The notices issued, by kind key.
@@ -168,6 +171,10 @@ pub struct InboxLine {
     /// Working days left (negative: overdue); `None` while the clock has not started.
     pub remaining_days: Option<i64>,
     pub assignee_id: Option<Uuid>,
+    /// The assignee's name, when someone claimed the task.
+    pub assignee_name: Option<String>,
+    /// The state's name in the workflow of the version the case was filed under.
+    pub state_name: tongban_domain::LocalizedText,
     pub status: String,
     pub version: i32,
 }
@@ -450,10 +457,43 @@ impl CaseHandling {
         };
         let page = tongban_store::workflow::inbox(&self.db, catalog.region_id, &query).await?;
         let calendar = self.calendar(catalog);
+        let mut assignees: Vec<Uuid> = page
+            .rows
+            .iter()
+            .filter_map(|(t, _)| t.assignee_id)
+            .collect();
+        assignees.sort();
+        assignees.dedup();
+        let names: HashMap<Uuid, String> =
+            tongban_store::identity::accounts_by_ids(&self.db, &assignees)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a.display_name))
+                .collect();
+        let mut cache = HashMap::new();
+        let mut state_names = Vec::with_capacity(page.rows.len());
+        for (task, case) in &page.rows {
+            let name = match self
+                .version_of(
+                    catalog,
+                    &mut cache,
+                    &case.service_code,
+                    case.service_version,
+                )
+                .await
+            {
+                Ok((def, _)) => state_name(&def, &task.stage),
+                Err(_) => tongban_domain::LocalizedText::new(task.stage.clone()),
+            };
+            state_names.push(name);
+        }
         let lines = page
             .rows
             .into_iter()
-            .map(|(task, case)| InboxLine {
+            .zip(state_names)
+            .map(|((task, case), state_name)| InboxLine {
+                assignee_name: task.assignee_id.and_then(|id| names.get(&id).cloned()),
+                state_name,
                 task_id: task.id,
                 case_id: case.id,
                 tracking_number: case.tracking_number,
@@ -929,6 +969,8 @@ impl CaseHandling {
                 Acted {
                     case_id: write.row.id,
                     tracking_number: write.row.tracking_number.clone(),
+                    service_code: write.row.service_code.clone(),
+                    to_name: state_name(&write.def, &to),
                     from,
                     to,
                     version: write.row.version + 1,
@@ -1124,6 +1166,18 @@ pub fn notice_kinds(events: &[Event]) -> Vec<tongban_domain::notices::NoticeKind
     }
     kinds.dedup();
     kinds
+}
+
+/// A state's name in `def`; the withdrawal's name for a withdrawn case; the key for a state the
+/// definition does not know.
+pub fn state_name(def: &WorkflowDefinition, key: &str) -> tongban_domain::LocalizedText {
+    match def.state(key) {
+        Some(state) => state.name.clone(),
+        None if key == tongban_domain::workflow::WITHDRAWN => {
+            tongban_domain::LocalizedText::new("已撤回").with(Locale::En, "Withdrawn")
+        }
+        None => tongban_domain::LocalizedText::new(key),
+    }
 }
 
 /// `open`, `waiting`, `suspended` or `closed`.
@@ -1389,6 +1443,35 @@ impl CaseHandling {
         };
         let tasks = tongban_store::cases::tasks_of(&self.db, catalog.region_id, case_id).await?;
         Ok(Self::may_see(&staff, &row, &tasks))
+    }
+
+    /// Records that staff read something personal of a case (an attachment): who, which case,
+    /// what.
+    pub async fn record_staff_read(
+        &self,
+        clock: &dyn Clock,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        origin: &Origin,
+        case_id: Uuid,
+        what: &str,
+    ) -> Result<(), HandlingError> {
+        tongban_store::audit::append_alone(
+            &self.db,
+            &AuditRecord {
+                at: clock.now(),
+                region_id: Some(catalog.region_id),
+                actor_id: Some(user.account_id),
+                on_behalf_of: None,
+                action: "cases.read-attachment".into(),
+                target: Some(format!("case:{case_id}")),
+                outcome: "success".into(),
+                ip: origin.ip.clone(),
+                detail: serde_json::json!({ "what": what }),
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// The applicant-visible timeline and notices of a case the caller has already been allowed

@@ -130,4 +130,7 @@ wb-application = 申请内容
 wb-application-none = 该事项没有在线表单，没有在线填写的内容。
 wb-attachments = 附件
 wb-attachments-none = 没有上传文件。
-wb-attachments-hint = 此处仅列出文件名，工作台暂不提供申请人文件的下载。
+wb-attachments-hint = 下载申请人的文件会记入审计日志。
+
+admin-tool-workbench = ལས་དོན་ལས་ཀའི་སྟེགས།
+admin-tool-workbench-hint = ཁྱེད་ཀྱིས་སྒྲུབ་དགོས་པའི་ལས་དོན། དུས་ཚོད་ལྟར་སྒྲིག་པ། ལེན་པ། ཚན་ཚན་དུ་སྒྲུབ་པ། ཡིག་ཆ་ལྟ་བ།

@@ -139,4 +139,7 @@ wb-application = The application as submitted
 wb-application-none = This service has no online form; nothing was filled in online.
 wb-attachments = Attachments
 wb-attachments-none = No files were uploaded.
-wb-attachments-hint = File names only: the workbench does not serve the applicant's files yet.
+wb-attachments-hint = Every download of an applicant's file is recorded in the audit trail.
+
+admin-tool-workbench = Case workbench
+admin-tool-workbench-hint = Cases waiting for you: sorted by deadline, claim them, handle them one by one or in batches, read their documents.

@@ -130,4 +130,7 @@ wb-application = 申请内容
 wb-application-none = 该事项没有在线表单，没有在线填写的内容。
 wb-attachments = 附件
 wb-attachments-none = 没有上传文件。
-wb-attachments-hint = 此处仅列出文件名，工作台暂不提供申请人文件的下载。
+wb-attachments-hint = 下载申请人的文件会记入审计日志。
+
+admin-tool-workbench = 办件工作台
+admin-tool-workbench-hint = 待我办理的办件：按办理时限排序、认领、批量处理、查看办件和文书。

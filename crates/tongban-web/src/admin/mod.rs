@@ -49,6 +49,17 @@ struct Tool {
 
 const TOOLS: &[Tool] = &[
     Tool {
+        href: "/workbench",
+        title_key: "admin-tool-workbench",
+        hint_key: "admin-tool-workbench-hint",
+        roles: &[
+            Role::FrontDeskClerk,
+            Role::Reviewer,
+            Role::Approver,
+            Role::DepartmentAdmin,
+        ],
+    },
+    Tool {
         href: "/counter",
         title_key: "counter-title",
         hint_key: "counter-tool-hint",

@@ -177,6 +177,8 @@ async fn download(
     State(state): State<AppState>,
     prefs: Prefs,
     MaybeUser(user): MaybeUser,
+    crate::identity::ClientAddr(peer): crate::identity::ClientAddr,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let Some(user) = user else {
@@ -193,7 +195,7 @@ async fn download(
         Ok(None) => return crate::errors::not_found(&state, prefs),
         Err(error) => return crate::errors::internal_error(&state, prefs, &error),
     };
-    let allowed = record.owner_id == user.account_id
+    let mut allowed = record.owner_id == user.account_id
         || match record.case_id {
             Some(case_id) => state
                 .applications
@@ -202,6 +204,33 @@ async fn download(
                 .is_ok(),
             None => false,
         };
+    // Staff who may see the case read its attachments; each read is audited.
+    if !allowed && let Some(case_id) = record.case_id {
+        let handling = state.applications.handling();
+        match handling
+            .staff_may_see(&user, &snapshot.catalog, case_id)
+            .await
+        {
+            Ok(true) => {
+                if let Err(error) = handling
+                    .record_staff_read(
+                        &*state.clock,
+                        &user,
+                        &snapshot.catalog,
+                        &crate::identity::origin(&headers, peer),
+                        case_id,
+                        &format!("upload:{upload_id}"),
+                    )
+                    .await
+                {
+                    return crate::errors::internal_error(&state, prefs, &error);
+                }
+                allowed = true;
+            }
+            Ok(false) => {}
+            Err(error) => return crate::errors::internal_error(&state, prefs, &error),
+        }
+    }
     if !allowed {
         return crate::errors::not_found(&state, prefs);
     }

@@ -11,7 +11,7 @@
 
 pub mod view;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use askama::Template;
 use axum::Router;
@@ -116,44 +116,17 @@ fn service_label(snapshot: &Snapshot, code: &str, prefs: Prefs) -> String {
         .unwrap_or_else(|| code.to_owned())
 }
 
-/// The name of state `key` in the current workflow of service `code`.
-fn state_label(snapshot: &Snapshot, code: &str, key: &str, prefs: Prefs) -> String {
-    match snapshot.catalog.service(code) {
-        Some(s) => view::state_name(&s.service.workflow_definition(), key, prefs.locale),
-        None => key.to_owned(),
-    }
-}
-
-/// Display names of accounts, for "claimed by".
-async fn names_of(state: &AppState, ids: Vec<Uuid>) -> HashMap<Uuid, String> {
-    let mut ids = ids;
-    ids.sort();
-    ids.dedup();
-    match tongban_store::identity::accounts_by_ids(&state.db, &ids).await {
-        Ok(accounts) => accounts
-            .into_iter()
-            .map(|a| (a.id, a.display_name))
-            .collect(),
-        Err(error) => {
-            // A missing name is not worth failing the inbox over; the row says "someone".
-            tracing::warn!(%error, "looking up assignees' names failed");
-            HashMap::new()
-        }
-    }
-}
-
 fn claimed_by(
     tr: &crate::i18n::Tr<'_>,
     me: Uuid,
     assignee: Option<Uuid>,
-    names: &HashMap<Uuid, String>,
+    name: Option<&str>,
 ) -> String {
     match assignee {
         None => tr.t("wb-claimed-nobody"),
         Some(id) if id == me => tr.t("wb-claimed-me"),
-        Some(id) => names
-            .get(&id)
-            .cloned()
+        Some(_) => name
+            .map(str::to_owned)
             .unwrap_or_else(|| tr.t("wb-claimed-someone")),
     }
 }
@@ -255,13 +228,6 @@ async fn inbox(
     let c = chrome(&state, &snapshot, prefs, "/workbench")
         .for_user(Some(&user), Some(csrf.token.clone()));
     let tr = c.tr;
-    let others: Vec<Uuid> = found
-        .lines
-        .iter()
-        .filter_map(|l| l.assignee_id)
-        .filter(|id| *id != user.account_id)
-        .collect();
-    let names = names_of(&state, others).await;
     let rows = found
         .lines
         .iter()
@@ -270,11 +236,16 @@ async fn inbox(
             token: view::case_token(line.case_id, line.version),
             tracking_number: line.tracking_number.clone(),
             service: service_label(&snapshot, &line.service_code, prefs),
-            state: state_label(&snapshot, &line.service_code, &line.state, prefs),
+            state: line.state_name.get(prefs.locale).to_owned(),
             applicant_kind: tr.t(&format!("wb-kind-{}", line.applicant_kind)),
             submitted: crate::layout::local_date(line.submitted_at),
             deadline: view::deadline(&tr, line.due_on, line.remaining_days),
-            claimed: claimed_by(&tr, user.account_id, line.assignee_id, &names),
+            claimed: claimed_by(
+                &tr,
+                user.account_id,
+                line.assignee_id,
+                line.assignee_name.as_deref(),
+            ),
         })
         .collect();
 
@@ -465,7 +436,7 @@ async fn batch(
         }
         Err(error) => return handling_failed(&state, prefs, error),
     };
-    let rows = batch_rows(&state, &snapshot, prefs, &c, &lines).await;
+    let rows = batch_rows(prefs, &c, &lines);
     let done = rows.iter().filter(|r| r.done).count();
     let body = BatchPage {
         summary: c.tr.tn(
@@ -484,43 +455,19 @@ async fn batch(
 }
 
 /// One line per case named: the new state's name for those done, the reason for the others.
-async fn batch_rows(
-    state: &AppState,
-    snapshot: &Snapshot,
-    prefs: Prefs,
-    c: &Chrome<'_>,
-    lines: &[BatchLine],
-) -> Vec<BatchRow> {
-    let done_ids: Vec<Uuid> = lines
-        .iter()
-        .filter(|l| l.result.is_ok())
-        .map(|l| l.case_id)
-        .collect();
-    // The service of each case done, to name its new state in that service's workflow.
-    let services: HashMap<Uuid, String> = match tongban_store::workflow::cases_by_ids(
-        &state.db,
-        snapshot.catalog.region_id,
-        &done_ids,
-    )
-    .await
-    {
-        Ok(rows) => rows.into_iter().map(|r| (r.id, r.service_code)).collect(),
-        Err(error) => {
-            tracing::warn!(%error, "looking up the services of a batch failed");
-            HashMap::new()
-        }
-    };
+fn batch_rows(prefs: Prefs, c: &Chrome<'_>, lines: &[BatchLine]) -> Vec<BatchRow> {
     lines
         .iter()
         .map(|line| {
             let (done, text) = match &line.result {
-                Ok(acted) => {
-                    let name = match services.get(&acted.case_id) {
-                        Some(code) => state_label(snapshot, code, &acted.to, prefs),
-                        None => acted.to.clone(),
-                    };
-                    (true, c.tr.t1("wb-batch-done", "state", name))
-                }
+                Ok(acted) => (
+                    true,
+                    c.tr.t1(
+                        "wb-batch-done",
+                        "state",
+                        acted.to_name.get(prefs.locale).to_owned(),
+                    ),
+                ),
                 Err(refusal) => (false, view::refusal_text(&c.tr, refusal)),
             };
             BatchRow {
@@ -610,7 +557,8 @@ struct CasePage<'a> {
     statutory: DeadlineView,
     stages: Vec<(String, String, &'static str)>,
     sections: Vec<(String, Vec<AnswerRow>)>,
-    files: Vec<(String, String)>,
+    /// (upload id, file name, size) of every attached file.
+    files: Vec<(String, String, String)>,
     tasks: Vec<TaskView>,
     timeline: Vec<EventView>,
     notices: Vec<NoticeView>,
@@ -748,7 +696,7 @@ fn case_view<'a>(
     };
     let files = view::attachments(&case.answers)
         .into_iter()
-        .map(|f| (f.name.clone(), view::file_size(f.size)))
+        .map(|f| (f.id.clone(), f.name.clone(), view::file_size(f.size)))
         .collect();
 
     let tasks = case
@@ -766,7 +714,14 @@ fn case_view<'a>(
                 role: tr.t(&format!("role-{}", t.role)),
                 state: view::state_name(def, &t.stage, locale),
                 open: t.status == tongban_store::cases::TASK_OPEN,
-                claimed: claimed_by(&tr, user.account_id, t.assignee_id, &case.names),
+                claimed: claimed_by(
+                    &tr,
+                    user.account_id,
+                    t.assignee_id,
+                    t.assignee_id
+                        .and_then(|id| case.names.get(&id))
+                        .map(String::as_str),
+                ),
                 decision: t
                     .decision
                     .as_deref()

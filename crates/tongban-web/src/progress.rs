@@ -46,7 +46,8 @@ pub fn router() -> Router<AppState> {
     let limiter = Arc::new(RateLimiter::new(LOOKUPS_PER_MINUTE));
     Router::new()
         .route("/progress", get(lookup_page).post(lookup))
-        .route("/api/v1/cases/{tracking_number}/progress", get(lookup_api))
+        // `{case}` is the tracking number here; the segment is named as in the case API.
+        .route("/api/v1/cases/{case}/progress", get(lookup_api))
         .layer(Extension(limiter))
 }
 

@@ -9,6 +9,7 @@
 //! token and the case version the page showed, so an action on a case that changed meanwhile
 //! is refused with a message instead of applied blindly. Pages work without JavaScript.
 
+pub mod api;
 pub mod view;
 
 use std::collections::HashSet;
@@ -44,6 +45,7 @@ use view::{AnswerRow, DeadlineView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(api::router())
         .route("/workbench", get(inbox))
         .route("/workbench/batch", post(batch))
         .route("/workbench/cases/{id}", get(case_page))

@@ -8,8 +8,8 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -103,10 +103,19 @@ pub async fn inbox<C: ConnectionTrait>(
         });
     }
     let cond = inbox_condition(region_id, q);
-    let total = case_task::Entity::find()
+    // One pass over the index range counts the tasks and those with a deadline.
+    let (total, dated): (i64, i64) = case_task::Entity::find()
+        .select_only()
+        .column_as(Expr::col(case_task::Column::Id).count(), "total")
+        .column_as(Expr::col(case_task::Column::DueOn).count(), "dated")
         .filter(cond.clone())
-        .count(db)
-        .await?;
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or((0, 0));
+    let total = u64::try_from(total).unwrap_or(0);
+    let dated = u64::try_from(dated).unwrap_or(0);
+    let undated = total.saturating_sub(dated);
     let tasks = if q.newest_first {
         case_task::Entity::find()
             .filter(cond)
@@ -117,12 +126,6 @@ pub async fn inbox<C: ConnectionTrait>(
             .all(db)
             .await?
     } else {
-        let undated = case_task::Entity::find()
-            .filter(cond.clone())
-            .filter(case_task::Column::DueOn.is_null())
-            .count(db)
-            .await?;
-        let dated = total.saturating_sub(undated);
         let mut tasks = Vec::new();
         if q.offset < dated {
             tasks = case_task::Entity::find()

@@ -65,6 +65,19 @@ pub fn run(
         let mut conn = Connection::open(addr).await?;
         let session = sign_in_on(&mut conn, CLERK).await?;
         second_factor(&mut conn, &session, &code).await?;
+        let first = conn
+            .send("GET", "/workbench", &[("cookie", &session)], Bytes::new())
+            .await?;
+        if first.status != 200 {
+            bail!(
+                "the inbox page answered {} for the signed-in clerk: {}",
+                first.status,
+                String::from_utf8_lossy(&first.body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            );
+        }
         anyhow::Ok(session)
     })?;
     let inbox = runtime.block_on(load_with_cookie(

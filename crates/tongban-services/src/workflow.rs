@@ -182,7 +182,10 @@ pub struct InboxLine {
 #[derive(Debug, Clone)]
 pub struct Inbox {
     pub lines: Vec<InboxLine>,
+    /// Tasks in all, counted up to `tongban_store::workflow::INBOX_COUNT_CAP`.
     pub total: u64,
+    /// False when there are more than `total`.
+    pub total_exact: bool,
     pub page: u64,
 }
 
@@ -515,6 +518,7 @@ impl CaseHandling {
         Ok(Inbox {
             lines,
             total: page.total,
+            total_exact: page.total_exact,
             page: filter.page,
         })
     }

@@ -51,7 +51,10 @@ pub struct InboxQuery {
 #[derive(Debug, Clone)]
 pub struct InboxPage {
     pub rows: Vec<(CaseTaskRow, CaseRow)>,
+    /// Tasks in all, up to [`INBOX_COUNT_CAP`].
     pub total: u64,
+    /// False when there are more than [`INBOX_COUNT_CAP`].
+    pub total_exact: bool,
 }
 
 fn inbox_condition(region_id: Uuid, q: &InboxQuery) -> Condition {
@@ -100,22 +103,15 @@ pub async fn inbox<C: ConnectionTrait>(
         return Ok(InboxPage {
             rows: Vec::new(),
             total: 0,
+            total_exact: true,
         });
     }
     let cond = inbox_condition(region_id, q);
-    // One pass over the index range counts the tasks and those with a deadline.
-    let (total, dated): (i64, i64) = case_task::Entity::find()
-        .select_only()
-        .column_as(Expr::col(case_task::Column::Id).count(), "total")
-        .column_as(Expr::col(case_task::Column::DueOn).count(), "dated")
-        .filter(cond.clone())
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((0, 0));
-    let total = u64::try_from(total).unwrap_or(0);
-    let dated = u64::try_from(dated).unwrap_or(0);
-    let undated = total.saturating_sub(dated);
+    // Counting a department's whole queue costs more than the page itself: count up to a
+    // bound, and say "more than" beyond it.
+    let counted = capped_count(db, cond.clone(), None, INBOX_COUNT_CAP + 1).await?;
+    let total_exact = counted <= INBOX_COUNT_CAP;
+    let total = Ord::min(counted, INBOX_COUNT_CAP);
     let tasks = if q.newest_first {
         case_task::Entity::find()
             .filter(cond)
@@ -126,27 +122,31 @@ pub async fn inbox<C: ConnectionTrait>(
             .all(db)
             .await?
     } else {
-        let mut tasks = Vec::new();
-        if q.offset < dated {
-            tasks = case_task::Entity::find()
-                .filter(cond.clone())
-                .filter(case_task::Column::DueOn.is_not_null())
-                .order_by_asc(case_task::Column::DueOn)
-                .order_by_asc(case_task::Column::CaseId)
-                .offset(q.offset)
-                .limit(q.limit)
-                .all(db)
-                .await?;
-        }
-        let wanted = q.limit.saturating_sub(tasks.len() as u64);
-        if wanted > 0 && undated > 0 {
+        let mut tasks = case_task::Entity::find()
+            .filter(cond.clone())
+            .filter(case_task::Column::DueOn.is_not_null())
+            .order_by_asc(case_task::Column::DueOn)
+            .order_by_asc(case_task::Column::CaseId)
+            .offset(q.offset)
+            .limit(q.limit)
+            .all(db)
+            .await?;
+        let found = tasks.len() as u64;
+        if found < q.limit {
+            // Past the tasks with a deadline: those without one follow. Where they start in
+            // this page depends on how many dated tasks precede it.
+            let dated_before = if found > 0 {
+                q.offset + found
+            } else {
+                capped_count(db, cond.clone(), Some(true), q.offset).await?
+            };
             tasks.extend(
                 case_task::Entity::find()
                     .filter(cond)
                     .filter(case_task::Column::DueOn.is_null())
                     .order_by_asc(case_task::Column::CaseId)
-                    .offset(q.offset.saturating_sub(dated))
-                    .limit(wanted)
+                    .offset((q.offset + found).saturating_sub(dated_before))
+                    .limit(q.limit - found)
                     .all(db)
                     .await?,
             );
@@ -162,7 +162,48 @@ pub async fn inbox<C: ConnectionTrait>(
             Some((t, case))
         })
         .collect();
-    Ok(InboxPage { rows, total })
+    Ok(InboxPage {
+        rows,
+        total,
+        total_exact,
+    })
+}
+
+/// An inbox counts its tasks exactly up to this many.
+pub const INBOX_COUNT_CAP: u64 = 5000;
+
+/// How many tasks match `cond` (with a deadline, or without, when `dated` says), counting at
+/// most `cap`: an index range scan that stops early.
+async fn capped_count<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    dated: Option<bool>,
+    cap: u64,
+) -> StoreResult<u64> {
+    use sea_orm::QueryTrait;
+    if cap == 0 {
+        return Ok(0);
+    }
+    let mut inner = case_task::Entity::find()
+        .select_only()
+        .column(case_task::Column::CaseId)
+        .filter(cond);
+    inner = match dated {
+        Some(true) => inner.filter(case_task::Column::DueOn.is_not_null()),
+        Some(false) => inner.filter(case_task::Column::DueOn.is_null()),
+        None => inner,
+    };
+    let inner = inner.limit(cap).into_query();
+    let outer = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(inner, sea_orm::sea_query::Alias::new("capped"))
+        .to_owned();
+    let row = db
+        .query_one(&outer)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("count returned no row".into()))?;
+    let count: i64 = row.try_get_by_index(0)?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// The region's cases with these ids (in no particular order).

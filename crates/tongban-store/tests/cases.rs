@@ -569,3 +569,57 @@ async fn batched_and_single_audit_appends_form_one_chain() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_inbox_pages_through_dated_tasks_in_deadline_order_then_undated_ones() {
+    use tongban_store::workflow::{InboxQuery, inbox};
+    for db in TestDb::all("inbox order").await {
+        let w = world(&db).await;
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d);
+        let dues = [day(9), None, day(3), None, day(20)];
+        let batch: Vec<NewCase> = dues
+            .iter()
+            .enumerate()
+            .map(|(i, due)| {
+                let mut case = submission(&w, &format!("inbox-{i}"));
+                case.workflow.tasks[0].due_on = *due;
+                case
+            })
+            .collect();
+        write(&db, &batch).await;
+        let page = |offset: u64| {
+            let db = &db;
+            let w = &w;
+            async move {
+                let q = InboxQuery {
+                    grants: vec![(w.department, "front-desk-clerk".into())],
+                    offset,
+                    limit: 2,
+                    ..InboxQuery::default()
+                };
+                inbox(&db.conn, w.region, &q).await.unwrap()
+            }
+        };
+        let first = page(0).await;
+        assert_eq!((first.total, first.total_exact), (5, true));
+        let dues_of = |p: &tongban_store::workflow::InboxPage| -> Vec<Option<NaiveDate>> {
+            p.rows.iter().map(|(t, _)| t.due_on).collect()
+        };
+        assert_eq!(dues_of(&first), [day(3), day(9)]);
+        assert_eq!(dues_of(&page(2).await), [day(20), None]);
+        assert_eq!(dues_of(&page(4).await), [None]);
+        // Another role of the department, or another region, sees none of them.
+        let q = InboxQuery {
+            grants: vec![(w.department, "reviewer".into())],
+            limit: 50,
+            ..InboxQuery::default()
+        };
+        assert_eq!(inbox(&db.conn, w.region, &q).await.unwrap().total, 0);
+        let q = InboxQuery {
+            grants: vec![(w.department, "front-desk-clerk".into())],
+            limit: 50,
+            ..InboxQuery::default()
+        };
+        assert_eq!(inbox(&db.conn, w.other_region, &q).await.unwrap().total, 0);
+    }
+}

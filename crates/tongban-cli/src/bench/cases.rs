@@ -64,7 +64,7 @@ pub fn run(
     let cookie = runtime.block_on(async {
         let mut conn = Connection::open(addr).await?;
         let session = sign_in_on(&mut conn, CLERK).await?;
-        second_factor(&mut conn, &session, &code).await?;
+        let session = second_factor(&mut conn, &session, &code).await?;
         let first = conn
             .send("GET", "/workbench", &[("cookie", &session)], Bytes::new())
             .await?;
@@ -380,8 +380,9 @@ fn totp(exe: &Path, data_dir: &Path) -> anyhow::Result<String> {
     Ok(String::from_utf8(output.stdout)?.trim().to_owned())
 }
 
-/// Passes the second factor of a fresh staff session.
-async fn second_factor(conn: &mut Connection, session: &str, code: &str) -> anyhow::Result<()> {
+/// Passes the second factor of a fresh staff session; returns the session's cookie, which the
+/// server renews at this step.
+async fn second_factor(conn: &mut Connection, session: &str, code: &str) -> anyhow::Result<String> {
     let form = conn
         .send(
             "GET",
@@ -412,5 +413,9 @@ async fn second_factor(conn: &mut Connection, session: &str, code: &str) -> anyh
     if answer.status != 303 {
         bail!("the second factor answered {}", answer.status);
     }
-    Ok(())
+    Ok(answer
+        .set_cookies
+        .into_iter()
+        .find(|c| c.starts_with("tb_session="))
+        .unwrap_or_else(|| session.to_owned()))
 }

@@ -134,3 +134,5 @@ wb-attachments-hint = 下载申请人的文件会记入审计日志。
 
 admin-tool-workbench = ལས་དོན་ལས་ཀའི་སྟེགས།
 admin-tool-workbench-hint = ཁྱེད་ཀྱིས་སྒྲུབ་དགོས་པའི་ལས་དོན། དུས་ཚོད་ལྟར་སྒྲིག་པ། ལེན་པ། ཚན་ཚན་དུ་སྒྲུབ་པ། ཡིག་ཆ་ལྟ་བ།
+wb-inbox-total-more = 超过 { $count } 件
+wb-inbox-page-open = 第 { $page } 页

@@ -143,3 +143,5 @@ wb-attachments-hint = Every download of an applicant's file is recorded in the a
 
 admin-tool-workbench = Case workbench
 admin-tool-workbench-hint = Cases waiting for you: sorted by deadline, claim them, handle them one by one or in batches, read their documents.
+wb-inbox-total-more = More than { $count }
+wb-inbox-page-open = Page { $page }

@@ -134,3 +134,5 @@ wb-attachments-hint = 下载申请人的文件会记入审计日志。
 
 admin-tool-workbench = ئىش بېجىرىش سۇپىسى
 admin-tool-workbench-hint = سىز بېجىرىدىغان ئىشلار: ۋاقىت چېكى بويىچە تىزىلىدۇ، ئۈستىگە ئېلىش، تۈركۈملەپ بېجىرىش، ئىش ۋە ھۆججەتلەرنى كۆرۈش.
+wb-inbox-total-more = 超过 { $count } 件
+wb-inbox-page-open = 第 { $page } 页

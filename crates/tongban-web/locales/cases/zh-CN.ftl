@@ -134,3 +134,5 @@ wb-attachments-hint = 下载申请人的文件会记入审计日志。
 
 admin-tool-workbench = 办件工作台
 admin-tool-workbench-hint = 待我办理的办件：按办理时限排序、认领、批量处理、查看办件和文书。
+wb-inbox-total-more = 超过 { $count } 件
+wb-inbox-page-open = 第 { $page } 页

@@ -286,7 +286,12 @@ async fn inbox(
         .collect();
     let actions = view::batch_actions(&definitions, prefs.locale);
 
-    let pages = found.total.div_ceil(INBOX_PAGE).max(1);
+    // Beyond the counted bound the last page is unknown: "next" while pages come back full.
+    let pages = if found.total_exact {
+        found.total.div_ceil(INBOX_PAGE).max(1)
+    } else {
+        page_number + u64::from(found.lines.len() as u64 == INBOX_PAGE)
+    };
     let link = |number: u64| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (key, value) in [
@@ -310,14 +315,22 @@ async fn inbox(
         .filter(|e| matches!(*e, "none-selected" | "no-action"))
         .map(|e| tr.t(&format!("wb-batch-error-{e}")));
     let body = InboxPage {
-        total_text: tr.t1("wb-inbox-total", "count", found.total as i64),
-        page_text: tr.tn(
-            "wb-inbox-page",
-            &[
-                ("page", page_number.to_string()),
-                ("pages", pages.to_string()),
-            ],
-        ),
+        total_text: if found.total_exact {
+            tr.t1("wb-inbox-total", "count", found.total as i64)
+        } else {
+            tr.t1("wb-inbox-total-more", "count", found.total as i64)
+        },
+        page_text: if found.total_exact {
+            tr.tn(
+                "wb-inbox-page",
+                &[
+                    ("page", page_number.to_string()),
+                    ("pages", pages.to_string()),
+                ],
+            )
+        } else {
+            tr.t1("wb-inbox-page-open", "page", page_number as i64)
+        },
         previous: (page_number > 1).then(|| link(page_number - 1)),
         next: (page_number < pages).then(|| link(page_number + 1)),
         rows,

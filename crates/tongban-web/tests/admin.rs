@@ -118,9 +118,25 @@ async fn a_security_administrator_creates_staff_who_replace_their_initial_passwo
                 .contains("href=\"/admin\""),
             "administrators find their tools from the account page"
         );
+        // Case handlers find their workbench among the tools; hall staff hold no tool.
         let mut reviewer = signed_in(app.clone(), "sj.reviewer").await;
         assert!(
-            !reviewer
+            reviewer
+                .get("/account")
+                .await
+                .text()
+                .contains("href=\"/admin\"")
+        );
+        assert!(
+            reviewer
+                .get("/admin")
+                .await
+                .text()
+                .contains("href=\"/workbench\"")
+        );
+        let mut hall = signed_in(app.clone(), "hall.staff").await;
+        assert!(
+            !hall
                 .get("/account")
                 .await
                 .text()

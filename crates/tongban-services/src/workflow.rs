@@ -778,7 +778,17 @@ impl CaseHandling {
                 has_attachment: request.has_attachment,
                 extension_days: request.extension_days,
             };
-            match apply(&def, &service.department, &state, &command) {
+            let outcome = apply(&def, &service.department, &state, &command).and_then(|t| {
+                // A correction notice lists what to fix and a refusal its reasons, one per line
+                // of the comment: without them the notice the law requires cannot be issued.
+                let needs_items = notice_kinds(&t.events).iter().any(|k| k.requires_items());
+                if needs_items && notice_items(request.comment.as_deref()).is_empty() {
+                    Err(WorkflowError::CommentRequired)
+                } else {
+                    Ok(t)
+                }
+            });
+            match outcome {
                 Err(e) => lines.push(refuse(ActRefusal::Workflow(e), tracking)),
                 Ok(transition) => {
                     lines.push(BatchLine {
@@ -1321,19 +1331,7 @@ impl CaseHandling {
         }
         let calendar = self.calendar(catalog);
         let region_name = catalog.region.name.get(Locale::ZhCn).to_owned();
-        let items: Vec<String> = request
-            .comment
-            .as_deref()
-            .unwrap_or_default()
-            .lines()
-            .map(|l| {
-                l.trim()
-                    .trim_start_matches(['-', '•', '*'])
-                    .trim()
-                    .to_owned()
-            })
-            .filter(|l| !l.is_empty())
-            .collect();
+        let items = notice_items(request.comment.as_deref());
         let mut documents = Vec::new();
         for (write, kind) in notices {
             let department = catalog.department_by_id(write.row.department_id);
@@ -1947,6 +1945,22 @@ pub const DEADLINE_TEMPLATE: &str = "case-deadline";
 
 /// Working days the applicant is given to send corrections, printed on the notice.
 pub const CORRECTION_RESPONSE_DAYS: u32 = 20;
+
+/// The items of a correction notice or the reasons of a refusal: one per line of the comment,
+/// list markers dropped.
+fn notice_items(comment: Option<&str>) -> Vec<String> {
+    comment
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            l.trim()
+                .trim_start_matches(['-', '•', '*'])
+                .trim()
+                .to_owned()
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
 
 /// A department's short name for document numbers: the region's first character and the
 /// department's name without the region (示范市市场监督管理局 → 示市场).

@@ -810,3 +810,84 @@ async fn the_food_licence_is_reviewed_by_market_regulation_and_health_at_once() 
         );
     }
 }
+
+#[tokio::test]
+async fn a_refusal_without_reasons_is_refused_before_anything_is_written() {
+    for db in TestDb::all("handling reasons").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        let clerk = staff(&w, "sj.clerk").await;
+        let view = w
+            .handling
+            .staff_case(&clock(), &clerk, &w.catalog, case)
+            .await
+            .unwrap();
+        let refuse = view
+            .actions
+            .iter()
+            .find(|a| a.action.kind == ActionKind::RefuseIntake)
+            .expect("the clerk may refuse at intake")
+            .action
+            .key
+            .clone();
+        // A comment of list markers only carries no reason for the decision.
+        let result = w
+            .handling
+            .act(
+                &clock(),
+                &clerk,
+                &w.catalog,
+                &origin(),
+                CaseRef {
+                    id: case,
+                    version: None,
+                },
+                &request(&refuse, Some("-\n  *  ")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            result,
+            Err(ActRefusal::Workflow(WorkflowError::CommentRequired))
+        );
+        let row = tongban_store::cases::case_by_id(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.version, 0, "nothing was written");
+        // With reasons, the intake refusal notice lists them.
+        let refused = w
+            .handling
+            .act(
+                &clock(),
+                &clerk,
+                &w.catalog,
+                &origin(),
+                CaseRef {
+                    id: case,
+                    version: Some(0),
+                },
+                &request(
+                    &refuse,
+                    Some("- 不属于本部门职权范围\n- 请向区市场监督管理局申请"),
+                ),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(refused.notices, ["intake-refusal"]);
+        let documents =
+            tongban_store::workflow::documents_of(&w.db.conn, w.catalog.region_id, case)
+                .await
+                .unwrap();
+        let notice = w
+            .handling
+            .notice(&w.catalog, case, documents[0].id)
+            .await
+            .unwrap();
+        assert_eq!(
+            notice.items,
+            ["不属于本部门职权范围", "请向区市场监督管理局申请"]
+        );
+    }
+}

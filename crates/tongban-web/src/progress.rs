@@ -27,6 +27,7 @@ use tongban_domain::Locale;
 use tongban_domain::workflow::{Outcome, Stage, StepStatus, WorkflowDefinition};
 use tongban_services::workflow::{LookupError, PublicProgress};
 
+use crate::applications::api::problem;
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
 use crate::i18n::Tr;
@@ -420,23 +421,6 @@ struct LookupQuery {
     phone_last4: String,
 }
 
-fn problem(status: StatusCode, kind: &str, title: String) -> Response {
-    let body = serde_json::json!({
-        "type": format!("https://tongban.example/problems/{kind}"),
-        "title": title,
-        "status": status.as_u16(),
-    });
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 /// The progress as JSON: the same facts as the page, keys rather than words where a client
 /// would translate (stages, status, outcome, actions), names in the asked language.
 fn progress_json(progress: &PublicProgress, locale: Locale) -> serde_json::Value {
@@ -475,6 +459,7 @@ async fn lookup_api(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 tr.t("progress-rate-limited"),
+                None,
             ),
             wait,
         );
@@ -509,12 +494,14 @@ async fn lookup_api(
             StatusCode::NOT_FOUND,
             "not-found",
             tr.t("progress-not-found"),
+            None,
         ),
         Err(LookupError::Locked) => with_retry_after(
             problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 "locked",
                 tr.t("progress-locked"),
+                None,
             ),
             lock_seconds(&state),
         ),

@@ -589,7 +589,8 @@ impl Identity {
         }
     }
 
-    async fn grants(&self, account_id: Uuid) -> Result<Vec<Grant>, StoreError> {
+    /// The roles an account holds, as sessions see them.
+    pub async fn grants(&self, account_id: Uuid) -> Result<Vec<Grant>, StoreError> {
         Ok(tongban_store::identity::roles_of(&self.db, account_id)
             .await?
             .into_iter()

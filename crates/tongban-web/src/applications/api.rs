@@ -55,8 +55,8 @@ fn json(status: StatusCode, body: &serde_json::Value) -> Response {
     response
 }
 
-/// An RFC 7807 problem with a stable `type` and an error id for the log.
-fn problem(
+/// An RFC 7807 problem with a stable `type`, never cached; the JSON APIs' one error shape.
+pub(crate) fn problem(
     status: StatusCode,
     kind: &str,
     title: String,
@@ -85,7 +85,7 @@ fn problem(
     response
 }
 
-fn unauthorized(challenge: &'static str) -> Response {
+pub(crate) fn unauthorized(challenge: &'static str) -> Response {
     let mut response = problem(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
@@ -100,8 +100,12 @@ fn unauthorized(challenge: &'static str) -> Response {
     response
 }
 
-/// The person an access token stands for.
-async fn api_user(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, Box<Response>> {
+/// The account a request's bearer token was issued to (`None` for a machine client's token);
+/// a missing or unknown token is answered 401.
+pub(crate) async fn bearer_account(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Uuid>, Box<Response>> {
     let token = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -117,8 +121,13 @@ async fn api_user(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, 
         .await
         .map_err(|e| Box::new(server_error(&e)))?
         .ok_or_else(|| Box::new(unauthorized("invalid_token")))?;
-    let account_id = bearer
-        .account_id
+    Ok(bearer.account_id)
+}
+
+/// The person an access token stands for.
+async fn api_user(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, Box<Response>> {
+    let account_id = bearer_account(state, headers)
+        .await?
         .ok_or_else(|| Box::new(forbidden_machine()))?;
     let account = tongban_store::identity::account_by_id(&state.db, account_id)
         .await
@@ -146,9 +155,10 @@ fn forbidden_machine() -> Response {
     )
 }
 
-fn server_error(error: &dyn std::fmt::Display) -> Response {
+/// A 500 whose error id is in the log beside the error.
+pub(crate) fn server_error(error: &dyn std::fmt::Display) -> Response {
     let error_id = Uuid::now_v7().to_string();
-    tracing::error!(%error, error_id, "applications API failed");
+    tracing::error!(%error, error_id, "API request failed");
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",

@@ -6,18 +6,18 @@
 //! pages' own, because the same service calls decide.
 
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tongban_domain::Locale;
 use tongban_domain::forms::{Answers, SubmissionProblem, check_submission};
-use tongban_services::identity::{AccountKind, CurrentUser, Grant, PasswordDue, SecondFactor};
+use tongban_services::identity::{AccountKind, CurrentUser, PasswordDue, SecondFactor};
 use tongban_services::workflow::{ActRefusal, ActRequest, Acted, CaseRef, HandlingError};
 use uuid::Uuid;
 
+use crate::applications::api::{bearer_account, problem, server_error, unauthorized};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -27,79 +27,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/cases/actions", post(act_batch))
 }
 
-fn problem(status: StatusCode, kind: &str, title: &str, extra: serde_json::Value) -> Response {
-    let mut body = serde_json::json!({
-        "type": format!("https://tongban.example/problems/{kind}"),
-        "title": title,
-        "status": status.as_u16(),
-    });
-    if let (Some(map), Some(more)) = (body.as_object_mut(), extra.as_object()) {
-        for (k, v) in more {
-            map.insert(k.clone(), v.clone());
-        }
-    }
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
-}
-
 fn not_found() -> Response {
     problem(
         StatusCode::NOT_FOUND,
         "not-found",
-        "No such case",
-        serde_json::json!({}),
+        "No such case".to_owned(),
+        None,
     )
-}
-
-fn server_error(error: &dyn std::fmt::Display) -> Response {
-    let error_id = Uuid::now_v7().to_string();
-    tracing::error!(%error, error_id, "case API failed");
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "Something went wrong on our side",
-        serde_json::json!({ "error_id": error_id }),
-    )
-}
-
-fn unauthorized(error: &str) -> Response {
-    let mut response = problem(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "A valid access token is required",
-        serde_json::json!({}),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::WWW_AUTHENTICATE, value);
-    }
-    response
 }
 
 /// The person or staff member a bearer token was issued to, with their current grants.
 async fn token_user(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, Box<Response>> {
-    let token = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(|| Box::new(unauthorized("invalid_request")))?;
-    let bearer = state
-        .oidc
-        .bearer(state.clock.as_ref(), token)
-        .await
-        .map_err(|e| Box::new(server_error(&e)))?
-        .ok_or_else(|| Box::new(unauthorized("invalid_token")))?;
-    let account_id = bearer
-        .account_id
+    let account_id = bearer_account(state, headers)
+        .await?
         .ok_or_else(|| Box::new(unauthorized("invalid_token")))?;
     let account = tongban_store::identity::account_by_id(&state.db, account_id)
         .await
@@ -108,18 +48,11 @@ async fn token_user(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser
         .ok_or_else(|| Box::new(unauthorized("invalid_token")))?;
     let staff = account.kind == "staff";
     let roles = if staff {
-        tongban_store::identity::roles_of(&state.db, account.id)
+        state
+            .identity
+            .grants(account.id)
             .await
             .map_err(|e| Box::new(server_error(&e)))?
-            .into_iter()
-            .filter_map(|r| {
-                Some(Grant {
-                    role: tongban_domain::access::Role::from_key(&r.role)?,
-                    region_id: r.region_id,
-                    department_id: r.department_id,
-                })
-            })
-            .collect()
     } else {
         Vec::new()
     };
@@ -145,14 +78,14 @@ fn handling_failed(error: HandlingError) -> Response {
         HandlingError::NotAllowed => problem(
             StatusCode::FORBIDDEN,
             "not-allowed",
-            "This account does not handle cases",
-            serde_json::json!({}),
+            "This account does not handle cases".to_owned(),
+            None,
         ),
         HandlingError::TooMany(max) => problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too-many",
-            "Too many cases in one batch",
-            serde_json::json!({ "max": max }),
+            "Too many cases in one batch".to_owned(),
+            Some(serde_json::json!({ "max": max })),
         ),
         other => server_error(&other),
     }
@@ -301,14 +234,14 @@ fn refusal(refusal: &ActRefusal) -> Response {
         ActRefusal::Conflict => problem(
             StatusCode::CONFLICT,
             "conflict",
-            "The case changed since you read it; read it again",
-            serde_json::json!({}),
+            "The case changed since you read it; read it again".to_owned(),
+            None,
         ),
         ActRefusal::Workflow(e) => problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "workflow",
-            &e.to_string(),
-            serde_json::json!({ "reason": refusal_code(e) }),
+            e.to_string(),
+            Some(serde_json::json!({ "reason": refusal_code(e) })),
         ),
     }
 }
@@ -351,8 +284,9 @@ async fn act(
         return problem(
             StatusCode::BAD_REQUEST,
             "bad-request",
-            "The body is a JSON object: { action, comment?, version?, extension_days?, answers? }",
-            serde_json::json!({}),
+            "The body is a JSON object: { action, comment?, version?, extension_days?, answers? }"
+                .to_owned(),
+            None,
         );
     };
     let snapshot = state.snapshots.current();
@@ -374,8 +308,8 @@ async fn act(
             return problem(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "answers-not-allowed",
-                "Staff do not change an application's answers",
-                serde_json::json!({}),
+                "Staff do not change an application's answers".to_owned(),
+                None,
             );
         }
         handling
@@ -404,20 +338,20 @@ async fn act(
                         return problem(
                             StatusCode::UNPROCESSABLE_ENTITY,
                             "invalid-answers",
-                            "Some answers are not valid",
-                            serde_json::json!({
+                            "Some answers are not valid".to_owned(),
+                            Some(serde_json::json!({
                                 "errors": errors.iter().map(|(field, e)| serde_json::json!({
                                     "field": field, "error": format!("{e:?}"),
                                 })).collect::<Vec<_>>(),
-                            }),
+                            })),
                         );
                     }
                     Err(SubmissionProblem::NotEligible { exit }) => {
                         return problem(
                             StatusCode::UNPROCESSABLE_ENTITY,
                             "not-eligible",
-                            "The answers lead to an exit page",
-                            serde_json::json!({ "exit": exit }),
+                            "The answers lead to an exit page".to_owned(),
+                            Some(serde_json::json!({ "exit": exit })),
                         );
                     }
                 }
@@ -476,8 +410,8 @@ async fn act_batch(
         return problem(
             StatusCode::BAD_REQUEST,
             "bad-request",
-            "The body is a JSON object: { action, comment?, cases: [{ id, version? }] }",
-            serde_json::json!({}),
+            "The body is a JSON object: { action, comment?, cases: [{ id, version? }] }".to_owned(),
+            None,
         );
     };
     if user.kind != AccountKind::Staff {

@@ -597,13 +597,10 @@ impl CaseHandling {
         case: CaseRef,
         request: &ActRequest,
     ) -> Result<Result<Acted, ActRefusal>, HandlingError> {
-        let mut lines = self
+        let lines = self
             .act_many(clock, user, catalog, origin, &[case], request)
             .await?;
-        Ok(lines
-            .pop()
-            .map(|l| l.result)
-            .unwrap_or(Err(ActRefusal::NotFound)))
+        Ok(only_result(lines))
     }
 
     /// Takes one action, with one comment, on many cases in one transaction; one line per case.
@@ -657,46 +654,30 @@ impl CaseHandling {
         {
             return Err(HandlingError::NotFound);
         }
-        if let Some(answers) = corrected {
-            let sealed = serde_json::to_string(&answers)
-                .map_err(|e| HandlingError::Corrupt(e.to_string()))
-                .and_then(|json| {
-                    self.cipher
-                        .encrypt(crate::applications::CASE_ANSWERS_FIELD, &json)
-                        .map_err(|e| HandlingError::Corrupt(e.to_string()))
-                })?;
-            return self
-                .run_actions(
-                    clock,
-                    catalog,
-                    origin,
-                    &[case],
-                    request,
-                    Party::Applicant(Some(sealed)),
-                    user,
-                )
-                .await
-                .map(|mut l| {
-                    l.pop()
-                        .map(|l| l.result)
-                        .unwrap_or(Err(ActRefusal::NotFound))
-                });
-        }
-        self.run_actions(
-            clock,
-            catalog,
-            origin,
-            &[case],
-            request,
-            Party::Applicant(None),
-            user,
-        )
-        .await
-        .map(|mut l| {
-            l.pop()
-                .map(|l| l.result)
-                .unwrap_or(Err(ActRefusal::NotFound))
-        })
+        let sealed = match corrected {
+            None => None,
+            Some(answers) => Some(
+                serde_json::to_string(&answers)
+                    .map_err(|e| HandlingError::Corrupt(e.to_string()))
+                    .and_then(|json| {
+                        self.cipher
+                            .encrypt(crate::applications::CASE_ANSWERS_FIELD, &json)
+                            .map_err(|e| HandlingError::Corrupt(e.to_string()))
+                    })?,
+            ),
+        };
+        let lines = self
+            .run_actions(
+                clock,
+                catalog,
+                origin,
+                &[case],
+                request,
+                Party::Applicant(sealed),
+                user,
+            )
+            .await?;
+        Ok(only_result(lines))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1086,6 +1067,14 @@ type VersionCache = HashMap<(String, i32), (Arc<WorkflowDefinition>, Arc<Service
 /// The template of the applicant's message about a change to their case.
 pub const CASE_UPDATE_TEMPLATE: &str = "case-update";
 
+/// The result of a one-case batch.
+fn only_result(mut lines: Vec<BatchLine>) -> Result<Acted, ActRefusal> {
+    lines
+        .pop()
+        .map(|l| l.result)
+        .unwrap_or(Err(ActRefusal::NotFound))
+}
+
 /// Who takes the action.
 enum Party<'a> {
     Staff(&'a Staff),
@@ -1437,14 +1426,24 @@ impl CaseHandling {
         catalog: &PortalCatalog,
         case_id: Uuid,
     ) -> Result<bool, HandlingError> {
+        Ok(self.visible_case(user, catalog, case_id).await?.is_some())
+    }
+
+    /// The case, if staff `user` may see it.
+    async fn visible_case(
+        &self,
+        user: &CurrentUser,
+        catalog: &PortalCatalog,
+        case_id: Uuid,
+    ) -> Result<Option<CaseRow>, HandlingError> {
         let staff = self.staff(user, catalog);
         let Some(row) =
             tongban_store::cases::case_by_id(&self.db, catalog.region_id, case_id).await?
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let tasks = tongban_store::cases::tasks_of(&self.db, catalog.region_id, case_id).await?;
-        Ok(Self::may_see(&staff, &row, &tasks))
+        Ok(Self::may_see(&staff, &row, &tasks).then_some(row))
     }
 
     /// Records that staff read something personal of a case (an attachment): who, which case,
@@ -1598,10 +1597,8 @@ impl CaseHandling {
         if text.is_empty() {
             return Err(HandlingError::NotAllowed);
         }
-        if !self.staff_may_see(user, catalog, case_id).await? {
-            return Err(HandlingError::NotFound);
-        }
-        let row = tongban_store::cases::case_by_id(&self.db, catalog.region_id, case_id)
+        let row = self
+            .visible_case(user, catalog, case_id)
             .await?
             .ok_or(HandlingError::NotFound)?;
         let now = clock.now();

@@ -179,6 +179,21 @@ async fn file_cases(w: &World, service: &str, count: usize) -> Vec<Uuid> {
         .collect()
 }
 
+/// The key of the action of `kind` that `user` may take on the case.
+async fn action_key(w: &World, user: &CurrentUser, case: Uuid, kind: ActionKind) -> String {
+    w.handling
+        .staff_case(&clock(), user, &w.catalog, case)
+        .await
+        .unwrap()
+        .actions
+        .iter()
+        .find(|a| a.action.kind == kind)
+        .unwrap_or_else(|| panic!("{} may not {}", user.display_name, kind))
+        .action
+        .key
+        .clone()
+}
+
 fn request(action: &str, comment: Option<&str>) -> ActRequest {
     ActRequest {
         action: action.into(),
@@ -313,22 +328,10 @@ async fn of_two_people_acting_at_once_only_one_succeeds() {
         let w = world(db).await;
         let case = file_cases(&w, "SJ0001", 1).await[0];
         let clerk = staff(&w, "sj.clerk").await;
-        let view = w
-            .handling
-            .staff_case(&clock(), &clerk, &w.catalog, case)
-            .await
-            .unwrap();
-        let accept = view
-            .actions
-            .iter()
-            .find(|a| a.action.kind == ActionKind::Accept)
-            .expect("the clerk can accept")
-            .action
-            .key
-            .clone();
+        let accept = action_key(&w, &clerk, case, ActionKind::Accept).await;
         let at = CaseRef {
             id: case,
-            version: Some(view.case.version),
+            version: Some(0),
         };
         let (c, o, r) = (clock(), origin(), request(&accept, None));
         let (a, b) = tokio::join!(
@@ -351,19 +354,7 @@ async fn a_batch_reports_every_case_and_staff_elsewhere_see_nothing() {
         let w = world(db).await;
         let cases = file_cases(&w, "SJ0001", 12).await;
         let clerk = staff(&w, "sj.clerk").await;
-        let view = w
-            .handling
-            .staff_case(&clock(), &clerk, &w.catalog, cases[0])
-            .await
-            .unwrap();
-        let accept = view
-            .actions
-            .iter()
-            .find(|a| a.action.kind == ActionKind::Accept)
-            .unwrap()
-            .action
-            .key
-            .clone();
+        let accept = action_key(&w, &clerk, cases[0], ActionKind::Accept).await;
         let mut refs: Vec<CaseRef> = cases
             .iter()
             .map(|&id| CaseRef {
@@ -524,19 +515,7 @@ async fn the_public_lookup_locks_a_number_after_five_wrong_attempts() {
 
 async fn accept(w: &World, case: Uuid) {
     let clerk = staff(w, "sj.clerk").await;
-    let view = w
-        .handling
-        .staff_case(&clock(), &clerk, &w.catalog, case)
-        .await
-        .unwrap();
-    let accept = view
-        .actions
-        .iter()
-        .find(|a| a.action.kind == ActionKind::Accept)
-        .unwrap()
-        .action
-        .key
-        .clone();
+    let accept = action_key(&w, &clerk, case, ActionKind::Accept).await;
     w.handling
         .act(
             &clock(),
@@ -817,19 +796,7 @@ async fn a_refusal_without_reasons_is_refused_before_anything_is_written() {
         let w = world(db).await;
         let case = file_cases(&w, "SJ0001", 1).await[0];
         let clerk = staff(&w, "sj.clerk").await;
-        let view = w
-            .handling
-            .staff_case(&clock(), &clerk, &w.catalog, case)
-            .await
-            .unwrap();
-        let refuse = view
-            .actions
-            .iter()
-            .find(|a| a.action.kind == ActionKind::RefuseIntake)
-            .expect("the clerk may refuse at intake")
-            .action
-            .key
-            .clone();
+        let refuse = action_key(&w, &clerk, case, ActionKind::RefuseIntake).await;
         // A comment of list markers only carries no reason for the decision.
         let result = w
             .handling

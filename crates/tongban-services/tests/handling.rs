@@ -515,7 +515,7 @@ async fn the_public_lookup_locks_a_number_after_five_wrong_attempts() {
 
 async fn accept(w: &World, case: Uuid) {
     let clerk = staff(w, "sj.clerk").await;
-    let accept = action_key(&w, &clerk, case, ActionKind::Accept).await;
+    let accept = action_key(w, &clerk, case, ActionKind::Accept).await;
     w.handling
         .act(
             &clock(),

@@ -717,6 +717,7 @@ fn handling_settings(
         approaching_days: i64::from(cases.approaching_days),
         lookup_max_failures: i32::try_from(cases.lookup_max_failures.max(1)).unwrap_or(5),
         lookup_lock_minutes: i64::from(cases.lookup_lock_minutes.max(1)),
+        attachment_max_kb: cases.attachment_max_kb.clamp(1, 60 * 1024),
         ..tongban_services::workflow::HandlingSettings::default()
     })
 }

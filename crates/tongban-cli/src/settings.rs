@@ -51,6 +51,9 @@ pub struct Cases {
     /// A directory of extra calendar files (a new year's holidays, a regional holiday) layered
     /// on the shipped ones; "" for none. See docs/calendar.md.
     pub calendar_dir: String,
+    /// The largest file staff may attach to an action, in kilobytes (the whole request is
+    /// bounded at 64 MB).
+    pub attachment_max_kb: u32,
 }
 
 impl Default for Cases {
@@ -61,6 +64,7 @@ impl Default for Cases {
             lookup_max_failures: 5,
             lookup_lock_minutes: 30,
             calendar_dir: String::new(),
+            attachment_max_kb: 20 * 1024,
         }
     }
 }
@@ -448,6 +452,8 @@ lookup_lock_minutes = 30
 # A directory of extra calendar files (*.yaml: a new year's holidays, a regional holiday),
 # layered on the shipped ones; open cases' deadlines are recomputed when they change.
 calendar_dir = ""
+# The largest file (KB) staff may attach to an action on a case (PDF, OFD, JPG, PNG).
+attachment_max_kb = 20480
 "#;
 
 #[cfg(test)]

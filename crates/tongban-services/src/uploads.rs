@@ -197,6 +197,8 @@ pub struct UploadRecord {
     pub created_at: DateTime<Utc>,
     pub draft_id: Option<Uuid>,
     pub case_id: Option<Uuid>,
+    /// Only staff handling the case may read it.
+    pub internal: bool,
 }
 
 impl UploadRecord {
@@ -229,6 +231,7 @@ impl From<UploadRow> for UploadRecord {
             created_at: row.created_at,
             draft_id: row.draft_id,
             case_id: row.case_id,
+            internal: row.internal,
         }
     }
 }
@@ -264,6 +267,7 @@ where
         created_at: clock.now(),
         draft_id,
         case_id: None,
+        internal: false,
     };
     rows::insert(db, &row).await?;
     tracing::info!(

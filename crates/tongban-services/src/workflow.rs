@@ -53,6 +53,8 @@ pub struct HandlingSettings {
     pub lookup_lock_minutes: i64,
     /// The most cases one batch action may name.
     pub batch_limit: usize,
+    /// The largest file staff may attach to an action, in kilobytes.
+    pub attachment_max_kb: u32,
 }
 
 impl Default for HandlingSettings {
@@ -63,6 +65,7 @@ impl Default for HandlingSettings {
             lookup_max_failures: 5,
             lookup_lock_minutes: 30,
             batch_limit: 2000,
+            attachment_max_kb: 20 * 1024,
         }
     }
 }
@@ -106,7 +109,36 @@ pub struct ActRequest {
     pub action: String,
     pub comment: Option<String>,
     pub extension_days: Option<u16>,
-    pub has_attachment: bool,
+    /// Files attached to the action, already received into the blob store (see
+    /// [`crate::uploads::receive`]); each case acted on records them as its uploads.
+    pub attachments: Vec<ActionAttachment>,
+}
+
+/// A file attached to an action: its checked, stored bytes and the name to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionAttachment {
+    pub blob: crate::uploads::StoredBlob,
+    /// Sanitised, with the extension of the detected kind ([`crate::uploads::stored_filename`]).
+    pub filename: String,
+}
+
+impl ActionAttachment {
+    /// The attachment of a received blob, under the name the client gave.
+    pub fn new(blob: crate::uploads::StoredBlob, client_filename: &str) -> ActionAttachment {
+        let filename = crate::uploads::stored_filename(client_filename, blob.kind);
+        ActionAttachment { blob, filename }
+    }
+}
+
+/// The most files one action may carry.
+pub const MAX_ACTION_ATTACHMENTS: usize = 10;
+
+/// What an action's attachment may be: the fixed-layout and image kinds staff papers come in.
+pub fn action_attachment_limits(settings: &HandlingSettings) -> crate::uploads::UploadLimits {
+    crate::uploads::UploadLimits {
+        max_size_kb: settings.attachment_max_kb,
+        accept: tongban_domain::forms::FileKind::ALL.to_vec(),
+    }
 }
 
 /// A case named in an action: its id and, when the page showed it, the version it showed.
@@ -756,7 +788,7 @@ impl CaseHandling {
                 today,
                 answers: &answers,
                 comment: request.comment.as_deref(),
-                has_attachment: request.has_attachment,
+                has_attachment: !request.attachments.is_empty(),
                 extension_days: request.extension_days,
             };
             let outcome = apply(&def, &service.department, &state, &command).and_then(|t| {
@@ -887,10 +919,40 @@ impl CaseHandling {
         let mut notifications = Vec::new();
         let mut audits = Vec::new();
         let mut notices = Vec::new();
+        let mut uploads = Vec::new();
         for write in &won {
             let (action_kind, from, to) = write.acted();
             let applicant_facing = applicant_facing(action_kind);
             let notice_kinds = notice_kinds(&write.events);
+            // Each case keeps its own record of the files (the bytes are stored once); a file
+            // of a step the applicant is not told about is for staff only.
+            let files: Vec<serde_json::Value> = request
+                .attachments
+                .iter()
+                .map(|a| {
+                    let upload = tongban_store::uploads::UploadRow {
+                        id: Uuid::now_v7(),
+                        region_id: catalog.region_id,
+                        owner_id: user.account_id,
+                        sha256: a.blob.address.as_str().to_owned(),
+                        size: a.blob.size,
+                        kind: a.blob.kind,
+                        filename: a.filename.clone(),
+                        created_at: now,
+                        draft_id: None,
+                        case_id: Some(write.row.id),
+                        internal: !applicant_facing,
+                    };
+                    let file = serde_json::json!({
+                        "id": upload.id,
+                        "name": upload.filename,
+                        "size": upload.size,
+                        "kind": upload.kind.key(),
+                    });
+                    uploads.push(upload);
+                    file
+                })
+                .collect();
             events.push(NewEvent {
                 case_id: write.row.id,
                 region_id: catalog.region_id,
@@ -916,6 +978,7 @@ impl CaseHandling {
                         _ => None,
                     }).collect::<Vec<_>>(),
                     "notices": notice_kinds,
+                    "attachments": files,
                 }),
             });
             for kind in &notice_kinds {
@@ -957,6 +1020,7 @@ impl CaseHandling {
                     "from": from,
                     "to": to,
                     "batch": cases.len() > 1,
+                    "attachments": files.len(),
                 }),
             });
             results.push((
@@ -991,6 +1055,7 @@ impl CaseHandling {
             }
         }
         tongban_store::workflow::insert_events(&txn, events).await?;
+        tongban_store::uploads::insert_many(&txn, &uploads).await?;
         self.issue_notices(&txn, catalog, &notices, request, today, now)
             .await?;
         self.notify_applicants(&txn, notifications, now).await?;

@@ -97,8 +97,28 @@ fn the_food_licence_is_reviewed_by_market_regulation_and_health_at_once() {
     let done = take(&def, &home, &both, "approve", &approver, &answers).unwrap();
     assert_eq!(done.outcome, Some(Outcome::Approved));
 
-    // An objection waits for the other department, then goes to the approver.
-    let objected = take(&def, &home, &case, "object", &wj, &answers).unwrap();
+    // An objection stands on evidence: without an attached file it is refused.
+    assert_eq!(
+        take(&def, &home, &case, "object", &wj, &answers),
+        Err(WorkflowError::AttachmentRequired)
+    );
+    let objected = apply(
+        &def,
+        &home,
+        &case,
+        &Command {
+            action: "object",
+            actor: &wj,
+            today: today(),
+            answers: &answers,
+            comment: Some("现场核查：后厨未设洗手设施"),
+            has_attachment: true,
+            extension_days: None,
+        },
+    )
+    .unwrap()
+    .state;
+    // The objection waits for the other department, then goes to the approver.
     assert_eq!(objected.state, "joint-review");
     let objected = take(&def, &home, &objected, "concur", &sj, &answers).unwrap();
     assert_eq!(objected.state, "objection");

@@ -199,7 +199,7 @@ fn request(action: &str, comment: Option<&str>) -> ActRequest {
         action: action.into(),
         comment: comment.map(str::to_owned),
         extension_days: None,
-        has_attachment: false,
+        attachments: Vec::new(),
     }
 }
 
@@ -856,5 +856,121 @@ async fn a_refusal_without_reasons_is_refused_before_anything_is_written() {
             notice.items,
             ["不属于本部门职权范围", "请向区市场监督管理局申请"]
         );
+    }
+}
+
+/// A file as the blob store would have received it (the bytes themselves are not needed to
+/// record the attachment).
+fn attachment(name: &str, content: &[u8]) -> tongban_services::workflow::ActionAttachment {
+    tongban_services::workflow::ActionAttachment::new(
+        tongban_services::uploads::StoredBlob {
+            address: tongban_services::uploads::BlobAddress::of(content),
+            size: content.len() as u64,
+            kind: tongban_domain::forms::FileKind::Pdf,
+        },
+        name,
+    )
+}
+
+#[tokio::test]
+async fn an_objection_carries_its_evidence_and_only_staff_may_read_it() {
+    use tongban_store::entities::{case_event, upload};
+    use tongban_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    for db in TestDb::all("handling attachments").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0002", 1).await[0];
+        accept(&w, case).await;
+        let health = staff(&w, "wj.reviewer").await;
+        let market = staff(&w, "sj.reviewer").await;
+        let approver = staff(&w, "sj.approver").await;
+        let one = CaseRef {
+            id: case,
+            version: None,
+        };
+        let uploads_of_case = || async {
+            upload::Entity::find()
+                .filter(upload::Column::CaseId.eq(case))
+                .all(&w.db.conn)
+                .await
+                .unwrap()
+        };
+
+        // The demo's objection requires evidence: without a file nothing is written.
+        let bare = w
+            .handling
+            .act(
+                &clock(),
+                &health,
+                &w.catalog,
+                &origin(),
+                one,
+                &request("object", Some("后厨未设洗手设施")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            bare,
+            Err(ActRefusal::Workflow(WorkflowError::AttachmentRequired))
+        );
+        assert!(uploads_of_case().await.is_empty());
+
+        let mut objection = request("object", Some("后厨未设洗手设施"));
+        objection.attachments = vec![attachment("现场核查记录.pdf", b"%PDF-1.7 inspection")];
+        let objected = w
+            .handling
+            .act(&clock(), &health, &w.catalog, &origin(), one, &objection)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(objected.to, "joint-review");
+        let files = uploads_of_case().await;
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].owner_id, health.account_id);
+        assert_eq!(files[0].filename, "现场核查记录.pdf");
+        assert!(files[0].internal, "a reviewer's objection is internal");
+        let event = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(case))
+            .filter(case_event::Column::Action.eq("object"))
+            .one(&w.db.conn)
+            .await
+            .unwrap()
+            .expect("the objection is in the timeline");
+        let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap();
+        assert_eq!(
+            detail["attachments"][0]["id"],
+            serde_json::json!(files[0].id.to_string())
+        );
+
+        // Market regulation agrees; the approver puts the findings to the applicant, with the
+        // inspection record: that copy is the applicant's to read.
+        w.handling
+            .act(
+                &clock(),
+                &market,
+                &w.catalog,
+                &origin(),
+                one,
+                &request("concur", None),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let mut correction = request("request-correction", Some("增设洗手设施并提交照片"));
+        correction.attachments = vec![attachment("现场核查记录.pdf", b"%PDF-1.7 inspection")];
+        let corrected = w
+            .handling
+            .act(&clock(), &approver, &w.catalog, &origin(), one, &correction)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(corrected.to, "correction");
+        let files = uploads_of_case().await;
+        assert_eq!(files.len(), 2, "each action keeps its own record");
+        let told = files
+            .iter()
+            .find(|f| f.owner_id == approver.account_id)
+            .unwrap();
+        assert!(!told.internal, "sent with the correction notice");
+        assert_eq!(files[0].sha256, told.sha256, "the bytes are stored once");
     }
 }

@@ -298,6 +298,7 @@ async fn upload_records_are_region_scoped_on_every_backend() {
             created_at: t0() + Duration::minutes(minute),
             draft_id,
             case_id: None,
+            internal: false,
         };
         let sha_x = "a".repeat(64);
         let sha_y = "b".repeat(64);
@@ -538,7 +539,15 @@ async fn garbage_is_blobs_nobody_refers_to_after_a_day() {
             .await
             .unwrap();
         // A write a crash interrupted.
-        std::fs::write(store.tmp_dir().join("crashed.part"), b"%PDF-half").unwrap();
+        let crashed = store.tmp_dir().join("crashed.part");
+        std::fs::write(&crashed, b"%PDF-half").unwrap();
+        // Written at t0 on the store's clock, whatever the machine's date is today.
+        std::fs::File::options()
+            .write(true)
+            .open(&crashed)
+            .unwrap()
+            .set_modified(t0().into())
+            .unwrap();
 
         // Within the day nothing goes: an upload may be between its blob and its row.
         assert_eq!(

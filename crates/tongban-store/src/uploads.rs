@@ -33,6 +33,8 @@ pub struct UploadRow {
     pub created_at: DateTime<Utc>,
     pub draft_id: Option<Uuid>,
     pub case_id: Option<Uuid>,
+    /// Only staff handling the case may read it.
+    pub internal: bool,
 }
 
 fn corrupt(message: String) -> StoreError {
@@ -58,27 +60,43 @@ fn decode(row: upload::Model) -> StoreResult<UploadRow> {
         created_at: row.created_at,
         draft_id: row.draft_id,
         case_id: row.case_id,
+        internal: row.internal,
     })
 }
 
 /// Records an upload.
 pub async fn insert<C: ConnectionTrait>(db: &C, row: &UploadRow) -> StoreResult<()> {
-    // Sizes are bounded by the upload limits (kilobytes in a u32), far below i64::MAX.
-    let size = i64::try_from(row.size).map_err(|_| corrupt(format!("size {}", row.size)))?;
-    upload::Entity::insert(upload::ActiveModel {
-        id: Set(row.id),
-        region_id: Set(row.region_id),
-        owner_id: Set(row.owner_id),
-        sha256: Set(row.sha256.clone()),
-        size: Set(size),
-        kind: Set(row.kind.key().to_owned()),
-        filename: Set(row.filename.clone()),
-        created_at: Set(row.created_at),
-        draft_id: Set(row.draft_id),
-        case_id: Set(row.case_id),
-    })
-    .exec_without_returning(db)
-    .await?;
+    insert_many(db, std::slice::from_ref(row)).await
+}
+
+/// Records many uploads in a few statements (a batch action's files, one row per case).
+pub async fn insert_many<C: ConnectionTrait>(db: &C, rows: &[UploadRow]) -> StoreResult<()> {
+    // Eleven columns a row; SQLite allows 32,766 bound parameters a statement.
+    for chunk in rows.chunks(1_000) {
+        let models = chunk
+            .iter()
+            .map(|row| {
+                let size =
+                    i64::try_from(row.size).map_err(|_| corrupt(format!("size {}", row.size)))?;
+                Ok(upload::ActiveModel {
+                    id: Set(row.id),
+                    region_id: Set(row.region_id),
+                    owner_id: Set(row.owner_id),
+                    sha256: Set(row.sha256.clone()),
+                    size: Set(size),
+                    kind: Set(row.kind.key().to_owned()),
+                    filename: Set(row.filename.clone()),
+                    created_at: Set(row.created_at),
+                    draft_id: Set(row.draft_id),
+                    case_id: Set(row.case_id),
+                    internal: Set(row.internal),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        upload::Entity::insert_many(models)
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 

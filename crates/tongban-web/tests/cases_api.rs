@@ -305,3 +305,130 @@ async fn staff_systems_and_applicants_handle_cases_through_the_api() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test]
+async fn a_reviewers_system_objects_with_its_evidence_in_the_body() {
+    use base64::Engine;
+    for db in TestDb::all("cases api attachments").await {
+        let state = demo_state(&db, tongban_web::Mode::Demo).await;
+        state
+            .oidc
+            .seed_demo_client(state.clock.as_ref(), DEMO_REGION)
+            .await
+            .unwrap();
+        let clerk = "clerk-token-0123456789abcdef";
+        let health = "health-token-0123456789abcdef";
+        let zhang = "zhang-token-0123456789abcdef";
+        token_for(&state, &db, staff_id(&db, "sj.clerk").await, clerk).await;
+        token_for(&state, &db, staff_id(&db, "wj.reviewer").await, health).await;
+        let person = state.identity.demo_person(PERSON).await.unwrap().unwrap();
+        token_for(&state, &db, person, zhang).await;
+        let case = file_case(&state, &db, "SJ0002").await;
+        let app = tongban_web::app(state.clone());
+        let uri = format!("/api/v1/cases/{case}/actions");
+        let (status, body) = call(
+            &app,
+            "POST",
+            &uri,
+            clerk,
+            Some(serde_json::json!({ "action": "accept" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        let (_, read) = call(&app, "GET", &format!("/api/v1/cases/{case}"), health, None).await;
+        let object = read["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == "object")
+            .expect("health may object")
+            .clone();
+        assert_eq!(object["attachment"], "required");
+
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let pdf = b"%PDF-1.7\n%%EOF\n";
+        let objection = |attachments: serde_json::Value| {
+            serde_json::json!({
+                "action": "object",
+                "comment": "后厨未设洗手设施",
+                "attachments": attachments,
+            })
+        };
+        // Without the file, with bytes that are not base64, with a web page: refused.
+        let (status, body) = call(
+            &app,
+            "POST",
+            &uri,
+            health,
+            Some(objection(serde_json::json!([]))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["reason"], "attachment-required", "{body}");
+        let (status, body) = call(
+            &app,
+            "POST",
+            &uri,
+            health,
+            Some(objection(
+                serde_json::json!([{ "filename": "a.pdf", "content_base64": "%%%" }]),
+            )),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, body) = call(
+            &app,
+            "POST",
+            &uri,
+            health,
+            Some(objection(serde_json::json!([{
+                "filename": "a.pdf",
+                "content_base64": b64(b"<html></html>"),
+            }]))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        // An applicant does not attach files to an action.
+        let (status, _) = call(
+            &app,
+            "POST",
+            &uri,
+            zhang,
+            Some(serde_json::json!({
+                "action": "withdraw",
+                "attachments": [{ "filename": "a.pdf", "content_base64": b64(pdf) }],
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let (status, body) = call(
+            &app,
+            "POST",
+            &uri,
+            health,
+            Some(objection(serde_json::json!([{
+                "filename": "现场核查记录.pdf",
+                "content_base64": b64(pdf),
+            }]))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, read) = call(&app, "GET", &format!("/api/v1/cases/{case}"), health, None).await;
+        let entry = read["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "object")
+            .expect("the objection in the timeline")
+            .clone();
+        assert_eq!(entry["attachments"][0]["name"], "现场核查记录.pdf");
+        assert!(
+            entry["attachments"][0]["href"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("/applications/files/")),
+            "{entry}"
+        );
+    }
+}

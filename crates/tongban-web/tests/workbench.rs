@@ -508,3 +508,183 @@ async fn every_post_without_its_csrf_token_is_refused() {
         assert!(events.is_empty());
     }
 }
+
+/// The `href` of the first link to an uploaded file in `html`.
+fn file_link(html: &str) -> String {
+    let marker = "href=\"/applications/files/";
+    let start = html.find(marker).expect("a file link") + "href=\"".len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn an_objection_takes_its_file_and_only_staff_may_download_it() {
+    use tongban_store::entities::upload;
+    use tongban_store::sea_orm::PaginatorTrait;
+    for (db, state) in setup("workbench attachments").await {
+        let filed = file_cases(&state, &db, "SJ0002", 1).await.remove(0);
+        let app = tongban_web::app(state.clone());
+        let path = case_path(filed.id);
+        let act = format!("{path}/act");
+
+        let mut clerk = signed_in(app.clone(), "sj.clerk").await;
+        let page = clerk.get(&path).await.text();
+        let accepted = clerk
+            .post(
+                &act,
+                &[
+                    ("csrf", &csrf_of(&page)),
+                    ("action", "accept"),
+                    ("version", &version_of(&page)),
+                ],
+            )
+            .await;
+        assert_eq!(
+            accepted.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            accepted.text()
+        );
+
+        // Health's reviewer sees the objection form take files.
+        let mut health = signed_in(app.clone(), "wj.reviewer").await;
+        let page = health.get(&path).await.text();
+        let form_start = page.find("id=\"action-object\"").expect("object offered");
+        let form = &page[form_start..form_start + page[form_start..].find("</form>").unwrap()];
+        assert!(form.contains("enctype=\"multipart/form-data\""), "{form}");
+        assert!(form.contains("name=\"attachment\" type=\"file\""));
+        assert!(form.contains("aria-required=\"true\""));
+        let csrf = csrf_of(&page);
+        let version = version_of(&page);
+        let pdf: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+        // A file without the form's token is refused before a byte is stored.
+        let forged = post_multipart(
+            &mut health,
+            &act,
+            &[("action", "object"), ("version", &version)],
+            Some(("attachment", "record.pdf", pdf)),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(upload::Entity::find().count(&db.conn).await.unwrap(), 0);
+
+        // No file: refused, the error linked to the file input, the comment kept.
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("action", "object"),
+            ("version", version.as_str()),
+            ("comment", "后厨未设洗手设施"),
+        ];
+        let bare = post_multipart(&mut health, &act, &fields, None).await;
+        assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let text = bare.text();
+        assert!(text.contains("href=\"#attachment-object\""), "{text}");
+        assert!(text.contains("后厨未设洗手设施"));
+
+        // A web page dressed as a PDF is refused by its content; the case does not move.
+        let fake = post_multipart(
+            &mut health,
+            &act,
+            &fields,
+            Some((
+                "attachment",
+                "record.pdf",
+                b"<html><script>alert(1)</script>",
+            )),
+        )
+        .await;
+        assert_eq!(fake.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let text = fake.text();
+        assert!(text.contains("record.pdf: "), "{text}");
+        assert!(text.contains("not of an accepted kind"), "{text}");
+        assert_eq!(upload::Entity::find().count(&db.conn).await.unwrap(), 0);
+
+        // With the inspection record the objection is recorded, the file in the timeline.
+        let objected = post_multipart(
+            &mut health,
+            &act,
+            &fields,
+            Some(("attachment", "现场核查记录.pdf", pdf)),
+        )
+        .await;
+        assert_eq!(
+            objected.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            objected.text()
+        );
+        let page = health.get(&path).await.text();
+        assert!(
+            page.contains("现场核查记录.pdf"),
+            "listed with the objection"
+        );
+        let href = file_link(&page);
+
+        // Market regulation's reviewer reads it (audited); the applicant may not.
+        let mut market = signed_in(app.clone(), "sj.reviewer").await;
+        let download = market.get(&href).await;
+        assert_eq!(download.status, StatusCode::OK);
+        assert_eq!(download.body.as_slice(), pdf);
+        assert!(
+            download
+                .header("content-disposition")
+                .is_some_and(|v| v.starts_with("attachment")),
+            "never rendered inline"
+        );
+        let reads = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("cases.read-attachment"))
+            .count(&db.conn)
+            .await
+            .unwrap();
+        assert_eq!(reads, 1);
+        let mut applicant = signed_in(app.clone(), PERSON).await;
+        assert_eq!(applicant.get(&href).await.status, StatusCode::NOT_FOUND);
+
+        // Once market regulation agrees, the approver sends the findings to the applicant with
+        // the correction notice: that file is the applicant's to read, on their own case page.
+        let page = market.get(&path).await.text();
+        let concurred = market
+            .post(
+                &act,
+                &[
+                    ("csrf", &csrf_of(&page)),
+                    ("action", "concur"),
+                    ("version", &version_of(&page)),
+                ],
+            )
+            .await;
+        assert_eq!(
+            concurred.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            concurred.text()
+        );
+        let mut approver = signed_in(app.clone(), "sj.approver").await;
+        let page = approver.get(&path).await.text();
+        let sent = post_multipart(
+            &mut approver,
+            &act,
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("action", "request-correction"),
+                ("version", &version_of(&page)),
+                ("comment", "增设洗手设施并上传照片"),
+            ],
+            Some(("attachment", "整改要求.pdf", pdf)),
+        )
+        .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+        let mine = applicant
+            .get(&format!("/applications/cases/{}", filed.id))
+            .await
+            .text();
+        assert!(mine.contains("整改要求.pdf"), "{mine}");
+        assert!(
+            !mine.contains("现场核查记录.pdf"),
+            "the internal file stays internal"
+        );
+        let told = applicant.get(&file_link(&mine)).await;
+        assert_eq!(told.status, StatusCode::OK);
+        assert_eq!(told.body.as_slice(), pdf);
+    }
+}

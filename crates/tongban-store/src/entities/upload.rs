@@ -20,6 +20,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub draft_id: Option<Uuid>,
     pub case_id: Option<Uuid>,
+    /// Only staff may read it (a file attached to an internal handling step).
+    pub internal: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261129_000010_catalog_drafts;
 mod m20261204_000011_applications;
 mod m20261204_000012_uploads;
 mod m20261205_000013_workflow;
+mod m20261205_000014_handling_attachments;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_applications::Migration),
             Box::new(m20261204_000012_uploads::Migration),
             Box::new(m20261205_000013_workflow::Migration),
+            Box::new(m20261205_000014_handling_attachments::Migration),
         ]
     }
 }

@@ -136,3 +136,8 @@ admin-tool-workbench = ལས་དོན་ལས་ཀའི་སྟེགས
 admin-tool-workbench-hint = ཁྱེད་ཀྱིས་སྒྲུབ་དགོས་པའི་ལས་དོན། དུས་ཚོད་ལྟར་སྒྲིག་པ། ལེན་པ། ཚན་ཚན་དུ་སྒྲུབ་པ། ཡིག་ཆ་ལྟ་བ།
 wb-inbox-total-more = 超过 { $count } 件
 wb-inbox-page-open = 第 { $page } 页
+
+## Files attached to an action
+wb-attachment = ཟུར་སྦྱར་ཡིག་ཆ།
+wb-attachment-hint = PDF དང OFD، JPG، PNG ཡིག་ཆ་འཇུག་ཆོག ཐེངས་གཅིག་ལ་མང་པོ་འདེམས་ཆོག ཡིག་ཆ་རེ་རེ་ { $max } MB ལས་མི་བརྒལ་དགོས། རྣམ་གཞག་ནི་ནང་དོན་ལ་གཞིགས་ནས་ཐག་གཅོད་བྱེད།
+wb-event-files = ཟུར་སྦྱར་ཡིག་ཆ།

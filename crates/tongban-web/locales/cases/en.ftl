@@ -145,3 +145,8 @@ admin-tool-workbench = Case workbench
 admin-tool-workbench-hint = Cases waiting for you: sorted by deadline, claim them, handle them one by one or in batches, read their documents.
 wb-inbox-total-more = More than { $count }
 wb-inbox-page-open = Page { $page }
+
+## Files attached to an action
+wb-attachment = Attachments
+wb-attachment-hint = PDF, OFD, JPG or PNG files, several at once, up to { $max } MB each. The type is read from the content.
+wb-event-files = Attached files

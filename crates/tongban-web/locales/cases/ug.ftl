@@ -136,3 +136,8 @@ admin-tool-workbench = ئىش بېجىرىش سۇپىسى
 admin-tool-workbench-hint = سىز بېجىرىدىغان ئىشلار: ۋاقىت چېكى بويىچە تىزىلىدۇ، ئۈستىگە ئېلىش، تۈركۈملەپ بېجىرىش، ئىش ۋە ھۆججەتلەرنى كۆرۈش.
 wb-inbox-total-more = 超过 { $count } 件
 wb-inbox-page-open = 第 { $page } 页
+
+## Files attached to an action
+wb-attachment = قوشۇمچە ھۆججەت
+wb-attachment-hint = PDF، OFD، JPG ياكى PNG ھۆججىتى يوللىغىلى بولىدۇ، بىر قېتىمدا بىر نەچچىنى تاللىغىلى بولىدۇ، ھەر بىرى { $max } MB دىن ئاشمىسۇن. فورماتى مەزمۇنىغا قاراپ بېكىتىلىدۇ.
+wb-event-files = قوشۇمچە ھۆججەتلەر

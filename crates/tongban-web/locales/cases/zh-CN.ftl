@@ -136,3 +136,8 @@ admin-tool-workbench = 办件工作台
 admin-tool-workbench-hint = 待我办理的办件：按办理时限排序、认领、批量处理、查看办件和文书。
 wb-inbox-total-more = 超过 { $count } 件
 wb-inbox-page-open = 第 { $page } 页
+
+## 办理动作的附件
+wb-attachment = 附件
+wb-attachment-hint = 可上传 PDF、OFD、JPG、PNG 文件，可多选，每个不超过 { $max } MB。按文件内容判断格式。
+wb-event-files = 附件

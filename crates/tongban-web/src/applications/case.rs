@@ -42,6 +42,8 @@ pub(crate) struct TimelineEntry {
     pub at: String,
     pub title: String,
     pub comment: Option<String>,
+    /// Files staff attached to the action (a decision's annex).
+    pub files: Vec<crate::cases::view::EventFile>,
 }
 
 /// A notice issued with the case, with its download link.
@@ -115,6 +117,7 @@ pub(crate) fn handling_view(c: &Chrome<'_>, case_id: Uuid, view: &ApplicantView)
                 at: local_time(e.at),
                 title,
                 comment: e.comment.clone().filter(|t| !t.trim().is_empty()),
+                files: crate::cases::view::event_files(&e.detail),
             })
         })
         .collect();

@@ -42,12 +42,19 @@ use view::{FieldView, Posted};
 /// 50 MB each), this only bounds the request as a whole.
 pub const UPLOAD_REQUEST_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Whether a request is a question page posting files, which may be larger than other posts.
+/// Whether a request may carry files (a question page, a draft's file in the API, an action on
+/// a case with its attachments), and so may be larger than other posts.
 pub fn is_upload_request<B>(request: &axum::http::Request<B>) -> bool {
     let path = request.uri().path();
     if request.method() == axum::http::Method::POST
-        && path.starts_with("/api/v1/applications/drafts/")
-        && path.contains("/files/")
+        && ((path.starts_with("/api/v1/applications/drafts/") && path.contains("/files/"))
+            || (path.starts_with("/api/v1/cases/") && path.ends_with("/actions")))
+    {
+        return true;
+    }
+    if request.method() == axum::http::Method::POST
+        && path.starts_with("/workbench/cases/")
+        && path.ends_with("/act")
     {
         return true;
     }

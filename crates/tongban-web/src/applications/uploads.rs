@@ -189,7 +189,8 @@ async fn download(
     };
     let snapshot = state.snapshots.current();
     let region_id = snapshot.catalog.region_id;
-    // Who may read: the uploader; the people who may see the case it was submitted with.
+    // Who may read: the uploader; the people who may see the case it was submitted with,
+    // except a file staff attached to an internal step, which only staff read.
     let record = match tongban_store::uploads::by_id(&state.db, region_id, upload_id).await {
         Ok(Some(record)) => record,
         Ok(None) => return crate::errors::not_found(&state, prefs),
@@ -197,12 +198,12 @@ async fn download(
     };
     let mut allowed = record.owner_id == user.account_id
         || match record.case_id {
-            Some(case_id) => state
+            Some(case_id) if !record.internal => state
                 .applications
                 .case(&user, region_id, case_id)
                 .await
                 .is_ok(),
-            None => false,
+            _ => false,
         };
     // Staff who may see the case read its attachments; each read is audited.
     if !allowed && let Some(case_id) = record.case_id {

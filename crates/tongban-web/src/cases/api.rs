@@ -14,7 +14,10 @@ use serde::Deserialize;
 use tongban_domain::Locale;
 use tongban_domain::forms::{Answers, SubmissionProblem, check_submission};
 use tongban_services::identity::{AccountKind, CurrentUser, PasswordDue, SecondFactor};
-use tongban_services::workflow::{ActRefusal, ActRequest, Acted, CaseRef, HandlingError};
+use tongban_services::workflow::{
+    ActRefusal, ActRequest, Acted, ActionAttachment, CaseRef, HandlingError,
+    MAX_ACTION_ATTACHMENTS, action_attachment_limits,
+};
 use uuid::Uuid;
 
 use crate::applications::api::{bearer_account, problem, server_error, unauthorized};
@@ -23,7 +26,12 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/cases/{case}", get(read))
-        .route("/api/v1/cases/{case}/actions", post(act))
+        .route(
+            "/api/v1/cases/{case}/actions",
+            post(act).layer(axum::extract::DefaultBodyLimit::max(
+                crate::applications::UPLOAD_REQUEST_LIMIT,
+            )),
+        )
         .route("/api/v1/cases/actions", post(act_batch))
 }
 
@@ -144,6 +152,7 @@ async fn read(
                     "kind": a.action.kind.key(),
                     "label": a.action.label().get(Locale::ZhCn),
                     "comment": format!("{:?}", a.action.comment).to_lowercase(),
+                    "attachment": format!("{:?}", a.action.attachment).to_lowercase(),
                 })).collect::<Vec<_>>(),
                 "timeline": case.events.iter().map(|e| serde_json::json!({
                     "at": e.at,
@@ -154,6 +163,7 @@ async fn read(
                     "comment": e.comment,
                     "visibility": e.visibility,
                     "by": e.actor_name,
+                    "attachments": event_attachments(&e.detail),
                 })).collect::<Vec<_>>(),
                 "notices": case.documents.iter().map(|d| serde_json::json!({
                     "id": d.id, "kind": d.kind, "number": d.number, "issued_on": d.issued_on,
@@ -189,6 +199,7 @@ async fn read(
             })).collect::<Vec<_>>(),
             "timeline": view.events.iter().map(|e| serde_json::json!({
                 "at": e.at, "action": e.action, "to": e.to_state, "comment": e.comment,
+                "attachments": event_attachments(&e.detail),
             })).collect::<Vec<_>>(),
             "notices": view.documents.iter().map(|d| serde_json::json!({
                 "id": d.id, "kind": d.kind, "number": d.number, "issued_on": d.issued_on,
@@ -213,6 +224,79 @@ struct ActBody {
     /// Corrected answers, when the applicant sends corrections.
     #[serde(default)]
     answers: Option<Answers>,
+    /// Files staff attach to the action.
+    #[serde(default)]
+    attachments: Vec<ApiAttachment>,
+}
+
+/// A file in a JSON body: its name and its bytes in standard base64.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiAttachment {
+    filename: String,
+    content_base64: String,
+}
+
+/// The files of an action's timeline entry, with the address to download each.
+fn event_attachments(detail: &str) -> Vec<serde_json::Value> {
+    crate::cases::view::event_files(detail)
+        .into_iter()
+        .map(|f| {
+            serde_json::json!({
+                "id": f.id,
+                "name": f.name,
+                "size": f.size,
+                "href": format!("/applications/files/{}", f.id),
+            })
+        })
+        .collect()
+}
+
+/// Checks and stores the files of an action, each under the workbench's limits; the first
+/// one refused answers 422 and the action is not taken.
+async fn receive_attachments(
+    state: &AppState,
+    files: &[ApiAttachment],
+) -> Result<Vec<ActionAttachment>, Box<Response>> {
+    use base64::Engine;
+    if files.len() > MAX_ACTION_ATTACHMENTS {
+        return Err(Box::new(problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too-many-attachments",
+            format!("An action takes at most {MAX_ACTION_ATTACHMENTS} files"),
+            None,
+        )));
+    }
+    let limits = action_attachment_limits(&state.applications.handling().settings);
+    let mut received = Vec::with_capacity(files.len());
+    for (index, file) in files.iter().enumerate() {
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&file.content_base64)
+        else {
+            return Err(Box::new(problem(
+                StatusCode::BAD_REQUEST,
+                "bad-attachment",
+                format!("attachments[{index}].content_base64 is not standard base64"),
+                None,
+            )));
+        };
+        let chunks = futures_util::stream::once(async move {
+            Ok::<_, std::io::Error>(bytes::Bytes::from(bytes))
+        });
+        match tongban_services::uploads::receive(state.blobs.as_ref(), chunks, &limits).await {
+            Ok(blob) => received.push(ActionAttachment::new(blob, &file.filename)),
+            Err(error) if error.is_internal() => return Err(Box::new(server_error(&error))),
+            Err(error) => {
+                let (key, _) = error.message();
+                return Err(Box::new(problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    key,
+                    format!("attachments[{index}]: {error}"),
+                    None,
+                )));
+            }
+        }
+    }
+    Ok(received)
 }
 
 fn acted_json(acted: &Acted) -> serde_json::Value {
@@ -284,7 +368,7 @@ async fn act(
         return problem(
             StatusCode::BAD_REQUEST,
             "bad-request",
-            "The body is a JSON object: { action, comment?, version?, extension_days?, answers? }"
+            "The body is a JSON object: { action, comment?, version?, extension_days?, answers?, attachments? }"
                 .to_owned(),
             None,
         );
@@ -292,11 +376,23 @@ async fn act(
     let snapshot = state.snapshots.current();
     let catalog = &snapshot.catalog;
     let origin = crate::identity::origin(&headers, peer);
+    if !body.attachments.is_empty() && user.kind != AccountKind::Staff {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attachments-not-allowed",
+            "Applicants send files with their answers, not with an action".to_owned(),
+            None,
+        );
+    }
+    let attachments = match receive_attachments(&state, &body.attachments).await {
+        Ok(files) => files,
+        Err(response) => return *response,
+    };
     let request = ActRequest {
         action: body.action.clone(),
         comment: body.comment.clone(),
         extension_days: body.extension_days,
-        has_attachment: false,
+        attachments,
     };
     let case = CaseRef {
         id,
@@ -430,7 +526,7 @@ async fn act_batch(
         action: body.action,
         comment: body.comment,
         extension_days: None,
-        has_attachment: false,
+        attachments: Vec::new(),
     };
     match state
         .applications

@@ -9,6 +9,7 @@
 //! token and the case version the page showed, so an action on a case that changed meanwhile
 //! is refused with a message instead of applied blindly. Pages work without JavaScript.
 
+mod act_post;
 pub mod api;
 pub mod view;
 
@@ -49,7 +50,12 @@ pub fn router() -> Router<AppState> {
         .route("/workbench", get(inbox))
         .route("/workbench/batch", post(batch))
         .route("/workbench/cases/{id}", get(case_page))
-        .route("/workbench/cases/{id}/act", post(act))
+        .route(
+            "/workbench/cases/{id}/act",
+            post(act).layer(axum::extract::DefaultBodyLimit::max(
+                crate::applications::UPLOAD_REQUEST_LIMIT,
+            )),
+        )
         .route("/workbench/cases/{id}/claim", post(claim))
         .route("/workbench/cases/{id}/release", post(release))
         .route("/workbench/cases/{id}/note", post(note))
@@ -416,7 +422,7 @@ async fn batch(
         action: action.clone(),
         comment: Some(comment).filter(|c| !c.trim().is_empty()),
         extension_days: None,
-        has_attachment: false,
+        attachments: Vec::new(),
     };
     let handling = state.applications.handling();
     let result = handling
@@ -522,6 +528,7 @@ struct EventView {
     /// `internal` (staff only) or `applicant` (a message to the applicant); none for an
     /// action the applicant also sees.
     mark: Option<(&'static str, String)>,
+    files: Vec<view::EventFile>,
 }
 
 struct NoticeView {
@@ -537,6 +544,8 @@ struct ActionView {
     /// `required`, `optional` or `none`.
     comment: &'static str,
     days: bool,
+    /// `required`, `optional` or `none`: whether the form offers a file input.
+    attachment: &'static str,
     comment_value: String,
     days_value: String,
     error: Option<String>,
@@ -578,6 +587,8 @@ struct CasePage<'a> {
     timeline: Vec<EventView>,
     notices: Vec<NoticeView>,
     actions: Vec<ActionView>,
+    /// The largest file an action takes, in megabytes (for the hint).
+    attachment_max_mb: u32,
     read_only: bool,
     done: Option<String>,
     problem: Option<Problem>,
@@ -783,6 +794,7 @@ fn case_view<'a>(
                 },
                 comment: e.comment.clone(),
                 mark,
+                files: view::event_files(&e.detail),
             }
         })
         .collect();
@@ -816,6 +828,11 @@ fn case_view<'a>(
                     Requirement::None => "none",
                 },
                 days: a.action.kind == ActionKind::Extend,
+                attachment: match a.action.attachment {
+                    Requirement::Required => "required",
+                    Requirement::Optional => "optional",
+                    Requirement::None => "none",
+                },
                 comment_value: failed.map(|p| p.comment.clone()).unwrap_or_default(),
                 days_value: failed.map(|p| p.days.clone()).unwrap_or_default(),
                 error: failed.map(|p| p.message.clone()),
@@ -863,6 +880,12 @@ fn case_view<'a>(
         timeline,
         notices,
         actions,
+        attachment_max_mb: state
+            .applications
+            .handling()
+            .settings
+            .attachment_max_kb
+            .div_ceil(1024),
         done,
         problem,
         note_text,
@@ -874,34 +897,25 @@ fn case_view<'a>(
 
 // ----- Acting on one case -----
 
-#[derive(Debug, Default, Deserialize)]
-struct ActForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
-    comment: String,
-    #[serde(default)]
-    days: String,
-}
-
 async fn act(
     State(state): State<AppState>,
     prefs: Prefs,
     MaybeUser(user): MaybeUser,
     ClientAddr(peer): ClientAddr,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<ActForm>,
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers().clone();
     let snapshot = state.snapshots.current();
     let (user, case_id) = match case_gate(&state, prefs, user, &id, &snapshot) {
         Ok(found) => found,
         Err(response) => return response,
     };
+    let post = match act_post::read_act_post(&state, prefs, &user, request).await {
+        Ok(post) => post,
+        Err(response) => return *response,
+    };
+    let form = post.form;
     if let Err(response) = check_csrf(&state, prefs, &user, &headers, &form.csrf) {
         return *response;
     }
@@ -916,11 +930,32 @@ async fn act(
             None,
         );
     };
+    let action = form.action.trim().to_owned();
+    if let Some(message) = post.refused {
+        let problem = Problem {
+            field: format!("attachment-{action}"),
+            form: action,
+            message,
+            comment: form.comment,
+            days: form.days,
+        };
+        return render_case(
+            &state,
+            prefs,
+            &user,
+            &headers,
+            case_id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(problem),
+        )
+        .await;
+    }
     let request = ActRequest {
-        action: form.action.trim().to_owned(),
+        action,
         comment: Some(form.comment.clone()).filter(|c| !c.trim().is_empty()),
         extension_days: form.days.trim().parse::<u16>().ok(),
-        has_attachment: false,
+        attachments: post.attachments,
     };
     let result = state
         .applications
@@ -949,6 +984,10 @@ async fn act(
             };
             let field = if view::about_comment(&refusal) {
                 format!("comment-{}", request.action)
+            } else if refusal
+                == ActRefusal::Workflow(tongban_domain::workflow::WorkflowError::AttachmentRequired)
+            {
+                format!("attachment-{}", request.action)
             } else {
                 format!("action-{}", request.action)
             };

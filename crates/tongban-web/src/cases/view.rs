@@ -236,6 +236,42 @@ pub fn file_size(bytes: u64) -> String {
     }
 }
 
+/// A file attached to an action, as the timeline links it: upload id, name, size in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFile {
+    pub id: String,
+    pub name: String,
+    pub size: String,
+}
+
+/// The files an action's timeline entry carries (its detail's `attachments`); none when the
+/// detail is not readable, as an old entry's may not be.
+pub fn event_files(detail: &str) -> Vec<EventFile> {
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        #[serde(default)]
+        attachments: Vec<File>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        id: String,
+        name: String,
+        size: u64,
+    }
+    serde_json::from_str::<Detail>(detail)
+        .map(|d| {
+            d.attachments
+                .into_iter()
+                .map(|f| EventFile {
+                    id: f.id,
+                    name: f.name,
+                    size: file_size(f.size),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A batch checkbox's value: the case and the version the page showed, `id.version`.
 pub fn case_token(id: uuid::Uuid, version: i32) -> String {
     format!("{id}.{version}")

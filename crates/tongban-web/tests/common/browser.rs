@@ -158,3 +158,50 @@ pub async fn pass_second_factor(browser: &mut Browser, who: &str) {
     }
     panic!("no demo code was accepted for {who}");
 }
+
+/// A multipart body with text fields and one file.
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----tongbanTestBoundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((name, filename, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub async fn post_multipart(
+    browser: &mut Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> Reply {
+    let (content_type, body) = multipart(fields, file);
+    let reply = send(
+        &browser.app,
+        Request::post(path)
+            .header("content-type", content_type)
+            .header("cookie", browser.cookie_header())
+            .header("accept-language", "en")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    browser.keep(&reply);
+    reply
+}

@@ -551,6 +551,18 @@ impl VerifiedJws {
     pub fn typ(&self) -> Option<&str> {
         self.header.get("typ").and_then(Value::as_str)
     }
+
+    /// Whether `typ` is the media type `expected` (e.g. `dc+sd-jwt`). RFC 7515 §4.1.9: media
+    /// types compare case-insensitively and the `application/` prefix may be left out.
+    pub fn typ_is(&self, expected: &str) -> bool {
+        self.typ().is_some_and(|typ| {
+            let typ = match typ.get(..12) {
+                Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+                _ => typ,
+            };
+            typ.eq_ignore_ascii_case(expected)
+        })
+    }
 }
 
 /// A compact JWS of `payload` signed by `signer`, with header `{alg, kid, typ}`.
@@ -722,6 +734,7 @@ mod tests {
             assert_eq!(verified.kid, key.kid());
             assert_eq!(verified.payload, payload());
             assert_eq!(verified.typ(), Some("JWT"));
+            assert!(verified.typ_is("jwt") && !verified.typ_is("dc+sd-jwt"));
             let back = SoftwareKey::from_secret(key.algorithm(), &key.secret_bytes()).unwrap();
             assert_eq!(back.kid(), key.kid());
         }

@@ -84,6 +84,8 @@ pub enum IssueError {
     ReservedClaim(String),
     #[error("claim {0} is both plain and selectively disclosable")]
     DuplicateClaim(String),
+    #[error("claim {0} holds an _sd, _sd_alg or ... key, which SD-JWT reserves")]
+    NestedReservedKey(String),
     #[error("signing failed: {0}")]
     Signing(#[from] JoseError),
 }
@@ -161,6 +163,15 @@ pub fn issue(
         .find(|name| request.plain.contains_key(*name))
     {
         return Err(IssueError::DuplicateClaim(name.clone()));
+    }
+    // A value holding SD-JWT's own keys would make verifiers refuse the certificate.
+    if let Some((name, _)) = request
+        .plain
+        .iter()
+        .chain(&request.disclosable)
+        .find(|(_, value)| has_nested_disclosure(value))
+    {
+        return Err(IssueError::NestedReservedKey(name.clone()));
     }
     let disclosures: Vec<Disclosure> = request
         .disclosable
@@ -371,15 +382,14 @@ pub fn verify(compact: &str, jwks: &Jwks, now: DateTime<Utc>, leeway: Duration) 
     }
 }
 
-/// Refuses `_sd` keys and `...` array elements below the top level.
+/// Whether a value holds SD-JWT's own keys (`_sd`, `_sd_alg`, or `...`, which marks an array
+/// element disclosure) anywhere inside: nested selective disclosure, which we do not support.
 fn has_nested_disclosure(value: &Value) -> bool {
     match value {
         Value::Object(map) => map
             .iter()
-            .any(|(k, v)| k == "_sd" || k == "_sd_alg" || has_nested_disclosure(v)),
-        Value::Array(items) => items.iter().any(|item| {
-            item.as_object().is_some_and(|o| o.contains_key("...")) || has_nested_disclosure(item)
-        }),
+            .any(|(k, v)| k == "_sd" || k == "_sd_alg" || k == "..." || has_nested_disclosure(v)),
+        Value::Array(items) => items.iter().any(has_nested_disclosure),
         _ => false,
     }
 }
@@ -389,7 +399,7 @@ fn verify_genuine(compact: &str, jwks: &Jwks) -> Result<VerifiedCertificate, For
     let parts = split(compact)?;
     let jws =
         jose::verify_compact(parts.jws, jwks, Algorithm::ALL).map_err(ForgeryReason::Signature)?;
-    if jws.typ() != Some(SD_JWT_VC_TYP) {
+    if !jws.typ_is(SD_JWT_VC_TYP) {
         return Err(ForgeryReason::WrongType);
     }
     let mut claims = jws.payload;

@@ -340,7 +340,7 @@ pub fn verify_token(
     leeway: Duration,
 ) -> Result<VerifiedStatusList, StatusListError> {
     let jws = jose::verify_compact(token, jwks, Algorithm::ALL)?;
-    if jws.typ() != Some(STATUS_LIST_TYP) {
+    if !jws.typ_is(STATUS_LIST_TYP) {
         return Err(StatusListError::WrongType);
     }
     let payload = &jws.payload;

@@ -209,6 +209,13 @@ fn issuing_refuses_reserved_and_duplicate_claims() {
         Err(IssueError::ReservedClaim(_))
     ));
     let mut bad = request();
+    bad.disclosable
+        .insert("items".into(), serde_json::json!([{"...": "digest"}]));
+    assert_eq!(
+        issue(&bad, &key, &mut counter_random()).unwrap_err(),
+        IssueError::NestedReservedKey("items".into())
+    );
+    let mut bad = request();
     bad.plain.insert("name".into(), "x".into());
     assert_eq!(
         issue(&bad, &key, &mut counter_random()).unwrap_err(),
@@ -428,6 +435,14 @@ fn signed_but_malformed_certificates_are_refused() {
         ),
         ForgeryReason::ClaimCollision("name".into())
     );
+    // The media type may be written in full and in any case (RFC 7515 §4.1.9).
+    for typ in ["application/dc+sd-jwt", "DC+SD-JWT"] {
+        let token = signed_raw(&key, typ, base(), &[]);
+        assert!(matches!(
+            verify(&token, &jwks, now(), DEFAULT_LEEWAY),
+            Verification::Valid(_)
+        ));
+    }
     // Other digest algorithms, repeated digests, a missing vct.
     let mut payload = base();
     payload["_sd_alg"] = "sha-512".into();
@@ -648,11 +663,53 @@ proptest! {
     }
 
     #[test]
+    fn any_claims_round_trip(
+        plain in prop::collection::btree_map("[a-z][a-z_]{0,8}", claim_value(), 0..4),
+        disclosable in prop::collection::btree_map("[a-z][a-z_]{0,8}", claim_value(), 0..6),
+        decoys in 0usize..4,
+    ) {
+        let reserved = |name: &String| REGISTERED_CLAIMS.contains(&name.as_str());
+        let plain: Map<String, Value> = plain.into_iter().filter(|(k, _)| !reserved(k)).collect();
+        let disclosable: Map<String, Value> = disclosable
+            .into_iter()
+            .filter(|(k, _)| !reserved(k) && !plain.contains_key(k))
+            .collect();
+        let mut request = request();
+        request.plain = plain.clone();
+        request.disclosable = disclosable.clone();
+        request.decoys = decoys;
+        let key = ed_key();
+        let certificate = verified(&issue_with(&key, &request), &jwks_of(&key));
+        let mut expected = plain;
+        expected.extend(disclosable);
+        let fields: Map<String, Value> = certificate.fields().map(|(k, v)| (k.clone(), v.clone())).collect();
+        prop_assert_eq!(fields, expected);
+    }
+
+    #[test]
     fn arbitrary_input_never_panics(text in "[A-Za-z0-9_~.-]{0,200}") {
         let key = ed_key();
         let _ = verify(&text, &jwks_of(&key), now(), DEFAULT_LEEWAY);
         let _ = present(&text, &["name"]);
     }
+}
+
+/// JSON values a certificate field might hold: text (including Chinese), numbers, booleans,
+/// and small arrays and objects of those.
+fn claim_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        "[a-z0-9 \u{4e00}-\u{4e20}]{0,12}".prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+        Just(Value::Null),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+            prop::collection::btree_map("[a-z]{1,5}", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
 }
 
 fn request_names() -> Vec<&'static str> {

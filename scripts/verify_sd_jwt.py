@@ -26,6 +26,7 @@ import zlib
 from pathlib import Path
 
 try:
+    from cryptography.hazmat.primitives import hashes
     from jwcrypto import jwk, jws
     from jwcrypto.common import JWException
 except ImportError:
@@ -49,8 +50,8 @@ def load_keys(path):
     keys = jwk.JWKSet.from_json(Path(path).read_text())
     for key in keys["keys"]:
         # Our kids are RFC 7638 thumbprints: recompute them independently.
-        if key.thumbprint() != key.key_id:
-            raise SystemExit(f"kid {key.key_id} is not the key's RFC 7638 thumbprint")
+        if key.thumbprint(hashes.SHA256()) != key.get("kid"):
+            raise SystemExit(f"kid {key.get('kid')} is not the key's RFC 7638 thumbprint")
     return keys
 
 

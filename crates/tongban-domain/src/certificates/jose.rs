@@ -537,13 +537,25 @@ impl Jwks {
     }
 }
 
-/// A JWS whose signature verified, with its decoded parts.
-#[derive(Clone, Debug, PartialEq)]
+/// A JWS whose signature verified, with its decoded parts. `Debug` shows the payload's claim
+/// names only: certificate payloads are personal data.
+#[derive(Clone, PartialEq)]
 pub struct VerifiedJws {
     pub alg: Algorithm,
     pub kid: String,
     pub header: Map<String, Value>,
     pub payload: Map<String, Value>,
+}
+
+impl fmt::Debug for VerifiedJws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedJws")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("header", &self.header)
+            .field("payload", &self.payload.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl VerifiedJws {

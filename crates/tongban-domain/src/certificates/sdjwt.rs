@@ -50,8 +50,9 @@ const NEVER_DISCLOSED: &[&str] = &[
     "iss", "nbf", "exp", "cnf", "vct", "status", "_sd", "_sd_alg", "...",
 ];
 
-/// What the issuer puts into a certificate.
-#[derive(Clone, Debug)]
+/// What the issuer puts into a certificate. `Debug` shows field names, never their values
+/// (they are personal data).
+#[derive(Clone)]
 pub struct IssueRequest {
     /// `iss`: the issuing department's URL on the platform.
     pub issuer: String,
@@ -90,8 +91,9 @@ pub enum IssueError {
     Signing(#[from] JoseError),
 }
 
-/// One disclosure: the salt, the claim name and its value, and its encoded form.
-#[derive(Clone, Debug, PartialEq)]
+/// One disclosure: the salt, the claim name and its value, and its encoded form. `Debug`
+/// shows only the name.
+#[derive(Clone, PartialEq)]
 pub struct Disclosure {
     pub encoded: String,
     pub salt: String,
@@ -227,11 +229,20 @@ fn assemble<'a>(jws: &str, disclosures: impl Iterator<Item = &'a str>) -> String
     out
 }
 
-/// A compact SD-JWT split into its parts (not verified).
-#[derive(Clone, Debug, PartialEq)]
+/// A compact SD-JWT split into its parts (not verified). `Debug` shows only the number of
+/// disclosures: the parts are personal data in base64url.
+#[derive(Clone, PartialEq)]
 pub struct SdJwtParts<'a> {
     pub jws: &'a str,
     pub disclosures: Vec<&'a str>,
+}
+
+impl std::fmt::Debug for SdJwtParts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SdJwtParts")
+            .field("disclosures", &self.disclosures.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Splits `<jws>~<d1>~…~<dN>~`. A non-empty last part would be a key-binding JWT, which we
@@ -325,8 +336,10 @@ pub enum ForgeryReason {
     ClaimCollision(String),
 }
 
-/// A certificate whose signature and disclosures verified.
-#[derive(Clone, Debug, PartialEq)]
+/// A certificate whose signature and disclosures verified. `Debug` shows the issuer, type,
+/// key, times and status reference, and only the names of the claims (their values and `sub`
+/// are personal data).
+#[derive(Clone, PartialEq)]
 pub struct VerifiedCertificate {
     pub issuer: String,
     pub vct: String,
@@ -349,6 +362,47 @@ impl VerifiedCertificate {
         self.claims
             .iter()
             .filter(|(name, _)| !REGISTERED_CLAIMS.contains(&name.as_str()))
+    }
+}
+
+impl std::fmt::Debug for IssueRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssueRequest")
+            .field("issuer", &self.issuer)
+            .field("vct", &self.vct)
+            .field("issued_at", &self.issued_at)
+            .field("valid_from", &self.valid_from)
+            .field("expires_at", &self.expires_at)
+            .field("status", &self.status)
+            .field("plain", &self.plain.keys().collect::<Vec<_>>())
+            .field("disclosable", &self.disclosable.keys().collect::<Vec<_>>())
+            .field("decoys", &self.decoys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Disclosure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Disclosure")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for VerifiedCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedCertificate")
+            .field("issuer", &self.issuer)
+            .field("vct", &self.vct)
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("issued_at", &self.issued_at)
+            .field("valid_from", &self.valid_from)
+            .field("expires_at", &self.expires_at)
+            .field("status", &self.status)
+            .field("claims", &self.claims.keys().collect::<Vec<_>>())
+            .field("disclosed", &self.disclosed)
+            .finish_non_exhaustive()
     }
 }
 

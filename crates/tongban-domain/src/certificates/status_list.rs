@@ -103,11 +103,21 @@ fn check_bits(bits: u64) -> Result<u8, StatusListError> {
     }
 }
 
-/// A status list: statuses of `bits` bits packed into bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A status list: statuses of `bits` bits packed into bytes. `Debug` shows the size, not the
+/// (possibly megabytes of) bits.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StatusList {
     bits: u8,
     bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for StatusList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusList")
+            .field("bits", &self.bits)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl StatusList {

@@ -194,6 +194,33 @@ fn the_signed_payload_hides_disclosable_fields_and_sorts_digests() {
 }
 
 #[test]
+fn debug_output_names_fields_but_never_shows_their_values() {
+    let key = ed_key();
+    let mut request = request();
+    request.subject = Some("110101199003070011".into());
+    let compact = issue_with(&key, &request);
+    let certificate = verified(&compact, &jwks_of(&key));
+    let disclosure = Disclosure::parse(split(&compact).unwrap().disclosures[0]).unwrap();
+    for debug in [
+        format!("{request:?}"),
+        format!("{certificate:?}"),
+        format!("{:?}", Verification::Valid(certificate.clone())),
+        format!("{disclosure:?}"),
+    ] {
+        for secret in [
+            "示范餐饮",
+            "91110000MA01ABCD2X",
+            "张三",
+            "110101199003070011",
+            "东湖路",
+        ] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
+    assert!(format!("{certificate:?}").contains("legal_representative"));
+}
+
+#[test]
 fn issuing_refuses_reserved_and_duplicate_claims() {
     let key = ed_key();
     let mut bad = request();

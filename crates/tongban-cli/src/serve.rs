@@ -422,6 +422,7 @@ async fn run(
             reminder_days: i64::from(settings.applications.reminder_days),
             calendars: std::sync::Arc::new(calendars(&settings.cases)?),
             handling: handling_settings(&settings.cases)?,
+            certificates: certificate_settings(&settings)?,
         },
     };
     let keys = crate::secrets::load(&settings)?;
@@ -700,6 +701,24 @@ fn calendars(
         .map_err(|e| anyhow::anyhow!("calendar files in {}: {e}", dir.display()))?;
     tracing::info!(files = files.len(), dir = %dir.display(), "extra calendar files loaded");
     Ok(set)
+}
+
+fn certificate_settings(
+    settings: &Settings,
+) -> anyhow::Result<tongban_services::certificates::CertificateSettings> {
+    let algorithm =
+        tongban_domain::certificates::Algorithm::from_name(&settings.certificates.algorithm)
+            .with_context(|| {
+                format!(
+                    "certificates.algorithm must be EdDSA or ES256, not {:?}",
+                    settings.certificates.algorithm
+                )
+            })?;
+    Ok(tongban_services::certificates::CertificateSettings {
+        algorithm,
+        status_list_size: u64::from(settings.certificates.status_list_size.clamp(1024, 1 << 24)),
+        ..tongban_services::certificates::CertificateSettings::new(&settings.server.public_url)
+    })
 }
 
 fn handling_settings(

@@ -34,6 +34,28 @@ pub struct Settings {
     pub email: Email,
     pub applications: Applications,
     pub cases: Cases,
+    pub certificates: Certificates,
+}
+
+/// E-certificates: how departments sign them. See docs/certificates.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Certificates {
+    /// The algorithm of new department keys: "EdDSA" (Ed25519) or "ES256" (P-256). Existing
+    /// keys keep theirs until rotated.
+    pub algorithm: String,
+    /// Slots per status list: revocations are published in lists this long, so a slot says
+    /// nothing more precise about a certificate than the list it is in.
+    pub status_list_size: u32,
+}
+
+impl Default for Certificates {
+    fn default() -> Self {
+        Certificates {
+            algorithm: "EdDSA".into(),
+            status_list_size: 131_072,
+        }
+    }
 }
 
 /// Case handling: office hours, deadline alerts, the public progress lookup, extra calendars.
@@ -241,6 +263,7 @@ impl Default for Settings {
             email: Email::default(),
             applications: Applications::default(),
             cases: Cases::default(),
+            certificates: Certificates::default(),
         }
     }
 }
@@ -454,6 +477,12 @@ lookup_lock_minutes = 30
 calendar_dir = ""
 # The largest file (KB) staff may attach to an action on a case (PDF, OFD, JPG, PNG).
 attachment_max_kb = 20480
+
+[certificates]
+# The algorithm of new department signing keys: "EdDSA" (Ed25519) or "ES256" (P-256).
+algorithm = "EdDSA"
+# Slots per revocation status list (one bit each).
+status_list_size = 131072
 "#;
 
 #[cfg(test)]

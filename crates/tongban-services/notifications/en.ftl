@@ -67,3 +67,5 @@ case-message-title = A message about case { $tracking_number }
 case-message-body = The staff handling "{ $service }" wrote to you: { $text }
 case-deadline-title = Case { $tracking_number } is near or past its time limit
 case-deadline-body = Case { $tracking_number } is due on { $due_on }: { $days } working days left (negative means overdue). Please act on it.
+certificate-revoked-title = Your e-certificate has been revoked
+certificate-revoked-body = The issuing department has revoked your "{ $certificate }". Reason: { $reason }. A revoked certificate no longer passes verification. If you disagree, contact the issuing department; you may also apply for administrative reconsideration or bring an administrative lawsuit.

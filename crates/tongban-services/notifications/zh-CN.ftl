@@ -68,3 +68,5 @@ case-message-title = 关于办件 { $tracking_number } 的消息
 case-message-body = 办理“{ $service }”的工作人员给您留言：{ $text }
 case-deadline-title = 办件 { $tracking_number } 临近或超过办理时限
 case-deadline-body = 办件 { $tracking_number } 的承诺办结日期为 { $due_on }，剩余 { $days } 个工作日（负数表示已超期）。请及时办理。
+certificate-revoked-title = 您的电子证照已被注销
+certificate-revoked-body = 您持有的“{ $certificate }”已由发证部门注销，理由：{ $reason }。注销后的证照无法再通过核验。如有异议，请联系发证部门；也可以依法申请行政复议或者提起行政诉讼。

@@ -52,6 +52,8 @@ pub struct ApplicationSettings {
     pub calendars: Arc<tongban_domain::calendar::CalendarSet>,
     /// Office hours, alert thresholds and the progress lookup's lockout.
     pub handling: crate::workflow::HandlingSettings,
+    /// How decisions issue e-certificates (the platform's public URL is their issuers' base).
+    pub certificates: crate::certificates::CertificateSettings,
 }
 
 impl Default for ApplicationSettings {
@@ -61,6 +63,7 @@ impl Default for ApplicationSettings {
             reminder_days: 3,
             calendars: Arc::new(tongban_domain::calendar::CalendarSet::embedded().clone()),
             handling: crate::workflow::HandlingSettings::default(),
+            certificates: crate::certificates::CertificateSettings::new("http://127.0.0.1:8080"),
         }
     }
 }
@@ -199,6 +202,11 @@ impl Applications {
             cipher.clone(),
             settings.calendars.clone(),
             settings.handling.clone(),
+            Arc::new(crate::certificates::Certificates::new(
+                db.clone(),
+                cipher.clone(),
+                settings.certificates.clone(),
+            )),
         );
         Applications {
             db,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalog;
 pub mod catalog_admin;
 pub mod catalog_io;
+pub mod certificates;
 pub mod crypto;
 pub mod form_admin;
 pub mod identity;

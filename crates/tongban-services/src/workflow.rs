@@ -276,6 +276,8 @@ pub struct CaseHandling {
     cipher: Arc<dyn FieldCipher>,
     calendars: Arc<CalendarSet>,
     pub settings: HandlingSettings,
+    /// Issues the certificates decisions grant.
+    certificates: Arc<crate::certificates::Certificates>,
 }
 
 /// Who acts, resolved against the region: the engine's actor and what the person may see.
@@ -291,13 +293,20 @@ impl CaseHandling {
         cipher: Arc<dyn FieldCipher>,
         calendars: Arc<CalendarSet>,
         settings: HandlingSettings,
+        certificates: Arc<crate::certificates::Certificates>,
     ) -> CaseHandling {
         CaseHandling {
             db,
             cipher,
             calendars,
             settings,
+            certificates,
         }
+    }
+
+    /// The certificates service decisions issue through (shared with the web layer).
+    pub fn certificates(&self) -> &Arc<crate::certificates::Certificates> {
+        &self.certificates
     }
 
     /// The working-day calendar of the catalogue's region (national plus its overlays).

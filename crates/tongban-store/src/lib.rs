@@ -9,6 +9,7 @@ pub mod cases;
 pub mod catalog;
 pub mod catalog_import;
 pub mod catalog_versions;
+pub mod certificates;
 pub mod email;
 pub mod entities;
 pub mod identity;

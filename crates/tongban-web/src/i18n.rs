@@ -33,6 +33,7 @@ macro_rules! locale_source {
             include_str!(concat!("../locales/search/", $lang, ".ftl")),
             "\n",
             include_str!(concat!("../locales/applications/", $lang, ".ftl")),
+            "\n",
             include_str!(concat!("../locales/form_pdf/", $lang, ".ftl")),
             "\n",
             include_str!(concat!("../locales/form_editor/", $lang, ".ftl")),
@@ -40,6 +41,8 @@ macro_rules! locale_source {
             include_str!(concat!("../locales/workflow_editor/", $lang, ".ftl")),
             "\n",
             include_str!(concat!("../locales/cases/", $lang, ".ftl")),
+            "\n",
+            include_str!(concat!("../locales/certificates/", $lang, ".ftl")),
             "\n",
         )
     };

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod assets;
 pub mod cases;
 pub mod catalog;
+pub mod certificates;
 pub mod csrf;
 pub mod email;
 pub mod errors;
@@ -72,6 +73,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(oidc::router())
         .merge(search::router())
         .merge(progress::router())
+        .merge(certificates::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

@@ -168,7 +168,13 @@ impl AppState {
             identity.index.clone(),
             writer,
             divisions.clone(),
-            settings.applications.clone(),
+            tongban_services::applications::ApplicationSettings {
+                certificates: tongban_services::certificates::CertificateSettings {
+                    public_url: settings.public_url.trim_end_matches('/').to_owned(),
+                    ..settings.applications.certificates.clone()
+                },
+                ..settings.applications.clone()
+            },
         );
         let files_dir = match &settings.files_dir {
             Some(dir) => dir.clone(),

@@ -116,6 +116,11 @@ async fn in_process(data_dir: &Path, cases: usize, batch: usize) -> anyhow::Resu
         cipher.clone(),
         Arc::new(tongban_domain::calendar::CalendarSet::embedded().clone()),
         HandlingSettings::default(),
+        Arc::new(tongban_services::certificates::Certificates::new(
+            db.clone(),
+            cipher.clone(),
+            tongban_services::certificates::CertificateSettings::new("http://127.0.0.1:8080"),
+        )),
     );
     let published = catalog
         .service(SERVICE)

@@ -18,6 +18,7 @@ mod m20261204_000011_applications;
 mod m20261204_000012_uploads;
 mod m20261205_000013_workflow;
 mod m20261205_000014_handling_attachments;
+mod m20261205_000015_certificates;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_uploads::Migration),
             Box::new(m20261205_000013_workflow::Migration),
             Box::new(m20261205_000014_handling_attachments::Migration),
+            Box::new(m20261205_000015_certificates::Migration),
         ]
     }
 }

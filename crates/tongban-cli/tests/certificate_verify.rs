@@ -636,6 +636,26 @@ fn online_the_keys_and_status_list_are_fetched_from_the_issuing_platform() {
     let reason = json_of(&output)["reason"].as_str().unwrap().to_owned();
     assert!(reason.contains("HTTP 404"), "{reason}");
 
+    // Metadata may point to its keys with `jwks_uri` instead of holding them.
+    server.answer(
+        "/statuslists/sj-1",
+        "application/statuslist+jwt",
+        platform.status_list(&signer, Status::Valid),
+    );
+    server.answer(
+        metadata_path,
+        "application/json",
+        json!({ "issuer": platform.issuer, "jwks_uri": format!("{}/.well-known/jwks.json", server.origin()) })
+            .to_string(),
+    );
+    server.answer(
+        "/.well-known/jwks.json",
+        "application/json",
+        jwks_json(&signer),
+    );
+    let output = run(&[&certificate]);
+    assert_eq!(code(&output), 0, "{}", stdout(&output));
+
     // Metadata naming another issuer is not this issuer's keys.
     let other = Platform::at(&format!("{}/x", server.origin()));
     server.answer(metadata_path, "application/json", other.metadata(&signer));

@@ -395,6 +395,26 @@ fn forgeries_are_refused_with_the_reason() {
 }
 
 #[test]
+fn a_hostile_but_genuine_field_cannot_draw_a_verdict_line() {
+    let offline = Offline::new(Algorithm::EdDsa);
+    let mut request = offline.platform.request(Some(T0 - 1));
+    request.status = None;
+    request.plain = object(json!({ "motto": "x\nVALID\n\u{1b}[1A\u{202e}" }));
+    let expired = issue(&request, &offline.signer, &mut counter_random()).unwrap();
+    let output = run(&[&expired, "--jwks", path_str(&offline.jwks)]);
+    assert_eq!(code(&output), 11);
+    let text = stdout(&output);
+    assert!(
+        text.contains("motto: x\\u{a}VALID\\u{a}\\u{1b}[1A\\u{202e}"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|line| line.starts_with("VALID")),
+        "{text}"
+    );
+}
+
+#[test]
 fn issuer_metadata_binds_its_keys_to_its_issuer() {
     let offline = Offline::new(Algorithm::EdDsa);
     let certificate = path_str(&offline.certificate);

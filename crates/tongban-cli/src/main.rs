@@ -2,6 +2,7 @@
 
 mod bench;
 mod catalog;
+mod certificate;
 mod logging;
 mod oidc;
 mod search;
@@ -74,6 +75,11 @@ enum Command {
         #[command(subcommand)]
         what: search::SearchCommand,
     },
+    /// E-certificates: verify one offline or against the issuing platform.
+    Certificate {
+        #[command(subcommand)]
+        what: certificate::CertificateCommand,
+    },
     /// Measure throughput, latency, memory, start-up time and page sizes over HTTP.
     Bench(bench::BenchArgs),
 }
@@ -144,7 +150,16 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `tongban certificate` documents exit code 64 for bad arguments (a verifier's
+        // non-zero codes each mean a verdict); other commands keep clap's 2.
+        Err(error) if error.use_stderr() && certificate::is_invoked(std::env::args_os()) => {
+            let _ = error.print();
+            return ExitCode::from(certificate::EXIT_USAGE);
+        }
+        Err(error) => error.exit(),
+    };
     let config = cli.config.as_deref();
     let result = match cli
         .command
@@ -194,6 +209,7 @@ fn main() -> ExitCode {
         } => serve::verify_audit(config, args),
         Command::Oidc { what } => oidc::run(config, what),
         Command::Search { what } => search::run(config, what),
+        Command::Certificate { what } => return certificate::run(what),
         Command::Bench(args) => bench::run(args),
     };
     match result {

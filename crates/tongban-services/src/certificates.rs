@@ -416,6 +416,10 @@ impl Certificates {
             issued_at: now,
             expires_at: new.expires_at,
             token_sealed: self.cipher.encrypt(TOKEN_FIELD, &token).map_err(crypto)?,
+            check_code: {
+                let bytes = crate::crypto::random_bytes::<16>().map_err(crypto)?;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            },
             summary: new.summary.to_string(),
             revoked_at: None,
             revoked_by: None,
@@ -457,6 +461,38 @@ impl Certificates {
             Some(row) if row.holder_account_id == user.account_id => self.held(row),
             _ => Err(CertificateError::NotFound),
         }
+    }
+
+    /// The certificate a QR code names, when its code matches (compared in constant time);
+    /// `NotFound` otherwise, whether the id or the code is wrong.
+    pub async fn by_check_code(
+        &self,
+        region_id: Uuid,
+        id: Uuid,
+        code: &str,
+    ) -> Result<HeldCertificate, CertificateError> {
+        let row = rows::certificate_by_id(&self.db, region_id, id)
+            .await?
+            .ok_or(CertificateError::NotFound)?;
+        let matches = row.check_code.len() == code.len()
+            && row
+                .check_code
+                .bytes()
+                .zip(code.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !matches {
+            return Err(CertificateError::NotFound);
+        }
+        self.held(row)
+    }
+
+    /// The address a certificate's QR code opens.
+    pub fn check_url(&self, row: &CertificateRow) -> String {
+        format!(
+            "{}/certificates/check/{}/{}",
+            self.settings.public_url, row.id, row.check_code
+        )
     }
 
     /// Revokes a certificate: the issuing department's administrator or approver, with a

@@ -10,6 +10,12 @@
 //! - `GET`/`POST /certificates/verify`: paste a certificate, see valid / expired / revoked /
 //!   suspended / forged with the fields it discloses (personal identifiers masked).
 //! - `POST /api/v1/certificates/verify`: the same as JSON.
+//! - `GET /certificates/check/{id}/{code}`: where a certificate's QR code leads; the verdict of
+//!   the certificate as issued (the code is random per certificate, so addresses cannot be
+//!   guessed).
+//! - `/account/certificates` (我的证照): the holder's certificates with their validity; one
+//!   certificate's page shows its fields, its QR code and the whole token to copy, and makes
+//!   a presentation with only the fields the holder ticks.
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -47,6 +53,9 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/status/{id}", get(status_list))
         .route("/certificates/verify", get(verify_page).post(verify_form))
         .route("/api/v1/certificates/verify", post(verify_api))
+        .route("/certificates/check/{id}/{code}", get(check_page))
+        .route("/account/certificates", get(wallet_page))
+        .route("/account/certificates/{id}", get(held_page).post(present))
 }
 
 fn json_with(content_type: &'static str, max_age: u32, body: String) -> Response {
@@ -448,5 +457,299 @@ async fn verify_api(
             response
         }
         Err(error) => server_error(&error),
+    }
+}
+
+// ----- The holder's wallet -----
+
+struct HeldRow {
+    id: Uuid,
+    name: String,
+    issuer: String,
+    issued: String,
+    expires: Option<String>,
+    /// `valid`, `revoked` or `expired`.
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "certificates/wallet.html")]
+struct WalletPage<'a> {
+    c: Chrome<'a>,
+    rows: Vec<HeldRow>,
+}
+
+/// The certificate type's name when the summary carries one.
+fn summary_name(summary: &str) -> String {
+    serde_json::from_str::<Value>(summary)
+        .ok()
+        .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn held_status(
+    row: &tongban_store::certificates::CertificateRow,
+    now: DateTime<Utc>,
+) -> &'static str {
+    if row.status != tongban_store::certificates::STATUS_VALID {
+        "revoked"
+    } else if row.expires_at.is_some_and(|at| at <= now) {
+        "expired"
+    } else {
+        "valid"
+    }
+}
+
+fn signed_in_person(
+    state: &AppState,
+    prefs: Prefs,
+    user: Option<tongban_services::identity::CurrentUser>,
+    back: &str,
+) -> Result<tongban_services::identity::CurrentUser, Response> {
+    let user = user.ok_or_else(|| crate::identity::see_other(&format!("/login?next={back}")))?;
+    if user.kind != tongban_services::identity::AccountKind::Person {
+        return Err(crate::admin::no_access(state, prefs));
+    }
+    Ok(user)
+}
+
+async fn wallet_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> Response {
+    let user = match signed_in_person(&state, prefs, user, "/account/certificates") {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let snapshot = state.snapshots.current();
+    let held = match state
+        .applications
+        .handling()
+        .certificates()
+        .wallet(&user, snapshot.catalog.region_id)
+        .await
+    {
+        Ok(held) => held,
+        Err(error) => return crate::errors::internal_error(&state, prefs, &error),
+    };
+    let now = state.clock.now();
+    let rows = held
+        .iter()
+        .map(|h| HeldRow {
+            id: h.row.id,
+            name: summary_name(&h.row.summary),
+            issuer: snapshot
+                .catalog
+                .department_by_id(h.row.department_id)
+                .map(|d| d.name.get(prefs.locale).to_owned())
+                .unwrap_or_default(),
+            issued: local_time(h.row.issued_at),
+            expires: date(h.row.expires_at),
+            status: held_status(&h.row, now),
+        })
+        .collect();
+    let csrf = Csrf::issue(&state.secret, Some(&user), &headers);
+    let c = chrome(&state, &snapshot, prefs, "/account/certificates")
+        .for_user(Some(&user), Some(csrf.token.clone()));
+    let mut response = page(
+        &state,
+        prefs,
+        StatusCode::OK,
+        WalletPage { c, rows },
+        Some(&csrf),
+    );
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
+#[derive(Template)]
+#[template(path = "certificates/held.html")]
+struct HeldPage<'a> {
+    c: Chrome<'a>,
+    id: Uuid,
+    name: String,
+    result: VerdictView,
+    qr_svg: String,
+    check_url: String,
+    token: String,
+    /// The fields the holder may withhold, with whether the last presentation kept them.
+    choices: Vec<(String, bool)>,
+    presentation: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PresentForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn qr_svg(text: &str) -> Option<String> {
+    let svg = qrcode::QrCode::new(text.as_bytes())
+        .ok()?
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(180, 180)
+        .quiet_zone(true)
+        .build();
+    // The XML declaration is not allowed inside HTML.
+    Some(
+        svg.find("<svg")
+            .map_or(svg.clone(), |at| svg[at..].to_owned()),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_held(
+    state: &AppState,
+    prefs: Prefs,
+    user: &tongban_services::identity::CurrentUser,
+    headers: &HeaderMap,
+    id: &str,
+    keep: Option<Vec<String>>,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return crate::errors::not_found(state, prefs);
+    };
+    let snapshot = state.snapshots.current();
+    let certificates = state.applications.handling().certificates();
+    let held = match certificates
+        .held_by(user, snapshot.catalog.region_id, id)
+        .await
+    {
+        Ok(held) => held,
+        Err(CertificateError::NotFound) => return crate::errors::not_found(state, prefs),
+        Err(error) => return crate::errors::internal_error(state, prefs, &error),
+    };
+    let verdict = match certificates
+        .verify(state.clock.as_ref(), &snapshot.catalog, &held.token)
+        .await
+    {
+        Ok(verdict) => verdict,
+        Err(error) => return crate::errors::internal_error(state, prefs, &error),
+    };
+    let disclosable: Vec<String> = certificate_of(&verdict)
+        .map(|c| c.disclosed.clone())
+        .unwrap_or_default();
+    let presentation = match &keep {
+        Some(keep) => {
+            let names: Vec<&str> = keep.iter().map(String::as_str).collect();
+            match tongban_domain::certificates::sdjwt::present(&held.token, &names) {
+                Ok(token) => Some(token),
+                Err(error) => return crate::errors::internal_error(state, prefs, &error),
+            }
+        }
+        None => None,
+    };
+    let choices = disclosable
+        .iter()
+        .map(|name| {
+            let kept = keep.as_ref().is_none_or(|k| k.contains(name));
+            (name.clone(), kept)
+        })
+        .collect();
+    let check_url = certificates.check_url(&held.row);
+    let csrf = Csrf::issue(&state.secret, Some(user), headers);
+    let path = format!("/account/certificates/{id}");
+    let c = chrome(state, &snapshot, prefs, &path).for_user(Some(user), Some(csrf.token.clone()));
+    let result = verdict_view(state, prefs, &c.tr, &verdict);
+    let body = HeldPage {
+        id,
+        name: summary_name(&held.row.summary),
+        result,
+        qr_svg: qr_svg(&check_url).unwrap_or_default(),
+        check_url,
+        token: held.token,
+        choices,
+        presentation,
+        c,
+    };
+    let mut response = page(state, prefs, StatusCode::OK, body, Some(&csrf));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
+async fn held_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match signed_in_person(&state, prefs, user, &format!("/account/certificates/{id}")) {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    render_held(&state, prefs, &user, &headers, &id, None).await
+}
+
+/// Makes a presentation with the ticked fields (checkboxes named `show`, repeated).
+async fn present(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let user = match signed_in_person(&state, prefs, user, &format!("/account/certificates/{id}")) {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let mut form = PresentForm::default();
+    let mut keep = Vec::new();
+    for (name, value) in form_urlencoded::parse(&body) {
+        match &*name {
+            "csrf" => form.csrf = value.into_owned(),
+            "show" => keep.push(value.into_owned()),
+            _ => {}
+        }
+    }
+    if !csrf::verify(&state.secret, Some(&user), &headers, &form.csrf) {
+        return forbidden(&state, prefs);
+    }
+    render_held(&state, prefs, &user, &headers, &id, Some(keep)).await
+}
+
+/// Where a certificate's QR code leads: the verdict on the certificate as issued.
+async fn check_page(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path((id, code)): Path<(String, String)>,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return crate::errors::not_found(&state, prefs);
+    };
+    let snapshot = state.snapshots.current();
+    let certificates = state.applications.handling().certificates();
+    let held = match certificates
+        .by_check_code(snapshot.catalog.region_id, id, &code)
+        .await
+    {
+        Ok(held) => held,
+        Err(CertificateError::NotFound) => return crate::errors::not_found(&state, prefs),
+        Err(error) => return crate::errors::internal_error(&state, prefs, &error),
+    };
+    match certificates
+        .verify(state.clock.as_ref(), &snapshot.catalog, &held.token)
+        .await
+    {
+        Ok(verdict) => render_verify(
+            &state,
+            prefs,
+            user.as_ref(),
+            &headers,
+            StatusCode::OK,
+            String::new(),
+            None,
+            Some(&verdict),
+        ),
+        Err(error) => crate::errors::internal_error(&state, prefs, &error),
     }
 }

@@ -20,6 +20,8 @@ pub struct Model {
     pub issued_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,
     pub token_sealed: String,
+    /// Random, base64url: with the id, the address the certificate's QR code opens.
+    pub check_code: String,
     /// JSON of non-personal facts for lists.
     pub summary: String,
     pub revoked_at: Option<DateTimeUtc>,

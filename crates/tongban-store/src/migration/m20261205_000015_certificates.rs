@@ -8,7 +8,8 @@
 //!   (base64) with the next free index. `version` makes every change a conditional update, so
 //!   two revocations or two issuances at once cannot overwrite each other.
 //! - `certificates`: what was issued to whom, from which case, its place in a status list, and
-//!   the SD-JWT itself sealed with the field cipher (it holds personal data).
+//!   the SD-JWT itself sealed with the field cipher (it holds personal data), and the random
+//!   code of its verification QR code.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -60,6 +61,7 @@ enum Certificates {
     IssuedAt,
     ExpiresAt,
     TokenSealed,
+    CheckCode,
     Summary,
     RevokedAt,
     RevokedBy,
@@ -159,6 +161,9 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Certificates::IssuedAt))
                     .col(timestamp_with_time_zone_null(Certificates::ExpiresAt))
                     .col(text(Certificates::TokenSealed))
+                    // The secret half of the printed QR code's address: whoever holds the
+                    // paper (or the holder's screen) may check it, nobody can enumerate.
+                    .col(string_len(Certificates::CheckCode, 32))
                     // Non-personal facts for lists (the type's name, the document number).
                     .col(text(Certificates::Summary))
                     .col(timestamp_with_time_zone_null(Certificates::RevokedAt))

@@ -29,3 +29,23 @@ cert-no-expiry = Until revoked
 cert-fields = What the certificate says
 cert-fields-none = The holder chose to show nothing.
 cert-disclosed = shown by the holder's choice
+
+## My certificates
+wallet-title = My certificates
+wallet-intro = E-certificates government departments issued to you. Choose them in an application instead of uploading anything, or show only part of them.
+wallet-empty = You have no e-certificates yet. They appear here when a completed application issues one.
+wallet-name = Certificate
+wallet-status = Status
+wallet-unnamed = E-certificate
+wallet-status-valid = Valid
+wallet-status-expired = Expired
+wallet-status-revoked = Revoked
+wallet-qr = Verification QR code
+wallet-qr-hint = Anyone who scans this code can check online that the certificate is genuine and still valid.
+wallet-share = Show only part of it
+wallet-share-intro = Tick what you want to show to make a copy that holds only that; its signature stays valid.
+wallet-share-fields = What to show
+wallet-share-make = Make the copy
+wallet-presentation = The copy to show
+wallet-presentation-hint = Copy it and give it to whoever needs to check it; they verify it on the verification page or with the command.
+wallet-whole = The whole certificate

@@ -29,3 +29,23 @@ cert-no-expiry = 长期有效（注销前）
 cert-fields = 证照信息
 cert-fields-none = 持证人没有出示任何信息。
 cert-disclosed = 持证人选择出示
+
+## 我的证照
+wallet-title = 我的证照
+wallet-intro = 政府部门签发给您的电子证照。办事时可以直接选用，不必再上传；也可以只出示其中的部分信息。
+wallet-empty = 您还没有电子证照。办结的事项签发证照后会出现在这里。
+wallet-name = 证照
+wallet-status = 状态
+wallet-unnamed = 电子证照
+wallet-status-valid = 有效
+wallet-status-expired = 已过期
+wallet-status-revoked = 已注销
+wallet-qr = 核验二维码
+wallet-qr-hint = 他人扫描此二维码即可在线核验这份证照的真伪和状态。
+wallet-share = 出示部分信息
+wallet-share-intro = 勾选要出示的信息，生成一份只包含这些信息的证照副本，签名仍然有效。
+wallet-share-fields = 要出示的信息
+wallet-share-make = 生成出示副本
+wallet-presentation = 出示副本
+wallet-presentation-hint = 复制后交给需要核验的单位，对方可在“电子证照核验”页面或用命令核验。
+wallet-whole = 完整证照内容

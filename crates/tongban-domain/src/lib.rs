@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod catalog;
+pub mod certificate_types;
 pub mod clock;
 pub mod divisions;
 pub mod forms;

@@ -380,7 +380,7 @@ pub fn blank_service(code: &str, department: &str) -> Service {
         halls: Vec::new(),
         faq: Vec::new(),
         contact: Contact::default(),
-        issues_certificate: None,
+        issues: None,
         shared: false,
         form: None,
         workflow: None,
@@ -908,6 +908,7 @@ mod tests {
                 mandatory: true,
                 copies: 0,
                 certificate_type: None,
+                fetch: None,
             };
             2
         ];

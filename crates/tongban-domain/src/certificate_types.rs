@@ -469,26 +469,45 @@ pub struct Issuance {
 }
 
 /// `issues` as a service writes it: a map, or (in versions stored before field sources
-/// existed) a bare key.
+/// existed) a bare key. Read with a visitor rather than through a JSON value, so that a bad
+/// source inside the map is reported at its own line.
 pub(crate) fn deserialize_issuance<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Issuance>, D::Error> {
-    // Through a JSON value, like `workflow:`, so that a bad source inside the map keeps its
-    // own message instead of serde's "did not match any variant".
-    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
-    match value {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(certificate)) => Ok(Some(Issuance {
-            certificate,
-            fields: BTreeMap::new(),
-        })),
-        Some(value @ serde_json::Value::Object(_)) => serde_json::from_value(value)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-        Some(_) => Err(serde::de::Error::custom(
-            "`issues` is { certificate: KEY, fields: { FIELD: SOURCE } }",
-        )),
+    struct IssuanceVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for IssuanceVisitor {
+        type Value = Option<Issuance>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("{ certificate: KEY, fields: { FIELD: SOURCE } }")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+            inner.deserialize_any(self)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+            Ok(Some(Issuance {
+                certificate: key.to_owned(),
+                fields: BTreeMap::new(),
+            }))
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Issuance::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
     }
+
+    deserializer.deserialize_any(IssuanceVisitor)
 }
 
 /// Where a certificate field's value comes from when a case is approved. Written as a short

@@ -595,6 +595,29 @@ pub async fn department_ids<C: ConnectionTrait>(
         .collect())
 }
 
+/// The newest version of every certificate type the departments of region `region_id` issue.
+pub async fn certificate_types<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+) -> StoreResult<Vec<CertificateType>> {
+    let mut types = Vec::new();
+    for row in department::Entity::find()
+        .filter(department::Column::RegionId.eq(region_id))
+        .order_by_asc(department::Column::SortOrder)
+        .all(db)
+        .await?
+    {
+        let stored = StoredDepartment::decode(row.content)?;
+        types.extend(
+            stored
+                .newest_certificate_types()
+                .into_iter()
+                .map(|v| v.content.clone()),
+        );
+    }
+    Ok(types)
+}
+
 /// The region document of `code`, without the rest of its catalogue.
 pub async fn region<C: ConnectionTrait>(db: &C, code: &str) -> StoreResult<Option<Region>> {
     match region::Entity::find()
@@ -604,5 +627,66 @@ pub async fn region<C: ConnectionTrait>(db: &C, code: &str) -> StoreResult<Optio
     {
         Some(row) => Ok(Some(decode("regions", row.content)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn department() -> Department {
+        serde_json::from_value(serde_json::json!({
+            "code": "WJ", "slug": "health", "name": "市卫生健康委员会"
+        }))
+        .unwrap()
+    }
+
+    fn certificate() -> CertificateType {
+        serde_json::from_value(serde_json::json!({
+            "key": "health-certificate",
+            "name": "健康证明",
+            "department": "WJ",
+            "fields": [{ "key": "holder_name", "label": "姓名", "type": "text" }],
+            "validity": { "years": 1 }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn documents_stored_before_certificate_types_still_read() {
+        let old = encode(&department());
+        let stored = StoredDepartment::decode(old.clone()).unwrap();
+        assert_eq!(stored.department, department());
+        assert!(stored.certificate_types.is_empty());
+        // Without types, the document is written exactly as before.
+        assert_eq!(encode(&stored), old);
+    }
+
+    #[test]
+    fn a_changed_type_gets_the_next_version_and_the_old_one_stays() {
+        let t1 = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+        let t2 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).unwrap();
+        let mut stored = StoredDepartment {
+            department: department(),
+            certificate_types: Vec::new(),
+        };
+        assert_eq!(stored.publish_certificate_type(&certificate(), t1), Some(1));
+        assert_eq!(stored.publish_certificate_type(&certificate(), t2), None);
+        let mut longer = certificate();
+        longer.validity = tongban_domain::certificate_types::Validity::Years(2);
+        assert_eq!(stored.publish_certificate_type(&longer, t2), Some(2));
+
+        let back = StoredDepartment::decode(encode(&stored)).unwrap();
+        assert_eq!(back, stored);
+        let newest = back.newest_certificate_types();
+        assert_eq!(newest.len(), 1);
+        assert_eq!((newest[0].version, &newest[0].content), (2, &longer));
+        assert_eq!(back.certificate_types[0].content, certificate());
+        assert_eq!(back.certificate_types[0].published_at, t1);
+        // A department document with types is not a plain `Department`, which refuses them:
+        // every reader must go through `StoredDepartment`.
+        assert!(serde_json::from_value::<Department>(encode(&stored)).is_err());
     }
 }

@@ -23,23 +23,11 @@ use crate::locale::LocalizedText;
 /// The path under which a platform publishes derived type URIs: `{platform}/vct/{region}/{key}`.
 pub const VCT_PATH: &str = "vct";
 
-/// Claim names an SD-JWT VC reserves for itself (RFC 7519, SD-JWT, SD-JWT VC and Token Status
-/// List): a certificate field of that name would be confused with them.
-pub const RESERVED_CLAIMS: [&str; 14] = [
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "nbf",
-    "iat",
-    "jti",
-    "cnf",
-    "vct",
-    "vct#integrity",
-    "status",
-    "_sd",
-    "_sd_alg",
-    "...",
+/// Claim names an SD-JWT VC reserves for itself (RFC 7519, SD-JWT VC, Token Status List): a
+/// certificate field of that name would be confused with them. (`_sd`, `_sd_alg` and `...`
+/// cannot be field keys anyway: keys start with a letter.)
+pub const RESERVED_CLAIMS: [&str; 10] = [
+    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "cnf", "vct", "status",
 ];
 
 /// The longest validity a type may declare; anything longer is a typo or should be `none`.
@@ -625,8 +613,8 @@ impl<'de> Deserialize<'de> for FieldSource {
 }
 
 impl FieldSource {
-    /// The value types a certificate field of `target` type accepts from this source; for a
-    /// form answer, `form_kind` is the form field's type. `Err` says why not.
+    /// Whether this source can fill a certificate field of type `target`; for a form answer,
+    /// `form_kind` is the form field's type. `Err` says why not.
     fn feeds(&self, target: ValueType, form_kind: Option<&FieldKind>) -> Result<(), String> {
         let gives: &[ValueType] = match self {
             FieldSource::Applicant(Prefill::ResidentId) => &[ValueType::ResidentId],

@@ -354,6 +354,18 @@ async fn certificate_types_round_trip_and_a_changed_type_gets_a_new_version() {
             .unwrap();
         let health = catalog.certificate_type("health-certificate").unwrap();
         assert!(health.field("clinic").is_some());
+        // The first version stays, for certificates issued under it.
+        let versions = tongban_store::catalog::certificate_type_versions(
+            &db.conn,
+            catalog.region_id,
+            "health-certificate",
+        )
+        .await
+        .unwrap();
+        let numbers: Vec<i32> = versions.iter().map(|v| v.version).collect();
+        assert_eq!(numbers, [1, 2]);
+        assert!(versions[0].content.field("clinic").is_none());
+        assert_eq!(&versions[1].content, health);
         let exported = export(&db.conn, "990100", None, &later()).await.unwrap();
         let back: CatalogDocument = serde_norway::from_str(&exported).unwrap();
         assert_eq!(by_key(&back), by_key(&doc));

@@ -618,6 +618,31 @@ pub async fn certificate_types<C: ConnectionTrait>(
     Ok(types)
 }
 
+/// Every version of the certificate type `key` of region `region_id`, oldest first: what a
+/// certificate issued under an earlier version is shown and checked against.
+pub async fn certificate_type_versions<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+    key: &str,
+) -> StoreResult<Vec<CertificateTypeVersion>> {
+    let mut versions = Vec::new();
+    for row in department::Entity::find()
+        .filter(department::Column::RegionId.eq(region_id))
+        .all(db)
+        .await?
+    {
+        let stored = StoredDepartment::decode(row.content)?;
+        versions.extend(
+            stored
+                .certificate_types
+                .into_iter()
+                .filter(|v| v.content.key == key),
+        );
+    }
+    versions.sort_by_key(|v| v.version);
+    Ok(versions)
+}
+
 /// The region document of `code`, without the rest of its catalogue.
 pub async fn region<C: ConnectionTrait>(db: &C, code: &str) -> StoreResult<Option<Region>> {
     match region::Entity::find()

@@ -30,9 +30,6 @@ pub const RESERVED_CLAIMS: [&str; 10] = [
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "cnf", "vct", "status",
 ];
 
-/// The longest validity a type may declare; anything longer is a typo or should be `none`.
-const MAX_VALIDITY_DAYS: u32 = 100 * 366;
-
 /// A kind of e-certificate a department issues (营业执照, 无犯罪记录证明, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -216,17 +213,17 @@ impl Validity {
 
     /// Why the period cannot be used, if it cannot: it is empty or longer than a century.
     pub fn problem(self) -> Option<String> {
-        let (amount, days_per_unit, unit) = match self {
+        let (amount, unit, longest) = match self {
             Validity::Unlimited => return None,
-            Validity::Years(n) => (n, 366, "years"),
-            Validity::Months(n) => (n, 31, "months"),
-            Validity::Days(n) => (n, 1, "days"),
+            Validity::Years(n) => (n, "years", 100),
+            Validity::Months(n) => (n, "months", 100 * 12),
+            Validity::Days(n) => (n, "days", 36_525),
         };
         if amount == 0 {
             Some(format!(
                 "a validity of 0 {unit} would expire on issue; write `none` for no expiry"
             ))
-        } else if amount.saturating_mul(days_per_unit) > MAX_VALIDITY_DAYS {
+        } else if amount > longest {
             Some(format!(
                 "{amount} {unit} is longer than 100 years; write `none` for no expiry"
             ))

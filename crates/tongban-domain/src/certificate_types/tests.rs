@@ -280,8 +280,19 @@ fn a_type_needs_fields_and_a_usable_validity() {
         problems(&doc)[1]
             .ends_with("101 years is longer than 100 years; write `none` for no expiry")
     );
-    doc.certificate_types[0].validity = Validity::Years(100);
-    assert_eq!(problems(&doc).len(), 1);
+    for longest in [
+        Validity::Years(100),
+        Validity::Months(1200),
+        Validity::Days(36_525),
+    ] {
+        doc.certificate_types[0].validity = longest;
+        assert_eq!(problems(&doc).len(), 1, "{longest:?}");
+    }
+    doc.certificate_types[0].validity = Validity::Months(1201);
+    assert!(
+        problems(&doc)[1]
+            .ends_with("1201 months is longer than 100 years; write `none` for no expiry")
+    );
 }
 
 #[test]

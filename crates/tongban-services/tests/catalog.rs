@@ -297,3 +297,60 @@ async fn a_draft_naming_an_unknown_certificate_is_refused() {
         db.finish().await;
     }
 }
+
+#[test]
+fn every_certificate_problem_is_placed_at_its_line() {
+    // Each change breaks one rule; each problem must point at the changed line.
+    let changes = [
+        (
+            "    validity: { years: 5 }\n",
+            "    validity: { years: 0 }\n",
+            "a validity of 0 years would expire on issue; write `none` for no expiry",
+        ),
+        (
+            "        certificate_type: household-register\n",
+            "        certificate_type: hukou-book\n",
+            "unknown certificate type hukou-book",
+        ),
+        (
+            "        security_number: form.holder_id\n",
+            "        security_code: form.holder_id\n",
+            "social-security-card has no field security_code",
+        ),
+        (
+            "        id_number: form.id_number\n",
+            "        id_number: form.receiving_org\n",
+            "id_number: form.receiving_org gives no resident-id value",
+        ),
+    ];
+    let mut yaml = tongban_services::catalog::DEMO_CATALOG_YAML.to_owned();
+    let mut expected = Vec::new();
+    for &(from, to, message) in &changes {
+        assert!(yaml.contains(from), "{from}");
+        yaml = yaml.replacen(from, to, 1);
+        let changed_line = to.lines().last().unwrap();
+        expected.push((message, changed_line));
+    }
+    let Err(err) = parse_document(&yaml) else {
+        panic!("the changed demo must be refused");
+    };
+    let CatalogError::Invalid(problems) = err else {
+        panic!("{err}");
+    };
+    // Renaming the mapped field also leaves the required one without a source, reported at
+    // the service's `fields:`.
+    expected.push((
+        "no source for security_number, a required field of social-security-card",
+        "      fields:",
+    ));
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    for (message, changed_line) in expected {
+        let problem = problems
+            .iter()
+            .find(|p| p.message == message)
+            .unwrap_or_else(|| panic!("{message} in {problems:#?}"));
+        let line = problem.line.expect("every problem has a line");
+        let at = yaml.lines().nth(line - 1).unwrap();
+        assert_eq!(at.trim(), changed_line.trim(), "{message}: line {line}");
+    }
+}

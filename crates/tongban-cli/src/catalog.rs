@@ -179,6 +179,16 @@ pub fn describe(report: &ImportReport) -> String {
     line("halls updated", &report.halls_updated);
     line("departments created", &report.departments_created);
     line("departments updated", &report.departments_updated);
+    line(
+        "certificate types created",
+        &report.certificate_types_created,
+    );
+    let types_updated: Vec<String> = report
+        .certificate_types_updated
+        .iter()
+        .map(|(key, version)| format!("{key} (version {version})"))
+        .collect();
+    line("certificate types with a new version", &types_updated);
     line("services created", &report.services_created);
     let updated: Vec<String> = report
         .services_updated

@@ -4,13 +4,14 @@
 //! A catalogue document is what the demo region's YAML file and, later, administrators' imports
 //! contain. Nothing about a particular service lives in code.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::workflow::{CheckContext, FormContext, WorkflowChoice, WorkflowDefinition};
 
+use crate::certificate_types::{CertificateType, Fetch, Issuance, check_issuance};
 use crate::locale::{Locale, LocalizedText};
 use crate::money::Fen;
 
@@ -27,6 +28,10 @@ pub struct CatalogDocument {
     pub halls: Vec<Hall>,
     #[serde(default)]
     pub departments: Vec<Department>,
+    /// The e-certificates the region's departments issue, named by key from services'
+    /// `issues` and materials' `certificate_type`; see [`crate::certificate_types`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificate_types: Vec<CertificateType>,
     #[serde(default)]
     pub services: Vec<Service>,
     /// Workflows services refer to by key (`workflow: standard`); resolved into each service
@@ -283,9 +288,14 @@ pub struct Material {
     /// Paper copies needed at a hall (0 when only the electronic form is needed).
     #[serde(default)]
     pub copies: u8,
-    /// The e-certificate type that satisfies this material instead, when the applicant holds one.
+    /// The e-certificate type that satisfies this material instead, when the applicant holds
+    /// one: they are offered it instead of an upload.
     #[serde(default)]
     pub certificate_type: Option<String>,
+    /// Whether the platform may fetch that certificate from its issuing department on the
+    /// applicant's consent, when they hold none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch: Option<Fetch>,
 }
 
 fn yes() -> bool {
@@ -353,9 +363,15 @@ pub struct Service {
     pub faq: Vec<Faq>,
     #[serde(default)]
     pub contact: Contact,
-    /// The e-certificate type a successful case issues, once certificates exist.
-    #[serde(default)]
-    pub issues_certificate: Option<String>,
+    /// The e-certificate an approved case issues, with the source of each field. Versions
+    /// stored before field sources existed wrote `issues_certificate: KEY` (or `null`).
+    #[serde(
+        default,
+        alias = "issues_certificate",
+        deserialize_with = "crate::certificate_types::deserialize_issuance",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub issues: Option<Issuance>,
     /// Lower regions inherit this service (and may override its halls and contact).
     #[serde(default, skip_serializing_if = "is_false")]
     pub shared: bool,
@@ -523,6 +539,39 @@ impl CatalogDocument {
             }
         }
 
+        // A department's own file carries the types of other departments its services name
+        // (as it names the departments its workflows route to) without containing those
+        // departments; the import checks them against the region in the database.
+        let mut issuers = departments.clone();
+        for certificate in &self.certificate_types {
+            if is_department_code(&certificate.department) {
+                issuers.insert(certificate.department.as_str());
+            }
+        }
+        let mut certificate_types: HashMap<&str, &CertificateType> = HashMap::new();
+        let mut type_uris = HashSet::new();
+        for (i, certificate) in self.certificate_types.iter().enumerate() {
+            let at = format!("certificate_types[{i}]");
+            certificate.check(&at, &issuers, &mut problem);
+            if certificate_types
+                .insert(certificate.key.as_str(), certificate)
+                .is_some()
+            {
+                problem(
+                    format!("{at}.key"),
+                    format!("duplicate certificate type {}", certificate.key),
+                );
+            }
+            if let Some(vct) = &certificate.vct
+                && !type_uris.insert(vct.as_str())
+            {
+                problem(
+                    format!("{at}.vct"),
+                    format!("another certificate type has the vct {vct}"),
+                );
+            }
+        }
+
         let mut overridden = HashSet::new();
         for (i, local) in self.region.overrides.iter().enumerate() {
             let at = |field: &str| format!("region.overrides[{i}].{field}");
@@ -562,6 +611,7 @@ impl CatalogDocument {
                 problem(at("code"), format!("duplicate service {}", service.code));
             }
             check_service_content(service, &prefix, &halls, &mut problem);
+            check_service_certificates(service, &prefix, &certificate_types, &mut problem);
             check_service_workflow(
                 service,
                 &prefix,
@@ -616,6 +666,24 @@ impl Service {
         check_service_code(self, "", departments, &mut problem);
         check_service_content(self, "", halls, &mut problem);
         check_service_workflow(self, "", departments, &[], &mut problem);
+        problems
+    }
+
+    /// The checks [`CatalogDocument::validate`] makes on the certificate types a service names
+    /// (in `issues` and its materials), against the region's `certificate_types`; paths are
+    /// relative to the service.
+    pub fn validate_certificates(
+        &self,
+        certificate_types: &[CertificateType],
+    ) -> Vec<CatalogProblem> {
+        let types = certificate_types
+            .iter()
+            .map(|t| (t.key.as_str(), t))
+            .collect();
+        let mut problems = Vec::new();
+        let mut problem =
+            |path: String, message: String| problems.push(CatalogProblem { path, message });
+        check_service_certificates(self, "", &types, &mut problem);
         problems
     }
 }
@@ -700,6 +768,51 @@ fn check_service_workflow(
             for p in def.check(context) {
                 problem(at(&format!("workflow.{}", p.path)), p.message);
             }
+        }
+    }
+}
+
+/// The certificate types the service's materials and `issues` name exist, and what it issues
+/// gets every required field from a source that fits.
+fn check_service_certificates(
+    service: &Service,
+    prefix: &str,
+    types: &HashMap<&str, &CertificateType>,
+    problem: &mut impl FnMut(String, String),
+) {
+    for (j, material) in service.materials.iter().enumerate() {
+        let at = |field: &str| format!("{prefix}materials[{j}].{field}");
+        match &material.certificate_type {
+            Some(key) if !types.contains_key(key.as_str()) => {
+                problem(
+                    at("certificate_type"),
+                    format!("unknown certificate type {key}"),
+                );
+            }
+            None if material.fetch.is_some() => {
+                problem(
+                    at("fetch"),
+                    "only a certificate can be fetched: name its certificate_type".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+    if let Some(issuance) = &service.issues {
+        let at = format!("{prefix}issues");
+        match types.get(issuance.certificate.as_str()) {
+            None => problem(
+                format!("{at}.certificate"),
+                format!("unknown certificate type {}", issuance.certificate),
+            ),
+            Some(certificate) => check_issuance(
+                issuance,
+                certificate,
+                &service.department,
+                service.form.as_ref(),
+                &at,
+                problem,
+            ),
         }
     }
 }
@@ -799,7 +912,11 @@ fn check_service_content(
 }
 
 /// Every piece of content needs its zh-CN text and only known locale tags.
-fn check_text(problem: &mut impl FnMut(String, String), path: &str, text: &LocalizedText) {
+pub(crate) fn check_text(
+    problem: &mut impl FnMut(String, String),
+    path: &str,
+    text: &LocalizedText,
+) {
     if !text.has(Locale::ZhCn) {
         problem(path.to_owned(), "the zh-CN text is missing".into());
     }

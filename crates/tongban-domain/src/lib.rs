@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod catalog;
+pub mod certificate_types;
 pub mod certificates;
 pub mod clock;
 pub mod divisions;

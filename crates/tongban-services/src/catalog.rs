@@ -7,6 +7,7 @@ use std::fmt;
 use tongban_domain::catalog::{
     Audience, CatalogDocument, CatalogProblem, Department, Hall, LifeEvent, Region, Service,
 };
+use tongban_domain::certificate_types::CertificateType;
 use tongban_domain::clock::Clock;
 use tongban_store::Connection as DatabaseConnection;
 use tongban_store::catalog::{InsertReport, PublishedService};
@@ -165,6 +166,8 @@ pub struct PortalCatalog {
     pub region: Region,
     pub halls: Vec<Hall>,
     pub departments: Vec<Department>,
+    /// The newest version of each certificate type the region's departments issue.
+    pub certificate_types: Vec<CertificateType>,
     pub services: Vec<PublishedService>,
     department_by_slug: HashMap<String, usize>,
     department_by_code: HashMap<String, usize>,
@@ -191,6 +194,7 @@ impl PortalCatalog {
         halls: Vec<Hall>,
         departments: Vec<Department>,
         department_ids: &HashMap<String, Uuid>,
+        certificate_types: Vec<CertificateType>,
         services: Vec<PublishedService>,
     ) -> PortalCatalog {
         let index = |keys: Vec<String>| -> HashMap<String, usize> {
@@ -211,6 +215,7 @@ impl PortalCatalog {
             region,
             halls,
             departments,
+            certificate_types,
             services,
         }
     }
@@ -233,6 +238,7 @@ impl PortalCatalog {
             Vec::new(),
             Vec::new(),
             &HashMap::new(),
+            Vec::new(),
             Vec::new(),
         )
     }
@@ -263,6 +269,11 @@ impl PortalCatalog {
 
     pub fn service(&self, code: &str) -> Option<&PublishedService> {
         self.service_by_code.get(code).map(|&i| &self.services[i])
+    }
+
+    /// The certificate type with `key` (what a service issues, what satisfies a material).
+    pub fn certificate_type(&self, key: &str) -> Option<&CertificateType> {
+        self.certificate_types.iter().find(|c| c.key == key)
     }
 
     pub fn hall(&self, code: &str) -> Option<&Hall> {
@@ -338,6 +349,7 @@ pub async fn load_portal_catalog(
         published.halls,
         published.departments,
         &published.department_ids,
+        published.certificate_types,
         published.services,
     ))
 }

@@ -380,7 +380,7 @@ pub fn blank_service(code: &str, department: &str) -> Service {
         halls: Vec::new(),
         faq: Vec::new(),
         contact: Contact::default(),
-        issues_certificate: None,
+        issues: None,
         shared: false,
         form: None,
         workflow: None,
@@ -551,8 +551,8 @@ pub fn effective_from(
     }
 }
 
-/// Checks a draft as publishing will, against the region's departments and halls. Paths are
-/// relative to the service.
+/// Checks a draft as publishing will, against the region's departments, halls and
+/// certificate types. Paths are relative to the service.
 pub async fn check_draft(
     db: &Connection,
     region_id: Uuid,
@@ -565,7 +565,10 @@ pub async fn check_draft(
     let halls = versions::hall_codes(db, region_id).await?;
     let departments: HashSet<&str> = departments.iter().map(String::as_str).collect();
     let halls: HashSet<&str> = halls.iter().map(String::as_str).collect();
-    Ok(draft.validate(&departments, &halls))
+    let certificate_types = tongban_store::catalog::certificate_types(db, region_id).await?;
+    let mut problems = draft.validate(&departments, &halls);
+    problems.extend(draft.validate_certificates(&certificate_types));
+    Ok(problems)
 }
 
 /// Publishes the draft as the next version. Returns its number.
@@ -908,6 +911,7 @@ mod tests {
                 mandatory: true,
                 copies: 0,
                 certificate_type: None,
+                fetch: None,
             };
             2
         ];

@@ -152,6 +152,53 @@ async fn check_against_database(
         }
     }
 
+    // A certificate type keeps its issuing department: its certificates carry that
+    // department's signature, and its versions are kept with it.
+    let stored_types = stored
+        .as_ref()
+        .map_or(&[][..], |s| &s.certificate_types[..]);
+    for (i, certificate) in doc.certificate_types.iter().enumerate() {
+        let at = |field: &str| format!("certificate_types[{i}].{field}");
+        if !known.contains(certificate.department.as_str()) {
+            problem(
+                at("department"),
+                format!("the region has no department {}", certificate.department),
+            );
+            continue;
+        }
+        let Some(existing) = stored_types.iter().find(|c| c.key == certificate.key) else {
+            if department.is_some_and(|only| certificate.department != only) {
+                problem(
+                    at("key"),
+                    format!(
+                        "the region has no certificate type {}; it is imported with department {}",
+                        certificate.key, certificate.department
+                    ),
+                );
+            }
+            continue;
+        };
+        if existing.department != certificate.department {
+            problem(
+                at("department"),
+                format!(
+                    "{} is issued by department {}; a certificate type cannot change its issuer (define a new type)",
+                    certificate.key, existing.department
+                ),
+            );
+        } else if department.is_some_and(|only| certificate.department != only)
+            && existing != certificate
+        {
+            problem(
+                at("key"),
+                format!(
+                    "{} differs from the region's; it belongs to department {} and changes with its import",
+                    certificate.key, certificate.department
+                ),
+            );
+        }
+    }
+
     if let Some(only) = department {
         if !doc.departments.iter().any(|d| d.code == only) {
             problem(

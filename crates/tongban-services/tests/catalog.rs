@@ -167,3 +167,190 @@ fn the_demo_region_is_complete() {
         );
     }
 }
+
+#[test]
+fn the_demo_issues_and_reuses_the_certificates_of_the_food_licence_story() {
+    let doc = demo_document().unwrap();
+    let service = |code: &str| doc.services.iter().find(|s| s.code == code).unwrap();
+    let certificate = |key: &str| {
+        doc.certificate_types
+            .iter()
+            .find(|c| c.key == key)
+            .unwrap_or_else(|| panic!("{key}"))
+    };
+    // 个体工商户设立登记 issues the business licence; 无犯罪记录证明 and 健康证明 their own.
+    for (code, key, department) in [
+        ("SJ0001", "business-licence", "SJ"),
+        ("GA0001", "no-criminal-record", "GA"),
+        ("WJ0001", "health-certificate", "WJ"),
+    ] {
+        let issues = service(code).issues.as_ref().expect(code);
+        assert_eq!(issues.certificate, key);
+        assert_eq!(certificate(key).department, department);
+        for field in certificate(key).fields.iter().filter(|f| f.required) {
+            assert!(
+                issues.fields.contains_key(&field.key),
+                "{code} {}",
+                field.key
+            );
+        }
+        for locale in [tongban_domain::Locale::ZhCn, tongban_domain::Locale::En] {
+            assert!(certificate(key).name.has(locale), "{key} {locale:?}");
+        }
+    }
+    for key in ["business-licence", "no-criminal-record"] {
+        for locale in [tongban_domain::Locale::Ug, tongban_domain::Locale::Bo] {
+            assert!(certificate(key).name.has(locale), "{key} {locale:?}");
+        }
+    }
+    // 食品经营许可 takes both without uploads: offered from the wallet or fetched on consent.
+    let food = service("SJ0002");
+    for key in ["business-licence", "no-criminal-record"] {
+        let material = food
+            .materials
+            .iter()
+            .find(|m| m.certificate_type.as_deref() == Some(key))
+            .unwrap_or_else(|| panic!("SJ0002 accepts {key}"));
+        assert_eq!(
+            material.fetch,
+            Some(tongban_domain::certificate_types::Fetch::OnConsent)
+        );
+    }
+}
+
+#[test]
+fn certificate_problems_name_their_line() {
+    let yaml = tongban_services::catalog::DEMO_CATALOG_YAML.replacen(
+        "        finding: \"fixed:未发现有犯罪记录\"\n",
+        "        finding: form.verdict\n",
+        1,
+    );
+    let line = yaml
+        .lines()
+        .position(|l| l.contains("finding: form.verdict"))
+        .unwrap()
+        + 1;
+    let Err(CatalogError::Invalid(problems)) = parse_document(&yaml) else {
+        panic!("a source naming no form field must be refused");
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        problems[0].message,
+        "form.verdict: the form has no field verdict"
+    );
+    assert!(problems[0].path.ends_with(".issues.fields.finding"));
+    assert_eq!(problems[0].line, Some(line));
+
+    let bad_source = tongban_services::catalog::DEMO_CATALOG_YAML.replacen(
+        "        finding: \"fixed:未发现有犯罪记录\"\n",
+        "        finding: verdict\n",
+        1,
+    );
+    // A source that cannot be read at all is a syntax error: it names the service's field map
+    // (at its first entry) and the text that is wrong.
+    let Err(CatalogError::Syntax {
+        line: Some(at),
+        message,
+        ..
+    }) = parse_document(&bad_source)
+    else {
+        panic!("an unreadable source must be refused");
+    };
+    let map_starts = bad_source
+        .lines()
+        .position(|l| l.contains("certificate_number: case.tracking-number"))
+        .unwrap()
+        + 1;
+    assert_eq!(at, map_starts, "{message}");
+    assert!(
+        message.starts_with("services[0].issues.fields: unknown source \"verdict\""),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_draft_naming_an_unknown_certificate_is_refused() {
+    for db in TestDb::all("draft certificate check").await {
+        seed_demo(&db.conn, &clock()).await.unwrap();
+        let catalog = load_portal_catalog(&db.conn, "990100", &clock())
+            .await
+            .unwrap();
+        let mut draft = catalog.service("SJ0002").unwrap().service.clone();
+        assert!(
+            tongban_services::catalog_admin::check_draft(&db.conn, catalog.region_id, &draft)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        draft.materials[0].certificate_type = Some("business-permit".into());
+        let problems: Vec<String> =
+            tongban_services::catalog_admin::check_draft(&db.conn, catalog.region_id, &draft)
+                .await
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        assert_eq!(
+            problems,
+            ["materials[0].certificate_type: unknown certificate type business-permit"]
+        );
+        db.finish().await;
+    }
+}
+
+#[test]
+fn every_certificate_problem_is_placed_at_its_line() {
+    // Each change breaks one rule; each problem must point at the changed line.
+    let changes = [
+        (
+            "    validity: { years: 5 }\n",
+            "    validity: { years: 0 }\n",
+            "a validity of 0 years would expire on issue; write `none` for no expiry",
+        ),
+        (
+            "        certificate_type: household-register\n",
+            "        certificate_type: hukou-book\n",
+            "unknown certificate type hukou-book",
+        ),
+        (
+            "        security_number: form.holder_id\n",
+            "        security_code: form.holder_id\n",
+            "social-security-card has no field security_code",
+        ),
+        (
+            "        id_number: form.id_number\n",
+            "        id_number: form.receiving_org\n",
+            "id_number: form.receiving_org gives no resident-id value",
+        ),
+    ];
+    let mut yaml = tongban_services::catalog::DEMO_CATALOG_YAML.to_owned();
+    let mut expected = Vec::new();
+    for &(from, to, message) in &changes {
+        assert!(yaml.contains(from), "{from}");
+        yaml = yaml.replacen(from, to, 1);
+        let changed_line = to.lines().last().unwrap();
+        expected.push((message, changed_line));
+    }
+    let Err(err) = parse_document(&yaml) else {
+        panic!("the changed demo must be refused");
+    };
+    let CatalogError::Invalid(problems) = err else {
+        panic!("{err}");
+    };
+    // Renaming the mapped field also leaves the required one without a source, reported at
+    // the service's `fields:`.
+    expected.push((
+        "no source for security_number, a required field of social-security-card",
+        "      fields:",
+    ));
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    for (message, changed_line) in expected {
+        let problem = problems
+            .iter()
+            .find(|p| p.message == message)
+            .unwrap_or_else(|| panic!("{message} in {problems:#?}"));
+        let line = problem.line.expect("every problem has a line");
+        let at = yaml.lines().nth(line - 1).unwrap();
+        assert_eq!(at.trim(), changed_line.trim(), "{message}: line {line}");
+    }
+}

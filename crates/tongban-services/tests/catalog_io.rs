@@ -289,3 +289,183 @@ halls:
         db.finish().await;
     }
 }
+
+fn by_key(doc: &CatalogDocument) -> Vec<tongban_domain::certificate_types::CertificateType> {
+    let mut types = doc.certificate_types.clone();
+    types.sort_by(|a, b| a.key.cmp(&b.key));
+    types
+}
+
+#[tokio::test]
+async fn certificate_types_round_trip_and_a_changed_type_gets_a_new_version() {
+    for db in TestDb::all("certificate types round trip").await {
+        seed_demo(&db.conn, &clock()).await.unwrap();
+        let demo = tongban_services::catalog::demo_document().unwrap();
+        let yaml = export(&db.conn, "990100", None, &clock()).await.unwrap();
+        let mut doc: CatalogDocument = serde_norway::from_str(&yaml).unwrap();
+        // Exported by department, in the order of the departments.
+        assert_eq!(by_key(&doc), by_key(&demo));
+        assert_eq!(doc.certificate_types[0].department, "GA");
+        let licence = doc
+            .services
+            .iter()
+            .find(|s| s.code == "SJ0001")
+            .and_then(|s| s.issues.clone())
+            .expect("the sole-trader registration issues a licence");
+        assert_eq!(licence.certificate, "business-licence");
+        let catalog = load_portal_catalog(&db.conn, "990100", &later())
+            .await
+            .unwrap();
+        assert_eq!(
+            catalog
+                .certificate_type("business-licence")
+                .unwrap()
+                .department,
+            "SJ"
+        );
+
+        // A new field in a type publishes its version 2; the same file again changes nothing.
+        let i = doc
+            .certificate_types
+            .iter()
+            .position(|c| c.key == "health-certificate")
+            .unwrap();
+        let mut extra = doc.certificate_types[i].fields[0].clone();
+        extra.key = "clinic".into();
+        extra.required = false;
+        doc.certificate_types[i].fields.push(extra);
+        let changed = yaml_of(&doc);
+        let report = import(&db.conn, &changed, &request(false), &later())
+            .await
+            .unwrap();
+        assert_eq!(
+            report.certificate_types_updated,
+            vec![("health-certificate".to_owned(), 2)],
+            "{:?}",
+            db.backend
+        );
+        assert!(report.departments_updated.is_empty(), "{report:?}");
+        let again = import(&db.conn, &changed, &request(false), &later())
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        let catalog = load_portal_catalog(&db.conn, "990100", &later())
+            .await
+            .unwrap();
+        let health = catalog.certificate_type("health-certificate").unwrap();
+        assert!(health.field("clinic").is_some());
+        // The first version stays, for certificates issued under it.
+        let versions = tongban_store::catalog::certificate_type_versions(
+            &db.conn,
+            catalog.region_id,
+            "health-certificate",
+        )
+        .await
+        .unwrap();
+        let numbers: Vec<i32> = versions.iter().map(|v| v.version).collect();
+        assert_eq!(numbers, [1, 2]);
+        assert!(versions[0].content.field("clinic").is_none());
+        assert_eq!(&versions[1].content, health);
+        let exported = export(&db.conn, "990100", None, &later()).await.unwrap();
+        let back: CatalogDocument = serde_norway::from_str(&exported).unwrap();
+        assert_eq!(by_key(&back), by_key(&doc));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_department_file_carries_the_types_it_uses_but_changes_only_its_own() {
+    for db in TestDb::all("certificate types by department").await {
+        seed_demo(&db.conn, &clock()).await.unwrap();
+        let sj = export(&db.conn, "990100", Some("SJ"), &clock())
+            .await
+            .unwrap();
+        let mut doc: CatalogDocument = serde_norway::from_str(&sj).unwrap();
+        let keys: Vec<&str> = doc
+            .certificate_types
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect();
+        for key in [
+            "business-licence",
+            "food-business-licence",
+            "no-criminal-record",
+            "health-certificate",
+        ] {
+            assert!(keys.contains(&key), "{key} in {keys:?}");
+        }
+        assert!(!keys.contains(&"marriage-certificate"), "{keys:?}");
+
+        // The police's type changed in the market regulator's file is refused, at its line.
+        let i = doc
+            .certificate_types
+            .iter()
+            .position(|c| c.key == "no-criminal-record")
+            .unwrap();
+        doc.certificate_types[i].validity = tongban_domain::certificate_types::Validity::Years(1);
+        let text = yaml_of(&doc);
+        let scoped = ImportRequest {
+            department: Some("SJ".into()),
+            ..request(false)
+        };
+        let Err(CatalogError::Invalid(problems)) = import(&db.conn, &text, &scoped, &later()).await
+        else {
+            panic!("another department's type must not change through this file");
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, format!("certificate_types[{i}].key"));
+        assert_eq!(
+            problems[0].message,
+            "no-criminal-record differs from the region's; it belongs to department GA and changes with its import"
+        );
+        assert_eq!(
+            problems[0].line,
+            Some(line_of(&text, "key: no-criminal-record"))
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_type_keeps_its_issuer_and_names_a_department_of_the_region() {
+    for db in TestDb::all("certificate type issuer").await {
+        seed_demo(&db.conn, &clock()).await.unwrap();
+        let yaml = export(&db.conn, "990100", None, &clock()).await.unwrap();
+        let mut doc: CatalogDocument = serde_norway::from_str(&yaml).unwrap();
+        let register = doc
+            .certificate_types
+            .iter()
+            .position(|c| c.key == "household-register")
+            .unwrap();
+        doc.certificate_types[register].department = "MZ".into();
+        let mut stray = doc.certificate_types[register].clone();
+        stray.key = "dog-licence".into();
+        stray.department = "NY".into();
+        doc.certificate_types.push(stray);
+        let text = yaml_of(&doc);
+        let Err(CatalogError::Invalid(problems)) =
+            import(&db.conn, &text, &request(false), &later()).await
+        else {
+            panic!("the file must be refused");
+        };
+        let found: Vec<(String, String)> = problems
+            .iter()
+            .map(|p| (p.path.clone(), p.message.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    format!("certificate_types[{register}].department"),
+                    "household-register is issued by department GA; a certificate type cannot change its issuer (define a new type)".to_owned()
+                ),
+                (
+                    format!("certificate_types[{}].department", doc.certificate_types.len() - 1),
+                    "the region has no department NY".to_owned()
+                ),
+            ]
+        );
+        assert!(problems.iter().all(|p| p.line.is_some()), "{problems:?}");
+        db.finish().await;
+    }
+}

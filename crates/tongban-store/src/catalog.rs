@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use serde::de::DeserializeOwned;
 use tongban_domain::catalog::{CatalogDocument, Department, Hall, Region, Service};
+use tongban_domain::certificate_types::CertificateType;
 use uuid::Uuid;
 
 use crate::entities::{department, hall, region, service, service_version};
@@ -28,6 +29,9 @@ pub struct PublishedCatalog {
     pub departments: Vec<Department>,
     /// Database ids of the departments, by department code.
     pub department_ids: HashMap<String, Uuid>,
+    /// The newest version of every certificate type of the region's departments (and of
+    /// upper regions, for the services they share).
+    pub certificate_types: Vec<CertificateType>,
     pub services: Vec<PublishedService>,
 }
 
@@ -52,6 +56,97 @@ pub struct InsertReport {
 impl InsertReport {
     pub fn is_empty(&self) -> bool {
         *self == InsertReport::default()
+    }
+}
+
+/// What a department row's `content` holds: the department as catalogue files write it, and
+/// every version of the certificate types it issues. Certificate types live here rather than
+/// in tables of their own (ADRs 0003 and 0007): they are few per department, always read with
+/// the catalogue, and owned by the department whose key signs them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredDepartment {
+    // `Department` denies unknown fields, which serde cannot enforce through `flatten`; the
+    // document is only ever written by this crate.
+    #[serde(flatten)]
+    pub department: Department,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificate_types: Vec<CertificateTypeVersion>,
+}
+
+/// One version of a certificate type. Like a service version, a published version never
+/// changes: an import that changes a type appends the next version, so the definition a
+/// certificate was issued under stays readable.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CertificateTypeVersion {
+    pub version: i32,
+    pub published_at: DateTime<Utc>,
+    pub content: CertificateType,
+}
+
+impl StoredDepartment {
+    /// A new department of `doc` with version 1 of each certificate type it issues there.
+    pub(crate) fn new(
+        department: &Department,
+        doc: &CatalogDocument,
+        now: DateTime<Utc>,
+    ) -> StoredDepartment {
+        let mut stored = StoredDepartment {
+            department: department.clone(),
+            certificate_types: Vec::new(),
+        };
+        for certificate in doc
+            .certificate_types
+            .iter()
+            .filter(|c| c.department == department.code)
+        {
+            stored.publish_certificate_type(certificate, now);
+        }
+        stored
+    }
+
+    pub(crate) fn decode(json: serde_json::Value) -> StoreResult<StoredDepartment> {
+        decode("departments", json)
+    }
+
+    /// The newest version of each certificate type, in the order the types first appeared.
+    pub(crate) fn newest_certificate_types(&self) -> Vec<&CertificateTypeVersion> {
+        let mut newest: Vec<&CertificateTypeVersion> = Vec::new();
+        for version in &self.certificate_types {
+            match newest
+                .iter_mut()
+                .find(|v| v.content.key == version.content.key)
+            {
+                Some(slot) if slot.version < version.version => *slot = version,
+                Some(_) => {}
+                None => newest.push(version),
+            }
+        }
+        newest
+    }
+
+    /// Publishes `certificate` as the next version of its key unless the newest version is
+    /// the same; returns the version number written.
+    pub(crate) fn publish_certificate_type(
+        &mut self,
+        certificate: &CertificateType,
+        now: DateTime<Utc>,
+    ) -> Option<i32> {
+        let newest = self
+            .newest_certificate_types()
+            .into_iter()
+            .find(|v| v.content.key == certificate.key)
+            .map(|v| (v.version, v.content == *certificate));
+        let version = match newest {
+            Some((_, true)) => return None,
+            Some((version, false)) => version + 1,
+            None => 1,
+        };
+        self.certificate_types.push(CertificateTypeVersion {
+            version,
+            published_at: now,
+            content: certificate.clone(),
+        });
+        Some(version)
     }
 }
 
@@ -109,6 +204,7 @@ pub async fn load_published(
             .map(|(id, d)| (d.code.clone(), *id))
             .collect(),
         departments: own.departments.into_iter().map(|(_, d)| d).collect(),
+        certificate_types: own.certificate_types,
         services: own.services,
     };
 
@@ -139,6 +235,7 @@ struct VersionText {
 struct RegionParts {
     halls: Vec<Hall>,
     departments: Vec<(Uuid, Department)>,
+    certificate_types: Vec<CertificateType>,
     services: Vec<PublishedService>,
 }
 
@@ -156,14 +253,23 @@ async fn load_region_parts(
         .map(|row| decode("halls", row.content))
         .collect::<StoreResult<Vec<Hall>>>()?;
 
-    let departments = department::Entity::find()
+    let stored_departments = department::Entity::find()
         .filter(department::Column::RegionId.eq(region_id))
         .order_by_asc(department::Column::SortOrder)
         .all(db)
         .await?
         .into_iter()
-        .map(|row| Ok((row.id, decode("departments", row.content)?)))
-        .collect::<StoreResult<Vec<(Uuid, Department)>>>()?;
+        .map(|row| Ok((row.id, StoredDepartment::decode(row.content)?)))
+        .collect::<StoreResult<Vec<(Uuid, StoredDepartment)>>>()?;
+    let certificate_types = stored_departments
+        .iter()
+        .flat_map(|(_, d)| d.newest_certificate_types())
+        .map(|v| v.content.clone())
+        .collect();
+    let departments = stored_departments
+        .into_iter()
+        .map(|(id, d)| (id, d.department))
+        .collect();
 
     let service_rows = service::Entity::find()
         .filter(service::Column::RegionId.eq(region_id))
@@ -214,6 +320,7 @@ async fn load_region_parts(
     Ok(RegionParts {
         halls,
         departments,
+        certificate_types,
         services,
     })
 }
@@ -260,6 +367,17 @@ fn inherit(catalog: &mut PublishedCatalog, upper: RegionParts) {
         }
         needed_halls.extend(shared.service.halls.iter().cloned());
         catalog.services.push(shared);
+    }
+    // A shared service's certificates are the upper region's, unless this region defines a
+    // type of the same key itself.
+    for certificate in upper.certificate_types {
+        if !catalog
+            .certificate_types
+            .iter()
+            .any(|c| c.key == certificate.key)
+        {
+            catalog.certificate_types.push(certificate);
+        }
     }
     for hall in upper.halls {
         if needed_halls.contains(&hall.code) && !catalog.halls.iter().any(|h| h.code == hall.code) {
@@ -346,7 +464,7 @@ pub async fn insert_missing(
             code: Set(d.code.clone()),
             slug: Set(d.slug.clone()),
             sort_order: Set(i as i32),
-            content: Set(encode(d)),
+            content: Set(encode(&StoredDepartment::new(d, doc, now))),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -477,6 +595,54 @@ pub async fn department_ids<C: ConnectionTrait>(
         .collect())
 }
 
+/// The newest version of every certificate type the departments of region `region_id` issue.
+pub async fn certificate_types<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+) -> StoreResult<Vec<CertificateType>> {
+    let mut types = Vec::new();
+    for row in department::Entity::find()
+        .filter(department::Column::RegionId.eq(region_id))
+        .order_by_asc(department::Column::SortOrder)
+        .all(db)
+        .await?
+    {
+        let stored = StoredDepartment::decode(row.content)?;
+        types.extend(
+            stored
+                .newest_certificate_types()
+                .into_iter()
+                .map(|v| v.content.clone()),
+        );
+    }
+    Ok(types)
+}
+
+/// Every version of the certificate type `key` of region `region_id`, oldest first: what a
+/// certificate issued under an earlier version is shown and checked against.
+pub async fn certificate_type_versions<C: ConnectionTrait>(
+    db: &C,
+    region_id: Uuid,
+    key: &str,
+) -> StoreResult<Vec<CertificateTypeVersion>> {
+    let mut versions = Vec::new();
+    for row in department::Entity::find()
+        .filter(department::Column::RegionId.eq(region_id))
+        .all(db)
+        .await?
+    {
+        let stored = StoredDepartment::decode(row.content)?;
+        versions.extend(
+            stored
+                .certificate_types
+                .into_iter()
+                .filter(|v| v.content.key == key),
+        );
+    }
+    versions.sort_by_key(|v| v.version);
+    Ok(versions)
+}
+
 /// The region document of `code`, without the rest of its catalogue.
 pub async fn region<C: ConnectionTrait>(db: &C, code: &str) -> StoreResult<Option<Region>> {
     match region::Entity::find()
@@ -486,5 +652,66 @@ pub async fn region<C: ConnectionTrait>(db: &C, code: &str) -> StoreResult<Optio
     {
         Some(row) => Ok(Some(decode("regions", row.content)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn department() -> Department {
+        serde_json::from_value(serde_json::json!({
+            "code": "WJ", "slug": "health", "name": "市卫生健康委员会"
+        }))
+        .unwrap()
+    }
+
+    fn certificate() -> CertificateType {
+        serde_json::from_value(serde_json::json!({
+            "key": "health-certificate",
+            "name": "健康证明",
+            "department": "WJ",
+            "fields": [{ "key": "holder_name", "label": "姓名", "type": "text" }],
+            "validity": { "years": 1 }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn documents_stored_before_certificate_types_still_read() {
+        let old = encode(&department());
+        let stored = StoredDepartment::decode(old.clone()).unwrap();
+        assert_eq!(stored.department, department());
+        assert!(stored.certificate_types.is_empty());
+        // Without types, the document is written exactly as before.
+        assert_eq!(encode(&stored), old);
+    }
+
+    #[test]
+    fn a_changed_type_gets_the_next_version_and_the_old_one_stays() {
+        let t1 = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+        let t2 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).unwrap();
+        let mut stored = StoredDepartment {
+            department: department(),
+            certificate_types: Vec::new(),
+        };
+        assert_eq!(stored.publish_certificate_type(&certificate(), t1), Some(1));
+        assert_eq!(stored.publish_certificate_type(&certificate(), t2), None);
+        let mut longer = certificate();
+        longer.validity = tongban_domain::certificate_types::Validity::Years(2);
+        assert_eq!(stored.publish_certificate_type(&longer, t2), Some(2));
+
+        let back = StoredDepartment::decode(encode(&stored)).unwrap();
+        assert_eq!(back, stored);
+        let newest = back.newest_certificate_types();
+        assert_eq!(newest.len(), 1);
+        assert_eq!((newest[0].version, &newest[0].content), (2, &longer));
+        assert_eq!(back.certificate_types[0].content, certificate());
+        assert_eq!(back.certificate_types[0].published_at, t1);
+        // A department document with types is not a plain `Department`, which refuses them:
+        // every reader must go through `StoredDepartment`.
+        assert!(serde_json::from_value::<Department>(encode(&stored)).is_err());
     }
 }

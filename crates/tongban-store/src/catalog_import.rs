@@ -12,11 +12,12 @@ use sea_orm::{
 };
 use serde::Serialize;
 use tongban_domain::catalog::{CatalogDocument, Department, Hall, Region, Service};
+use tongban_domain::certificate_types::CertificateType;
 use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::audit::AuditRecord;
-use crate::catalog::{PUBLISHED, decode, encode};
+use crate::catalog::{PUBLISHED, StoredDepartment, decode, encode};
 use crate::entities::{department, hall, region, service, service_version};
 
 /// How an import is applied.
@@ -44,6 +45,10 @@ pub struct ImportReport {
     pub halls_updated: Vec<String>,
     pub departments_created: Vec<String>,
     pub departments_updated: Vec<String>,
+    /// Keys of certificate types published with version 1.
+    pub certificate_types_created: Vec<String>,
+    /// Keys and new version numbers of certificate types whose definition changed.
+    pub certificate_types_updated: Vec<(String, i32)>,
     /// Codes of services created with version 1.
     pub services_created: Vec<String>,
     /// Codes and new version numbers of services whose content changed.
@@ -65,6 +70,8 @@ impl ImportReport {
             && self.halls_updated.is_empty()
             && self.departments_created.is_empty()
             && self.departments_updated.is_empty()
+            && self.certificate_types_created.is_empty()
+            && self.certificate_types_updated.is_empty()
             && self.services_created.is_empty()
             && self.services_updated.is_empty()
     }
@@ -153,7 +160,7 @@ pub async fn import_document(
         })
         .collect();
     let department_ids =
-        upsert_departments(&txn, region_id, &departments, now, &mut report).await?;
+        upsert_departments(&txn, region_id, &departments, doc, now, &mut report).await?;
 
     let services: Vec<(usize, &Service)> = doc
         .services
@@ -240,10 +247,13 @@ async fn upsert_halls<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Creates or updates `departments` and publishes a new version of each of their certificate
+/// types in `doc` that changed. A type the file leaves out is kept, like a service.
 async fn upsert_departments<C: ConnectionTrait>(
     txn: &C,
     region_id: Uuid,
     departments: &[&Department],
+    doc: &CatalogDocument,
     now: DateTime<Utc>,
     report: &mut ImportReport,
 ) -> StoreResult<HashMap<String, Uuid>> {
@@ -259,25 +269,52 @@ async fn upsert_departments<C: ConnectionTrait>(
     for (i, d) in departments.iter().enumerate() {
         match existing.remove(&d.code) {
             Some(row) => {
-                let stored: Department = decode("departments", row.content.clone())?;
-                if stored != **d {
+                let mut stored = StoredDepartment::decode(row.content.clone())?;
+                let department_changed = stored.department != **d;
+                stored.department = (*d).clone();
+                let versions_before = stored.certificate_types.len();
+                for certificate in doc
+                    .certificate_types
+                    .iter()
+                    .filter(|c| c.department == d.code)
+                {
+                    match stored.publish_certificate_type(certificate, now) {
+                        None => {}
+                        Some(1) => report
+                            .certificate_types_created
+                            .push(certificate.key.clone()),
+                        Some(version) => report
+                            .certificate_types_updated
+                            .push((certificate.key.clone(), version)),
+                    }
+                }
+                if department_changed || stored.certificate_types.len() != versions_before {
                     let mut active = row.into_active_model();
-                    active.content = Set(encode(d));
+                    active.content = Set(encode(&stored));
                     active.slug = Set(d.slug.clone());
                     active.updated_at = Set(now);
                     active.update(txn).await?;
+                }
+                if department_changed {
                     report.departments_updated.push(d.code.clone());
                 }
             }
             None => {
                 let id = Uuid::now_v7();
+                let stored = StoredDepartment::new(d, doc, now);
+                report.certificate_types_created.extend(
+                    stored
+                        .certificate_types
+                        .iter()
+                        .map(|v| v.content.key.clone()),
+                );
                 department::Entity::insert(department::ActiveModel {
                     id: Set(id),
                     region_id: Set(region_id),
                     code: Set(d.code.clone()),
                     slug: Set(d.slug.clone()),
                     sort_order: Set(next_order + i as i32),
-                    content: Set(encode(d)),
+                    content: Set(encode(&stored)),
                     created_at: Set(now),
                     updated_at: Set(now),
                 })
@@ -438,15 +475,24 @@ pub async fn export_document<C: ConnectionTrait>(
         .into_iter()
         .map(|row| decode("halls", row.content))
         .collect::<StoreResult<Vec<Hall>>>()?;
-    let departments = department::Entity::find()
+    let stored_departments = department::Entity::find()
         .filter(department::Column::RegionId.eq(region_id))
         .order_by_asc(department::Column::SortOrder)
         .all(db)
         .await?
         .into_iter()
-        .filter(|row| department.is_none_or(|only| row.code == only))
-        .map(|row| decode("departments", row.content))
-        .collect::<StoreResult<Vec<Department>>>()?;
+        .map(|row| StoredDepartment::decode(row.content))
+        .collect::<StoreResult<Vec<StoredDepartment>>>()?;
+    let all_certificate_types: Vec<CertificateType> = stored_departments
+        .iter()
+        .flat_map(StoredDepartment::newest_certificate_types)
+        .map(|v| v.content.clone())
+        .collect();
+    let departments: Vec<Department> = stored_departments
+        .into_iter()
+        .map(|d| d.department)
+        .filter(|d| department.is_none_or(|only| d.code == only))
+        .collect();
     let service_rows = service::Entity::find()
         .filter(service::Column::RegionId.eq(region_id))
         .order_by_asc(service::Column::SortOrder)
@@ -486,11 +532,33 @@ pub async fn export_document<C: ConnectionTrait>(
                 .collect()
         }
     };
+    // A department's file carries its own types and those of other departments its services
+    // name (as it carries the halls they use), so that it validates on its own; importing it
+    // writes only its own.
+    let certificate_types = match department {
+        None => all_certificate_types,
+        Some(only) => {
+            let named: std::collections::HashSet<&str> = services
+                .iter()
+                .flat_map(|s| {
+                    s.materials
+                        .iter()
+                        .filter_map(|m| m.certificate_type.as_deref())
+                        .chain(s.issues.iter().map(|i| i.certificate.as_str()))
+                })
+                .collect();
+            all_certificate_types
+                .into_iter()
+                .filter(|c| c.department == only || named.contains(c.key.as_str()))
+                .collect()
+        }
+    };
     Ok(Some(CatalogDocument {
         schema: tongban_domain::catalog::CATALOG_SCHEMA.to_owned(),
         region,
         halls,
         departments,
+        certificate_types,
         services,
         workflows: Vec::new(),
     }))

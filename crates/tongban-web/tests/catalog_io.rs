@@ -140,12 +140,16 @@ async fn a_bad_file_gets_its_problems_by_line_and_changes_nothing() {
         let app = demo_app(&db).await;
         let mut sj = signed_in(app.clone(), "sj.admin").await;
         let exported = sj.get("/admin/catalog/export").await.text();
-        let broken = exported.replacen("department: SJ", "department: GA", 1);
+        // A service moved to another department (the file also names GA as the issuer of a
+        // certificate type SJ's materials accept, so the line is found after the service's code).
+        let service = "- code: SJ0001\n  department: ";
+        assert!(exported.contains(&format!("{service}SJ\n")), "{exported}");
+        let broken = exported.replacen(&format!("{service}SJ\n"), &format!("{service}GA\n"), 1);
         let line = broken
             .lines()
-            .position(|l| l.contains("department: GA"))
+            .position(|l| l.ends_with("- code: SJ0001"))
             .unwrap()
-            + 1;
+            + 2;
         let reply = upload(&mut sj, &broken, &[("note", "try")]).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
         let text = reply.text();

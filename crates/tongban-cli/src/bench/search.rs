@@ -206,6 +206,7 @@ pub fn generated_catalogue(count: usize) -> anyhow::Result<CatalogDocument> {
                     mandatory: k == 0,
                     copies: 0,
                     certificate_type: None,
+                    fetch: None,
                 }
             })
             .collect();
@@ -249,7 +250,7 @@ pub fn generated_catalogue(count: usize) -> anyhow::Result<CatalogDocument> {
             halls: vec![],
             faq: vec![],
             contact: Default::default(),
-            issues_certificate: None,
+            issues: None,
             shared: false,
             form: None,
             workflow: None,

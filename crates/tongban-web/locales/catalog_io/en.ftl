@@ -31,6 +31,7 @@ catalog-io-services-updated = Services with a new version
 catalog-io-services-unchanged = Services unchanged
 catalog-io-departments = Departments created or updated
 catalog-io-halls = Halls created or updated
+catalog-io-certificate-types = Certificate types created or with a new version
 catalog-io-drafts-left = Services whose open draft was left alone
 catalog-io-not-in-file = Services in the database but not in the file (kept)
 catalog-io-unreadable = The uploaded form could not be read; choose the file and upload it again.

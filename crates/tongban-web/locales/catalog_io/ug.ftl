@@ -31,6 +31,7 @@ catalog-io-services-updated = يېڭى نەشرى ئېلان قىلىنغان م
 catalog-io-services-unchanged = ئۆزگەرمىگەن مۇلازىمەتلەر
 catalog-io-departments = قۇرۇلغان ياكى يېڭىلانغان تارماقلار
 catalog-io-halls = قۇرۇلغان ياكى يېڭىلانغان زاللار
+catalog-io-certificate-types = قۇرۇلغان ياكى يېڭى نەشرى بار ئېلېكترونلۇق گۇۋاھنامە تۈرلىرى
 catalog-io-drafts-left = ئېلان قىلىنمىغان لايىھەسى ساقلانغان مۇلازىمەتلەر
 catalog-io-not-in-file = سانداندا بار، ھۆججەتتە يوق مۇلازىمەتلەر (ساقلاندى)
 catalog-io-unreadable = يوللانغان جەدۋەلنى ئوقۇغىلى بولمىدى؛ ھۆججەتنى قايتا تاللاپ يوللاڭ.

@@ -31,6 +31,7 @@ catalog-io-services-updated = 发布新版本的事项
 catalog-io-services-unchanged = 未变化的事项
 catalog-io-departments = 新建或更新的部门
 catalog-io-halls = 新建或更新的大厅
+catalog-io-certificate-types = 新建或新版本的电子证照类型
 catalog-io-drafts-left = 保留未发布草稿的事项
 catalog-io-not-in-file = 数据库中有但文件中没有的事项（保持不变）
 catalog-io-unreadable = 无法读取上传的表单，请重新选择文件上传。

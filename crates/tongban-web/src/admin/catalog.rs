@@ -402,6 +402,13 @@ fn service_from(fields: &Fields, base: &Service) -> Result<Service, Vec<Problem>
             },
             mandatory: fields.is_checked(&at("mandatory"), "yes"),
             copies,
+            // Whether the platform may fetch the certificate is set by catalogue import, like
+            // what the service issues; the row keeps it while it names the same certificate.
+            fetch: base
+                .materials
+                .iter()
+                .find(|m| m.certificate_type.as_deref() == Some(certificate.as_str()))
+                .and_then(|m| m.fetch),
             certificate_type: (!certificate.is_empty()).then_some(certificate),
         });
     }
@@ -492,7 +499,7 @@ fn service_from(fields: &Fields, base: &Service) -> Result<Service, Vec<Problem>
             address: fields.text("contact.address"),
             hours: fields.text("contact.hours"),
         },
-        issues_certificate: base.issues_certificate.clone(),
+        issues: base.issues.clone(),
         // Whether lower regions inherit the service is set by catalogue import, like the
         // certificate it issues.
         shared: base.shared,

@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
 
 /// The outcome of an import shown on the page.
 enum Outcome {
-    Report(ImportReport),
+    Report(Box<ImportReport>),
     Problems(Vec<LocatedProblem>),
     /// A localised message key for what went wrong before validation.
     Refused(&'static str),
@@ -72,6 +72,21 @@ impl TransferPage<'_> {
     }
     fn joined(codes: &[String]) -> String {
         codes.join(", ")
+    }
+    /// Certificate types created, then those with a new version.
+    fn certificate_types(report: &ImportReport) -> String {
+        report
+            .certificate_types_created
+            .iter()
+            .cloned()
+            .chain(
+                report
+                    .certificate_types_updated
+                    .iter()
+                    .map(|(key, version)| format!("{key} (v{version})")),
+            )
+            .collect::<Vec<_>>()
+            .join(", ")
     }
     fn updated(report: &ImportReport) -> String {
         report
@@ -391,7 +406,7 @@ async fn import_file(
                     return internal_error(&state, prefs, &error);
                 }
             }
-            Outcome::Report(report)
+            Outcome::Report(Box::new(report))
         }
         Err(CatalogError::Invalid(problems)) => Outcome::Problems(problems),
         Err(CatalogError::Syntax {

@@ -116,6 +116,30 @@ pub fn parse_document(yaml: &str) -> Result<CatalogDocument, CatalogError> {
 }
 
 /// The demo region's catalogue document.
+/// A complete set of answers to the demo's sole-trader registration (SJ0001): what benchmarks
+/// and tests file when they need cases whose approval issues the business licence.
+pub fn demo_sole_trader_answers() -> tongban_domain::forms::Answers {
+    use tongban_domain::forms::{AddressAnswer, Answer};
+    let mut answers = tongban_domain::forms::Answers::new();
+    for (key, value) in [
+        ("age_ok", "yes"),
+        ("barred", "no"),
+        ("operator_name", "张三"),
+        ("trade_name", "示范市张三小吃店"),
+        ("business_scope", "小吃服务；预包装食品销售"),
+    ] {
+        answers.insert(key.to_owned(), Answer::Text(value.to_owned()));
+    }
+    answers.insert(
+        "premises_address".to_owned(),
+        Answer::Address(AddressAnswer {
+            division: "990102".to_owned(),
+            street: "人民路1号".to_owned(),
+        }),
+    );
+    answers
+}
+
 pub fn demo_document() -> Result<CatalogDocument, CatalogError> {
     parse_document(DEMO_CATALOG_YAML)
 }

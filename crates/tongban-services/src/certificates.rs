@@ -324,15 +324,20 @@ impl Certificates {
         Ok(Jwks { keys })
     }
 
-    /// Takes a free slot in the department's status list, starting a new list when needed.
-    async fn status_slot<C: ConnectionTrait>(
+    /// Takes `count` free slots in the department's status lists, starting a new list when one
+    /// is full. Each take is a conditional update on the list's version; a list changed by
+    /// someone else meanwhile is read again.
+    async fn status_slots<C: ConnectionTrait>(
         &self,
         db: &C,
         clock: &dyn Clock,
         region_id: Uuid,
         department_id: Uuid,
-    ) -> Result<(Uuid, i64), CertificateError> {
-        for _ in 0..5 {
+        count: usize,
+    ) -> Result<Vec<(Uuid, i64)>, CertificateError> {
+        let mut slots = Vec::with_capacity(count);
+        let mut conflicts = 0;
+        while slots.len() < count {
             let list = match rows::open_status_list(db, region_id, department_id).await? {
                 Some(list) => list,
                 None => {
@@ -354,11 +359,18 @@ impl Certificates {
                     row
                 }
             };
-            if rows::take_status_slots(db, &list, 1, clock.now()).await? {
-                return Ok((list.id, list.next_index));
+            let wanted = i64::try_from(count - slots.len()).map_err(crypto)?;
+            let take = wanted.min(list.size - list.next_index);
+            if rows::take_status_slots(db, &list, take, clock.now()).await? {
+                slots.extend((0..take).map(|i| (list.id, list.next_index + i)));
+            } else {
+                conflicts += 1;
+                if conflicts > 5 {
+                    return Err(CertificateError::Busy);
+                }
             }
         }
-        Err(CertificateError::Busy)
+        Ok(slots)
     }
 
     /// Issues a certificate inside the caller's transaction (the case decision that grants
@@ -370,63 +382,98 @@ impl Certificates {
         catalog: &PortalCatalog,
         new: NewCertificate,
     ) -> Result<CertificateRow, CertificateError> {
-        let department = catalog
-            .department_by_id(new.department_id)
-            .ok_or(CertificateError::NotFound)?;
-        let signer = self
-            .signer(db, clock, catalog.region_id, new.department_id)
-            .await?;
-        let (list_id, index) = self
-            .status_slot(db, clock, catalog.region_id, new.department_id)
-            .await?;
+        self.issue_many(db, clock, catalog, vec![new])
+            .await?
+            .pop()
+            .ok_or(CertificateError::NotFound)
+    }
+
+    /// Issues many certificates in the caller's transaction (a batch of approvals): one key
+    /// and one run of status slots per department, one multi-row insert. In the order given.
+    pub async fn issue_many<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+        news: Vec<NewCertificate>,
+    ) -> Result<Vec<CertificateRow>, CertificateError> {
         let now = clock.now();
-        let request = IssueRequest {
-            issuer: self.issuer_url(department),
-            vct: new.vct.clone(),
-            subject: None,
-            issued_at: now,
-            valid_from: new.valid_from,
-            expires_at: new.expires_at,
-            status: Some(StatusReference {
-                idx: u64::try_from(index).map_err(crypto)?,
-                uri: self.status_uri(list_id),
-            }),
-            cnf: None,
-            plain: new.plain,
-            disclosable: new.disclosable,
-            decoys: self.settings.decoys,
-        };
-        let mut failed = false;
-        let token =
-            sdjwt::issue(&request, &signer, &mut system_random(&mut failed)).map_err(crypto)?;
-        if failed {
-            return Err(crypto("the system random number generator failed"));
+        let mut per_department: HashMap<Uuid, usize> = HashMap::new();
+        for new in &news {
+            *per_department.entry(new.department_id).or_default() += 1;
         }
-        let row = CertificateRow {
-            id: Uuid::now_v7(),
-            region_id: catalog.region_id,
-            type_key: new.type_key,
-            department_id: new.department_id,
-            holder_account_id: new.holder_account_id,
-            holder_enterprise_id: new.holder_enterprise_id,
-            case_id: new.case_id,
-            status_list_id: list_id,
-            status_index: index,
-            status: rows::STATUS_VALID.to_owned(),
-            issued_at: now,
-            expires_at: new.expires_at,
-            token_sealed: self.cipher.encrypt(TOKEN_FIELD, &token).map_err(crypto)?,
-            check_code: {
-                let bytes = crate::crypto::random_bytes::<16>().map_err(crypto)?;
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-            },
-            summary: new.summary.to_string(),
-            revoked_at: None,
-            revoked_by: None,
-            revoke_reason: None,
-        };
-        rows::insert_certificates(db, vec![row.clone()]).await?;
-        Ok(row)
+        let mut signers = HashMap::new();
+        let mut slots: HashMap<Uuid, std::vec::IntoIter<(Uuid, i64)>> = HashMap::new();
+        for (department_id, count) in per_department {
+            let signer = self
+                .signer(db, clock, catalog.region_id, department_id)
+                .await?;
+            signers.insert(department_id, signer);
+            let taken = self
+                .status_slots(db, clock, catalog.region_id, department_id, count)
+                .await?;
+            slots.insert(department_id, taken.into_iter());
+        }
+        let mut out = Vec::with_capacity(news.len());
+        for new in news {
+            let department = catalog
+                .department_by_id(new.department_id)
+                .ok_or(CertificateError::NotFound)?;
+            let signer = signers
+                .get(&new.department_id)
+                .ok_or(CertificateError::NotFound)?;
+            let (list_id, index) = slots
+                .get_mut(&new.department_id)
+                .and_then(Iterator::next)
+                .ok_or(CertificateError::Busy)?;
+            let request = IssueRequest {
+                issuer: self.issuer_url(department),
+                vct: new.vct.clone(),
+                subject: None,
+                issued_at: now,
+                valid_from: new.valid_from,
+                expires_at: new.expires_at,
+                status: Some(StatusReference {
+                    idx: u64::try_from(index).map_err(crypto)?,
+                    uri: self.status_uri(list_id),
+                }),
+                cnf: None,
+                plain: new.plain,
+                disclosable: new.disclosable,
+                decoys: self.settings.decoys,
+            };
+            let mut failed = false;
+            let token =
+                sdjwt::issue(&request, signer, &mut system_random(&mut failed)).map_err(crypto)?;
+            if failed {
+                return Err(crypto("the system random number generator failed"));
+            }
+            out.push(CertificateRow {
+                id: Uuid::now_v7(),
+                region_id: catalog.region_id,
+                type_key: new.type_key,
+                department_id: new.department_id,
+                holder_account_id: new.holder_account_id,
+                holder_enterprise_id: new.holder_enterprise_id,
+                case_id: new.case_id,
+                status_list_id: list_id,
+                status_index: index,
+                status: rows::STATUS_VALID.to_owned(),
+                issued_at: now,
+                expires_at: new.expires_at,
+                token_sealed: self.cipher.encrypt(TOKEN_FIELD, &token).map_err(crypto)?,
+                check_code: {
+                    let bytes = crate::crypto::random_bytes::<16>().map_err(crypto)?;
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+                },
+                summary: new.summary.to_string(),
+                revoked_at: None,
+                revoked_by: None,
+                revoke_reason: None,
+            });
+        }
+        rows::insert_certificates(db, out.clone()).await?;
+        Ok(out)
     }
 
     /// The holder's certificates, newest first, with their tokens.
@@ -702,4 +749,115 @@ fn unverified_payload(jws: &str) -> Option<Value> {
         .decode(payload)
         .ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// What a case offers to fill a certificate: its answers, the applicant's known facts, and the
+/// case's own facts.
+pub struct CaseFacts<'a> {
+    pub answers: &'a tongban_domain::forms::Answers,
+    pub applicant: &'a tongban_domain::forms::Profile,
+    pub tracking_number: &'a str,
+    pub decided_on: chrono::NaiveDate,
+    pub submitted_on: chrono::NaiveDate,
+    pub department_name: &'a str,
+    /// The full name of an address's division (the region's own districts included).
+    pub division_name: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Why an approval could not issue its certificate (the approval is refused with it, so that
+/// no case is granted without the certificate its service promises).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssuanceProblem {
+    #[error("certificate type {0} is not in the catalogue")]
+    UnknownType(String),
+    #[error("{0} has no value for its required field {1}")]
+    Missing(String, String),
+    #[error("{0}: field {1}: {2}")]
+    BadValue(String, String, String),
+}
+
+/// An answer as a certificate field's text: dates and numbers as written, choices by their
+/// value, an address by its division's name and street, several values joined by "、".
+fn answer_text(
+    answer: &tongban_domain::forms::Answer,
+    division_name: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    use tongban_domain::forms::Answer;
+    let text = match answer {
+        Answer::Text(text) => text.clone(),
+        Answer::Amount(fen) => tongban_domain::money::Fen(*fen).to_string(),
+        Answer::Many(values) => values.join("、"),
+        Answer::Range(span) => format!("{} – {}", span.from, span.to),
+        Answer::Address(address) => {
+            let division = division_name(&address.division).unwrap_or_default();
+            format!("{division}{}", address.street)
+        }
+        Answer::Files(_) | Answer::Items(_) => return None,
+    };
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// A certificate's claims: those always visible, and those the holder may withhold.
+pub type Claims = (Map<String, Value>, Map<String, Value>);
+
+/// The claims of a certificate of `certificate_type` as `issuance` maps them from `facts`:
+/// the always-visible ones and those the holder may withhold. Each value is checked against
+/// its field's type; a required field without a value is a problem, an optional one is left
+/// out.
+pub fn claims_for(
+    certificate_type: &tongban_domain::certificate_types::CertificateType,
+    issuance: &tongban_domain::certificate_types::Issuance,
+    facts: &CaseFacts<'_>,
+) -> Result<Claims, IssuanceProblem> {
+    use tongban_domain::certificate_types::FieldSource;
+    use tongban_domain::forms::Prefill;
+    let mut plain = Map::new();
+    let mut disclosable = Map::new();
+    for field in &certificate_type.fields {
+        let value = issuance
+            .fields
+            .get(&field.key)
+            .and_then(|source| match source {
+                FieldSource::Form(key) => facts
+                    .answers
+                    .get(key)
+                    .and_then(|a| answer_text(a, facts.division_name)),
+                FieldSource::Applicant(fact) => match fact {
+                    Prefill::Name => facts.applicant.name.clone(),
+                    Prefill::ResidentId => facts.applicant.resident_id.clone(),
+                    Prefill::Mobile => facts.applicant.mobile.clone(),
+                    Prefill::Email => facts.applicant.email.clone(),
+                    Prefill::EnterpriseName => facts.applicant.enterprise_name.clone(),
+                    Prefill::CreditCode => facts.applicant.credit_code.clone(),
+                },
+                FieldSource::CaseTrackingNumber => Some(facts.tracking_number.to_owned()),
+                FieldSource::CaseDecisionDate => Some(facts.decided_on.to_string()),
+                FieldSource::CaseSubmissionDate => Some(facts.submitted_on.to_string()),
+                FieldSource::DepartmentName => Some(facts.department_name.to_owned()),
+                FieldSource::Fixed(text) => Some(text.clone()),
+            })
+            .filter(|v| !v.trim().is_empty());
+        let Some(value) = value else {
+            if field.required {
+                return Err(IssuanceProblem::Missing(
+                    certificate_type.key.clone(),
+                    field.key.clone(),
+                ));
+            }
+            continue;
+        };
+        field.value_type.check(&value).map_err(|e| {
+            IssuanceProblem::BadValue(
+                certificate_type.key.clone(),
+                field.key.clone(),
+                e.to_string(),
+            )
+        })?;
+        if field.disclosable {
+            disclosable.insert(field.key.clone(), Value::from(value));
+        } else {
+            plain.insert(field.key.clone(), Value::from(value));
+        }
+    }
+    Ok((plain, disclosable))
 }

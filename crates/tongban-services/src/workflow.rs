@@ -101,6 +101,10 @@ pub enum ActRefusal {
     Conflict,
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
+    /// The decision would grant a certificate the case cannot fill (a required field without a
+    /// value): nothing is written, so no case is granted without its certificate.
+    #[error("the certificate cannot be issued: {0}")]
+    Certificate(String),
 }
 
 /// One action to take.
@@ -162,6 +166,8 @@ pub struct Acted {
     pub outcome: Option<Outcome>,
     /// The notices issued, by kind key.
     pub notices: Vec<String>,
+    /// The certificates the decision issued.
+    pub certificates: Vec<Uuid>,
 }
 
 /// One line of a batch's report.
@@ -461,6 +467,135 @@ impl CaseHandling {
         serde_json::from_str(&json).map_err(|e| HandlingError::Corrupt(e.to_string()))
     }
 
+    /// The certificate an approval of `row` grants under its service's `issues`, filled from
+    /// the case; `Ok(None)` when the service issues none. Applicants' facts are read once per
+    /// batch (`profiles`).
+    async fn certificate_for<C: tongban_store::sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        catalog: &PortalCatalog,
+        service: &Service,
+        row: &CaseRow,
+        now: DateTime<Utc>,
+        profiles: &mut HashMap<(Uuid, Option<Uuid>), tongban_domain::forms::Profile>,
+    ) -> Result<
+        Result<Option<crate::certificates::NewCertificate>, crate::certificates::IssuanceProblem>,
+        HandlingError,
+    > {
+        use crate::certificates::IssuanceProblem;
+        let Some(issuance) = &service.issues else {
+            return Ok(Ok(None));
+        };
+        let Some(certificate_type) = catalog.certificate_type(&issuance.certificate) else {
+            return Ok(Err(IssuanceProblem::UnknownType(
+                issuance.certificate.clone(),
+            )));
+        };
+        let department_id = catalog
+            .department_id(&certificate_type.department)
+            .ok_or(HandlingError::NotFound)?;
+        let department_name = catalog
+            .department(&certificate_type.department)
+            .map(|d| d.name.get(Locale::ZhCn).to_owned())
+            .unwrap_or_default();
+        let key = (row.applicant_id, row.enterprise_id);
+        let applicant = match profiles.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let profile = self
+                    .applicant_profile(db, row.applicant_id, row.enterprise_id)
+                    .await?;
+                profiles.insert(key, profile.clone());
+                profile
+            }
+        };
+        let answers = self.answers(row)?;
+        let offset = region_offset(&catalog.region.timezone);
+        let today = now.with_timezone(&offset).date_naive();
+        let region_name = catalog.region.name.get(Locale::ZhCn).to_owned();
+        let division_name = |code: &str| -> Option<String> {
+            match catalog.region.districts.iter().find(|d| d.code == code) {
+                Some(district) => Some(format!("{region_name}{}", district.name.get(Locale::ZhCn))),
+                None => tongban_domain::divisions::Divisions::national().full_name(code),
+            }
+        };
+        let facts = crate::certificates::CaseFacts {
+            answers: &answers,
+            applicant: &applicant,
+            tracking_number: &row.tracking_number,
+            decided_on: today,
+            submitted_on: row.submitted_at.with_timezone(&offset).date_naive(),
+            department_name: &department_name,
+            division_name: &division_name,
+        };
+        let (plain, disclosable) =
+            match crate::certificates::claims_for(certificate_type, issuance, &facts) {
+                Ok(claims) => claims,
+                Err(problem) => return Ok(Err(problem)),
+            };
+        // Valid through the day before `expires_on`, in the region's time.
+        let expires_at = certificate_type
+            .validity
+            .expires_on(today)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .and_then(|midnight| midnight.and_local_timezone(offset).single())
+            .map(|at| at.with_timezone(&Utc));
+        Ok(Ok(Some(crate::certificates::NewCertificate {
+            type_key: certificate_type.key.clone(),
+            vct: certificate_type.vct(&self.certificates.settings.public_url, &catalog.region.code),
+            department_id,
+            holder_account_id: row.applicant_id,
+            holder_enterprise_id: row.enterprise_id,
+            case_id: Some(row.id),
+            valid_from: now,
+            expires_at,
+            plain,
+            disclosable,
+            summary: serde_json::json!({
+                "name": certificate_type.name.get(Locale::ZhCn),
+                "number": row.tracking_number,
+                "service": row.service_code,
+            }),
+        })))
+    }
+
+    /// What the platform knows of an applicant (and the enterprise they applied for) to fill a
+    /// certificate: the same facts forms prefill.
+    async fn applicant_profile<C: tongban_store::sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        applicant_id: Uuid,
+        enterprise_id: Option<Uuid>,
+    ) -> Result<tongban_domain::forms::Profile, HandlingError> {
+        let mut profile = tongban_domain::forms::Profile::default();
+        if let Some(account) = tongban_store::identity::account_by_id(db, applicant_id).await? {
+            let reveal = |field: &str, sealed: &Option<String>| {
+                sealed
+                    .as_ref()
+                    .and_then(|s| self.cipher.decrypt(field, s).ok())
+            };
+            profile.name = Some(account.display_name.clone());
+            if account
+                .id_doc_kind
+                .as_deref()
+                .is_none_or(|k| k == "resident-id")
+            {
+                profile.resident_id =
+                    reveal(crate::identity::ID_DOC_FIELD, &account.id_doc_ciphertext);
+            }
+            profile.mobile = reveal(crate::identity::PHONE_FIELD, &account.phone_ciphertext);
+            profile.email = account.email.clone();
+        }
+        if let Some(enterprise_id) = enterprise_id
+            && let Some(enterprise) =
+                tongban_store::agency::enterprise_by_id(db, enterprise_id).await?
+        {
+            profile.enterprise_name = Some(enterprise.name);
+            profile.credit_code = Some(enterprise.credit_code);
+        }
+        Ok(profile)
+    }
+
     fn local_today(catalog: &PortalCatalog, now: DateTime<Utc>) -> NaiveDate {
         now.with_timezone(&region_offset(&catalog.region.timezone))
             .date_naive()
@@ -746,6 +881,7 @@ impl CaseHandling {
 
         let mut lines: Vec<BatchLine> = Vec::with_capacity(cases.len());
         let mut writes: Vec<Write> = Vec::new();
+        let mut profiles = HashMap::new();
         let mut seen = HashSet::new();
         for case_ref in cases {
             let refuse = |r: ActRefusal, tracking: Option<String>| BatchLine {
@@ -810,6 +946,26 @@ impl CaseHandling {
                     Ok(t)
                 }
             });
+            // A decision granting what the service issues makes its certificate now, so that
+            // a case that cannot fill it is refused before anything is written.
+            let certificate = match &outcome {
+                Ok(t) if t.state.outcome == Some(Outcome::Approved) && state.outcome.is_none() => {
+                    match self
+                        .certificate_for(&txn, catalog, &service, &row, now, &mut profiles)
+                        .await?
+                    {
+                        Ok(found) => found,
+                        Err(problem) => {
+                            lines.push(refuse(
+                                ActRefusal::Certificate(problem.to_string()),
+                                tracking,
+                            ));
+                            continue;
+                        }
+                    }
+                }
+                _ => None,
+            };
             match outcome {
                 Err(e) => lines.push(refuse(ActRefusal::Workflow(e), tracking)),
                 Ok(transition) => {
@@ -827,6 +983,7 @@ impl CaseHandling {
                         service,
                         events: transition.events,
                         previous: state,
+                        certificate,
                     });
                 }
             }
@@ -922,6 +1079,18 @@ impl CaseHandling {
             }
         }
 
+        // Certificates the decisions grant, signed and recorded in this transaction.
+        let granted: Vec<crate::certificates::NewCertificate> =
+            won.iter().filter_map(|w| w.certificate.clone()).collect();
+        let issued: HashMap<Uuid, tongban_store::certificates::CertificateRow> = self
+            .certificates
+            .issue_many(&txn, clock, catalog, granted)
+            .await
+            .map_err(|e| HandlingError::Corrupt(e.to_string()))?
+            .into_iter()
+            .filter_map(|c| c.case_id.map(|case| (case, c)))
+            .collect();
+
         // Timeline, notices, messages, audit.
         let actor_name = user.display_name.clone();
         let mut events = Vec::new();
@@ -988,6 +1157,10 @@ impl CaseHandling {
                     }).collect::<Vec<_>>(),
                     "notices": notice_kinds,
                     "attachments": files,
+                    "certificates": issued.get(&write.row.id).map(|c| vec![serde_json::json!({
+                        "id": c.id,
+                        "type": c.type_key,
+                    })]).unwrap_or_default(),
                 }),
             });
             for kind in &notice_kinds {
@@ -1030,6 +1203,7 @@ impl CaseHandling {
                     "to": to,
                     "batch": cases.len() > 1,
                     "attachments": files.len(),
+                    "certificate": issued.get(&write.row.id).map(|c| c.id),
                 }),
             });
             results.push((
@@ -1044,6 +1218,11 @@ impl CaseHandling {
                     version: write.row.version + 1,
                     outcome: write.next.outcome,
                     notices: notice_kinds.iter().map(|k| k.key().to_owned()).collect(),
+                    certificates: issued
+                        .get(&write.row.id)
+                        .map(|c| c.id)
+                        .into_iter()
+                        .collect(),
                 },
             ));
         }
@@ -1165,6 +1344,8 @@ struct Write {
     service: Arc<Service>,
     events: Vec<Event>,
     previous: CaseState,
+    /// The certificate the decision grants, ready to sign.
+    certificate: Option<crate::certificates::NewCertificate>,
 }
 
 impl Write {

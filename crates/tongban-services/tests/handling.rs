@@ -11,7 +11,6 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use common::*;
 use tongban_domain::clock::FixedClock;
-use tongban_domain::forms::Answers;
 use tongban_domain::workflow::{ActionKind, Outcome, WorkflowError};
 use tongban_services::identity::CurrentUser;
 use tongban_services::workflow::{
@@ -29,7 +28,7 @@ async fn file_cases(w: &World, service: &str, count: usize) -> Vec<Uuid> {
         .cipher
         .encrypt(
             tongban_services::applications::CASE_ANSWERS_FIELD,
-            &serde_json::to_string(&Answers::new()).unwrap(),
+            &serde_json::to_string(&tongban_services::catalog::demo_sole_trader_answers()).unwrap(),
         )
         .unwrap();
     let batch: Vec<NewCase> = (0..count)
@@ -200,6 +199,45 @@ async fn a_case_walks_from_intake_to_approval_with_its_notices() {
             .await
             .unwrap();
         assert_eq!(notice.tracking_number, view.case.tracking_number);
+        // The approval issued the business licence, filled from the case, signed by market
+        // regulation, valid and in the applicant's wallet.
+        let certificates = w.handling.certificates();
+        let issued = tongban_store::certificates::of_case(&w.db.conn, w.catalog.region_id, case)
+            .await
+            .unwrap();
+        assert_eq!(issued.len(), 1, "one licence");
+        assert_eq!(issued[0].type_key, "business-licence");
+        assert_eq!(issued[0].holder_account_id, w.applicant);
+        let token = w
+            .cipher
+            .decrypt(
+                tongban_services::certificates::TOKEN_FIELD,
+                &issued[0].token_sealed,
+            )
+            .unwrap();
+        match certificates
+            .verify(&clock(), &w.catalog, &token)
+            .await
+            .unwrap()
+        {
+            tongban_domain::certificates::Verdict::Valid { certificate, .. } => {
+                assert!(
+                    certificate
+                        .issuer
+                        .ends_with("/departments/market-regulation")
+                );
+                assert_eq!(certificate.claims["operator"], "张三");
+                assert_eq!(certificate.claims["kind"], "个体工商户");
+                assert_eq!(
+                    certificate.claims["licence_number"],
+                    view.case.tracking_number.as_str()
+                );
+                assert_eq!(certificate.claims["premises"], "示范市东湖区人民路1号");
+                assert_eq!(certificate.claims["registered_on"], "2026-12-02");
+                assert!(certificate.vct.ends_with("/vct/990100/business-licence"));
+            }
+            other => panic!("{other:?}"),
+        }
         // The timeline has every action; the applicant was told by inbox and SMS.
         assert_eq!(view.events.len(), acts);
         assert!(acts >= 2, "accepted, then decided");
@@ -870,5 +908,66 @@ async fn an_objection_carries_its_evidence_and_only_staff_may_read_it() {
             .unwrap();
         assert!(!told.internal, "sent with the correction notice");
         assert_eq!(files[0].sha256, told.sha256, "the bytes are stored once");
+    }
+}
+
+#[tokio::test]
+async fn an_approval_that_cannot_fill_its_licence_is_refused_and_writes_nothing() {
+    for db in TestDb::all("handling certificate incomplete").await {
+        let w = world(db).await;
+        let case = file_cases(&w, "SJ0001", 1).await[0];
+        // The application lost its operator's name (an old form version, say).
+        let mut answers = tongban_services::catalog::demo_sole_trader_answers();
+        answers.remove("operator_name");
+        let sealed = w
+            .cipher
+            .encrypt(
+                tongban_services::applications::CASE_ANSWERS_FIELD,
+                &serde_json::to_string(&answers).unwrap(),
+            )
+            .unwrap();
+        tongban_store::workflow::replace_answers(&w.db.conn, w.catalog.region_id, case, &sealed)
+            .await
+            .unwrap();
+        accept(&w, case).await;
+        let reviewer = staff(&w, "sj.reviewer").await;
+        let approve = action_key(&w, &reviewer, case, ActionKind::Approve).await;
+        let before = w
+            .handling
+            .staff_case(&clock(), &reviewer, &w.catalog, case)
+            .await
+            .unwrap();
+        let refused = w
+            .handling
+            .act(
+                &clock(),
+                &reviewer,
+                &w.catalog,
+                &origin(),
+                CaseRef {
+                    id: case,
+                    version: None,
+                },
+                &request(&approve, None),
+            )
+            .await
+            .unwrap();
+        match refused {
+            Err(ActRefusal::Certificate(why)) => assert!(why.contains("operator"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let after = w
+            .handling
+            .staff_case(&clock(), &reviewer, &w.catalog, case)
+            .await
+            .unwrap();
+        assert_eq!(after.case.version, before.case.version, "nothing written");
+        assert!(after.state.outcome.is_none());
+        assert!(
+            tongban_store::certificates::of_case(&w.db.conn, w.catalog.region_id, case)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -500,6 +500,7 @@ fn held_status(
     }
 }
 
+#[allow(clippy::result_large_err)]
 fn signed_in_person(
     state: &AppState,
     prefs: Prefs,

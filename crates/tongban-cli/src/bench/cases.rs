@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use tongban_domain::clock::{Clock, SystemClock};
-use tongban_domain::forms::Answers;
 use tongban_domain::workflow::ActionKind;
 use tongban_services::crypto::{AesGcmKeyring, FieldCipher};
 use tongban_services::identity::{
@@ -132,7 +131,7 @@ async fn in_process(data_dir: &Path, cases: usize, batch: usize) -> anyhow::Resu
     let sealed = cipher
         .encrypt(
             tongban_services::applications::CASE_ANSWERS_FIELD,
-            &serde_json::to_string(&Answers::new())?,
+            &serde_json::to_string(&tongban_services::catalog::demo_sole_trader_answers())?,
         )
         .map_err(|e| anyhow::anyhow!("sealing answers: {e}"))?;
 

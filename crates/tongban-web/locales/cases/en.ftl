@@ -150,3 +150,6 @@ wb-inbox-page-open = Page { $page }
 wb-attachment = Attachments
 wb-attachment-hint = PDF, OFD, JPG or PNG files, several at once, up to { $max } MB each. The type is read from the content.
 wb-event-files = Attached files
+
+## Certificates issued by decisions
+wb-refused-certificate = The e-certificate this service issues cannot be made ({ $detail }), so no decision was taken. Complete the application, or ask an administrator to check the service's certificate settings.

@@ -141,3 +141,6 @@ wb-inbox-page-open = 第 { $page } 页
 wb-attachment = 附件
 wb-attachment-hint = 可上传 PDF、OFD、JPG、PNG 文件，可多选，每个不超过 { $max } MB。按文件内容判断格式。
 wb-event-files = 附件
+
+## 决定签发电子证照
+wb-refused-certificate = 无法签发本事项的电子证照（{ $detail }），因此没有作出决定。请补全申请信息，或请管理员检查事项的证照配置。

@@ -189,7 +189,7 @@ fn act_refusal(state: &AppState, prefs: Prefs, refusal: &ActRefusal) -> Response
     match refusal {
         ActRefusal::NotFound => crate::errors::not_found(state, prefs),
         // Stale page or an action no longer available: the case moved on meanwhile.
-        ActRefusal::Conflict | ActRefusal::Workflow(_) => {
+        ActRefusal::Conflict | ActRefusal::Workflow(_) | ActRefusal::Certificate(_) => {
             crate::errors::error_page(state, prefs, StatusCode::CONFLICT, "case-conflict", None)
         }
     }

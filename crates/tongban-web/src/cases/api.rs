@@ -327,6 +327,12 @@ fn refusal(refusal: &ActRefusal) -> Response {
             e.to_string(),
             Some(serde_json::json!({ "reason": refusal_code(e) })),
         ),
+        ActRefusal::Certificate(why) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "workflow",
+            format!("The certificate this decision grants cannot be issued: {why}"),
+            Some(serde_json::json!({ "reason": "certificate-incomplete" })),
+        ),
     }
 }
 
@@ -551,6 +557,7 @@ async fn act_batch(
                         ActRefusal::NotFound => "not-found",
                         ActRefusal::Conflict => "conflict",
                         ActRefusal::Workflow(w) => refusal_code(w),
+                        ActRefusal::Certificate(_) => "certificate-incomplete",
                     },
                 }),
             }).collect::<Vec<_>>(),

@@ -69,6 +69,11 @@ pub fn refusal_text(tr: &Tr<'_>, refusal: &ActRefusal) -> String {
         ActRefusal::NotFound => tr.t("wb-refused-not-found"),
         ActRefusal::Conflict => tr.t("wb-refused-conflict"),
         ActRefusal::Workflow(error) => workflow_error_text(tr, error),
+        // The detail names the certificate type and field (catalogue keys): what an
+        // administrator must fix in the service's form or mapping.
+        ActRefusal::Certificate(detail) => {
+            tr.t1("wb-refused-certificate", "detail", detail.as_str())
+        }
     }
 }
 

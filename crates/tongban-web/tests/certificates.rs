@@ -186,6 +186,48 @@ async fn verifiers_find_keys_status_and_an_honest_verdict() {
         assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(empty.text().contains("href=\"#token\""));
 
+        // The holder's wallet lists it; its page shows the fields, the QR code and its address.
+        let mut zhang = signed_in(app.clone(), PERSON).await;
+        let wallet = zhang.get("/account/certificates").await;
+        assert_eq!(wallet.status, StatusCode::OK);
+        let wallet = wallet.text();
+        assert!(wallet.contains("营业执照"), "{wallet}");
+        let held_path = format!("/account/certificates/{}", issued.id);
+        assert!(wallet.contains(&held_path));
+        let held = zhang.get(&held_path).await.text();
+        assert!(held.contains("<svg"), "the QR code");
+        let marker = "/certificates/check/";
+        let start = held.find(marker).expect("the check address");
+        let check = &held[start..start + held[start..].find('"').unwrap()];
+        assert!(!held.contains("11010519491231002X"), "masked on screen too");
+
+        // A presentation with only the operator's name verifies, without the ID number.
+        let shown = zhang
+            .post(
+                &held_path,
+                &[("csrf", &csrf_of(&held)), ("show", "operator_name")],
+            )
+            .await;
+        assert_eq!(shown.status, StatusCode::OK);
+        let html = shown.text();
+        let start = html.find("id=\"presentation\"").expect("the presentation");
+        let start = start + html[start..].find('>').unwrap() + 1;
+        let presentation = &html[start..start + html[start..].find('<').unwrap()];
+        let answer = verify(presentation.to_owned()).await;
+        assert_eq!(answer["verdict"], "valid", "{answer}");
+        assert_eq!(answer["fields"]["operator_name"], "张三");
+        assert!(answer["fields"].get("operator_id_number").is_none());
+
+        // The QR code's address shows the verdict to anyone; a wrong code is a 404, and
+        // another person cannot open the holder's page.
+        let checked = get(&app, check).await;
+        assert_eq!(checked.status, StatusCode::OK);
+        assert!(checked.text().contains("Valid: genuine") || checked.text().contains("有效"));
+        let wrong = format!("{}x", check);
+        assert_eq!(get(&app, &wrong).await.status, StatusCode::NOT_FOUND);
+        let mut li = signed_in(app.clone(), "13800000004").await;
+        assert_eq!(li.get(&held_path).await.status, StatusCode::NOT_FOUND);
+
         // Revoked by the department: the API and the page say so.
         certificates
             .revoke(

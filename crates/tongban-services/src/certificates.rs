@@ -254,7 +254,7 @@ impl Certificates {
 
     /// Whether `user` administers certificates of `department_id`: its department
     /// administrator or approver (who decides the cases that issue them).
-    fn may_administer(user: &CurrentUser, region_id: Uuid, department_id: Uuid) -> bool {
+    pub fn may_administer(user: &CurrentUser, region_id: Uuid, department_id: Uuid) -> bool {
         user.roles.iter().any(|g| {
             g.region_id == region_id
                 && g.department_id == Some(department_id)
@@ -474,6 +474,15 @@ impl Certificates {
         }
         rows::insert_certificates(db, out.clone()).await?;
         Ok(out)
+    }
+
+    /// The certificates a case issued (for the staff who may see the case).
+    pub async fn of_case(
+        &self,
+        region_id: Uuid,
+        case_id: Uuid,
+    ) -> Result<Vec<CertificateRow>, CertificateError> {
+        Ok(rows::of_case(&self.db, region_id, case_id).await?)
     }
 
     /// The holder's certificates, newest first, with their tokens.

@@ -41,7 +41,10 @@ async fn file_cases(state: &AppState, db: &TestDb, service: &str, count: usize) 
     let sealed = state
         .identity
         .cipher
-        .encrypt(tongban_services::applications::CASE_ANSWERS_FIELD, "{}")
+        .encrypt(
+            tongban_services::applications::CASE_ANSWERS_FIELD,
+            &serde_json::to_string(&tongban_services::catalog::demo_sole_trader_answers()).unwrap(),
+        )
         .unwrap();
     let now = state.clock.now();
     let batch: Vec<NewCase> = (0..count)
@@ -686,5 +689,84 @@ async fn an_objection_takes_its_file_and_only_staff_may_download_it() {
         let told = applicant.get(&file_link(&mine)).await;
         assert_eq!(told.status, StatusCode::OK);
         assert_eq!(told.body.as_slice(), pdf);
+    }
+}
+
+#[tokio::test]
+async fn a_registration_issues_the_licence_which_the_approver_may_revoke_with_a_reason() {
+    use tongban_store::entities::certificate;
+    for (db, state) in setup("workbench certificates").await {
+        let filed = file_cases(&state, &db, "SJ0001", 1).await.remove(0);
+        let app = tongban_web::app(state.clone());
+        let path = case_path(filed.id);
+        let act = format!("{path}/act");
+        for (who, action) in [("sj.clerk", "accept"), ("sj.reviewer", "approve")] {
+            let mut person = signed_in(app.clone(), who).await;
+            let page = person.get(&path).await.text();
+            let done = person
+                .post(
+                    &act,
+                    &[
+                        ("csrf", &csrf_of(&page)),
+                        ("action", action),
+                        ("version", &version_of(&page)),
+                    ],
+                )
+                .await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{who}: {}", done.text());
+        }
+        let issued = certificate::Entity::find()
+            .filter(certificate::Column::CaseId.eq(filed.id))
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .expect("the registration issued the licence");
+        assert_eq!(issued.type_key, "business-licence");
+
+        // The reviewer sees it listed; only the approver (or the administrator) may revoke.
+        let mut reviewer = signed_in(app.clone(), "sj.reviewer").await;
+        let page = reviewer.get(&path).await.text();
+        assert!(
+            page.contains("Business licence") || page.contains("营业执照"),
+            "{page}"
+        );
+        assert!(!page.contains("/revoke\""), "the reviewer may not revoke");
+        let mut approver = signed_in(app.clone(), "sj.approver").await;
+        let page = approver.get(&path).await.text();
+        let revoke = format!("{path}/certificates/{}/revoke", issued.id);
+        assert!(page.contains(&revoke));
+        let csrf = csrf_of(&page);
+        let bare = approver
+            .post(&revoke, &[("csrf", &csrf), ("reason", " ")])
+            .await;
+        assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bare.text()
+                .contains(&format!("href=\"#revoke-reason-{}\"", issued.id))
+        );
+        let forged = reviewer
+            .post(&revoke, &[("csrf", &csrf), ("reason", "冒充")])
+            .await;
+        assert_eq!(
+            forged.status,
+            StatusCode::FORBIDDEN,
+            "another session's token"
+        );
+        let done = approver
+            .post(
+                &revoke,
+                &[("csrf", &csrf), ("reason", "登记事项虚假，依法撤销登记")],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+        let after = approver.get(&format!("{path}?done=revoked")).await.text();
+        assert!(after.contains("The certificate is revoked."), "{after}");
+        assert!(after.contains("登记事项虚假"));
+        let row = certificate::Entity::find_by_id(issued.id)
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "revoked");
     }
 }

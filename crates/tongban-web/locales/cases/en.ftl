@@ -153,3 +153,11 @@ wb-event-files = Attached files
 
 ## Certificates issued by decisions
 wb-refused-certificate = The e-certificate this service issues cannot be made ({ $detail }), so no decision was taken. Complete the application, or ask an administrator to check the service's certificate settings.
+
+## Revoking certificates
+wb-certificates = Certificates issued
+wb-revoke = Revoke the certificate
+wb-revoke-reason = Reason for revoking (the holder is told)
+wb-revoke-reason-required = Give the reason for revoking
+wb-revoked-because = Revoked because:
+wb-done-revoked = The certificate is revoked. The holder has been told, and verification now says it is revoked.

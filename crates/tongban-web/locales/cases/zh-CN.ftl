@@ -144,3 +144,11 @@ wb-event-files = 附件
 
 ## 决定签发电子证照
 wb-refused-certificate = 无法签发本事项的电子证照（{ $detail }），因此没有作出决定。请补全申请信息，或请管理员检查事项的证照配置。
+
+## Revoking certificates
+wb-certificates = 签发的电子证照
+wb-revoke = 注销证照
+wb-revoke-reason = 注销理由（会告知持证人）
+wb-revoke-reason-required = 请填写注销理由
+wb-revoked-because = 注销理由：
+wb-done-revoked = 证照已注销，持证人已收到通知，核验时将显示“已注销”。

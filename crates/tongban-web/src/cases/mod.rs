@@ -59,6 +59,10 @@ pub fn router() -> Router<AppState> {
         .route("/workbench/cases/{id}/claim", post(claim))
         .route("/workbench/cases/{id}/release", post(release))
         .route("/workbench/cases/{id}/note", post(note))
+        .route(
+            "/workbench/cases/{id}/certificates/{certificate}/revoke",
+            post(revoke_certificate),
+        )
         // `{doc}.pdf`: the router takes whole segments, the handler strips the extension.
         .route("/workbench/cases/{id}/notices/{doc}", get(notice_pdf))
 }
@@ -531,6 +535,16 @@ struct EventView {
     files: Vec<view::EventFile>,
 }
 
+/// A certificate the case issued, and whether the viewer may revoke it.
+struct CertificateView {
+    id: Uuid,
+    name: String,
+    status: String,
+    issued: String,
+    revoked_reason: Option<String>,
+    can_revoke: bool,
+}
+
 struct NoticeView {
     title: String,
     number: String,
@@ -586,6 +600,7 @@ struct CasePage<'a> {
     tasks: Vec<TaskView>,
     timeline: Vec<EventView>,
     notices: Vec<NoticeView>,
+    certificates: Vec<CertificateView>,
     actions: Vec<ActionView>,
     /// The largest file an action takes, in megabytes (for the hint).
     attachment_max_mb: u32,
@@ -637,7 +652,7 @@ async fn case_page(
     let done = query
         .done
         .as_deref()
-        .filter(|d| matches!(*d, "acted" | "claimed" | "released" | "noted"))
+        .filter(|d| matches!(*d, "acted" | "claimed" | "released" | "noted" | "revoked"))
         .map(|d| state.i18n.tr(prefs.locale).t(&format!("wb-done-{d}")));
     render_case(
         &state,
@@ -672,10 +687,45 @@ async fn render_case(
         Ok(case) => case,
         Err(error) => return handling_failed(state, prefs, error),
     };
+    let certificates = handling.certificates();
+    let issued = match certificates
+        .of_case(snapshot.catalog.region_id, case_id)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(error) => return internal_error(state, prefs, &error),
+    };
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
     let path = format!("/workbench/cases/{case_id}");
     let c = chrome(state, &snapshot, prefs, &path).for_user(Some(user), Some(csrf.token.clone()));
-    let body = case_view(state, &snapshot, prefs, user, case, c, done, problem);
+    let certificates = issued
+        .iter()
+        .map(|row| CertificateView {
+            id: row.id,
+            name: snapshot
+                .catalog
+                .certificate_type(&row.type_key)
+                .map(|t| t.name.get(prefs.locale).to_owned())
+                .unwrap_or_else(|| row.type_key.clone()),
+            status: c
+                .tr
+                .t(if row.status == tongban_store::certificates::STATUS_VALID {
+                    "wallet-status-valid"
+                } else {
+                    "wallet-status-revoked"
+                }),
+            issued: local_time(row.issued_at),
+            revoked_reason: row.revoke_reason.clone(),
+            can_revoke: row.status == tongban_store::certificates::STATUS_VALID
+                && tongban_services::certificates::Certificates::may_administer(
+                    user,
+                    snapshot.catalog.region_id,
+                    row.department_id,
+                ),
+        })
+        .collect();
+    let mut body = case_view(state, &snapshot, prefs, user, case, c, done, problem);
+    body.certificates = certificates;
     page(state, prefs, status, body, Some(&csrf))
 }
 
@@ -879,6 +929,7 @@ fn case_view<'a>(
         tasks,
         timeline,
         notices,
+        certificates: Vec::new(),
         actions,
         attachment_max_mb: state
             .applications
@@ -1011,6 +1062,97 @@ async fn act(
             .await
         }
         Err(error) => handling_failed(&state, prefs, error),
+    }
+}
+
+// ----- Revoking a certificate the case issued -----
+
+#[derive(Debug, Default, Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn revoke_certificate(
+    State(state): State<AppState>,
+    prefs: Prefs,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(peer): ClientAddr,
+    Path((id, certificate)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    let snapshot = state.snapshots.current();
+    let (user, case_id) = match case_gate(&state, prefs, user, &id, &snapshot) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Err(response) = check_csrf(&state, prefs, &user, &headers, &form.csrf) {
+        return *response;
+    }
+    let Ok(certificate_id) = Uuid::parse_str(&certificate) else {
+        return not_found(&state, prefs);
+    };
+    let handling = state.applications.handling();
+    // Only a certificate this case issued, on a case the caller may see.
+    let belongs = match handling
+        .certificates()
+        .of_case(snapshot.catalog.region_id, case_id)
+        .await
+    {
+        Ok(rows) => rows.iter().any(|r| r.id == certificate_id),
+        Err(error) => return internal_error(&state, prefs, &error),
+    };
+    match handling
+        .staff_may_see(&user, &snapshot.catalog, case_id)
+        .await
+    {
+        Ok(true) if belongs => {}
+        Ok(_) => return not_found(&state, prefs),
+        Err(error) => return handling_failed(&state, prefs, error),
+    }
+    use tongban_services::certificates::CertificateError;
+    match handling
+        .certificates()
+        .revoke(
+            state.clock.as_ref(),
+            &user,
+            &snapshot.catalog,
+            &origin(&headers, peer),
+            certificate_id,
+            &form.reason,
+        )
+        .await
+    {
+        Ok(()) | Err(CertificateError::AlreadyRevoked) => {
+            see_other(&format!("/workbench/cases/{case_id}?done=revoked"))
+        }
+        Err(CertificateError::ReasonRequired) => {
+            let tr = state.i18n.tr(prefs.locale);
+            let problem = Problem {
+                form: "revoke".into(),
+                field: format!("revoke-reason-{certificate_id}"),
+                message: tr.t("wb-revoke-reason-required"),
+                comment: form.reason,
+                days: String::new(),
+            };
+            render_case(
+                &state,
+                prefs,
+                &user,
+                &headers,
+                case_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(problem),
+            )
+            .await
+        }
+        Err(CertificateError::NotAllowed) => no_access(&state, prefs),
+        Err(CertificateError::NotFound) => not_found(&state, prefs),
+        Err(error) => internal_error(&state, prefs, &error),
     }
 }
 

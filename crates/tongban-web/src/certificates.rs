@@ -182,6 +182,23 @@ fn shown(value: &Value) -> String {
     }
 }
 
+/// A personal value masked: identifiers by their own rule, other text (a name) keeping its
+/// first character.
+fn mask_personal(text: &str) -> String {
+    use tongban_domain::identity::ResidentId;
+    if let Ok(id) = ResidentId::parse(text) {
+        return id.masked();
+    }
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => {
+            let rest = chars.count();
+            format!("{first}{}", "*".repeat(rest.max(1)))
+        }
+        None => String::new(),
+    }
+}
+
 fn date(at: Option<DateTime<Utc>>) -> Option<String> {
     at.map(local_time)
 }
@@ -234,6 +251,25 @@ fn forgery_text(tr: &Tr<'_>, reason: &ForgeryReason) -> String {
     tr.t(key)
 }
 
+/// The catalogue's type of a certificate, found by its `vct`: its name, field labels, which
+/// fields are personal and in which order the view shows them.
+fn type_of_vct<'a>(
+    state: &AppState,
+    catalog: &'a tongban_services::catalog::PortalCatalog,
+    vct: &str,
+) -> Option<&'a tongban_domain::certificate_types::CertificateType> {
+    let public_url = &state
+        .applications
+        .handling()
+        .certificates()
+        .settings
+        .public_url;
+    catalog
+        .certificate_types
+        .iter()
+        .find(|t| t.vct(public_url, &catalog.region.code) == vct)
+}
+
 fn verdict_view(state: &AppState, prefs: Prefs, tr: &Tr<'_>, verdict: &Verdict) -> VerdictView {
     let key = verdict_key(verdict);
     let detail = match verdict {
@@ -243,6 +279,8 @@ fn verdict_view(state: &AppState, prefs: Prefs, tr: &Tr<'_>, verdict: &Verdict) 
         _ => None,
     };
     let certificate = certificate_of(verdict);
+    let snapshot = state.snapshots.current();
+    let known = certificate.and_then(|c| type_of_vct(state, &snapshot.catalog, &c.vct));
     VerdictView {
         key,
         headline: tr.t(&format!("cert-verdict-{key}")),
@@ -250,19 +288,39 @@ fn verdict_view(state: &AppState, prefs: Prefs, tr: &Tr<'_>, verdict: &Verdict) 
         issuer: certificate
             .map(|c| issuer_name(state, prefs, &c.issuer))
             .unwrap_or_default(),
-        vct: certificate.map(|c| c.vct.clone()).unwrap_or_default(),
+        vct: known
+            .map(|t| t.name.get(prefs.locale).to_owned())
+            .or_else(|| certificate.map(|c| c.vct.clone()))
+            .unwrap_or_default(),
         issued: certificate.and_then(|c| date(c.issued_at)),
         valid_from: certificate.and_then(|c| date(c.valid_from)),
         expires: certificate.and_then(|c| date(c.expires_at)),
         fields: certificate
             .map(|c| {
-                c.fields()
-                    .map(|(name, value)| FieldView {
-                        name: name.clone(),
-                        value: shown(value),
-                        disclosed: c.disclosed.contains(name),
+                let mut fields: Vec<(usize, FieldView)> = c
+                    .fields()
+                    .map(|(name, value)| {
+                        let spec = known.and_then(|t| t.field(name));
+                        let order = known
+                            .and_then(|t| t.fields.iter().position(|f| &f.key == name))
+                            .unwrap_or(usize::MAX);
+                        let value = match (spec, value) {
+                            // Personal data is masked on screens, whatever its shape.
+                            (Some(f), Value::String(text)) if f.personal => mask_personal(text),
+                            _ => shown(value),
+                        };
+                        let view = FieldView {
+                            name: spec
+                                .map(|f| f.label.get(prefs.locale).to_owned())
+                                .unwrap_or_else(|| name.clone()),
+                            value,
+                            disclosed: c.disclosed.contains(name),
+                        };
+                        (order, view)
                     })
-                    .collect()
+                    .collect();
+                fields.sort_by_key(|(order, _)| *order);
+                fields.into_iter().map(|(_, view)| view).collect()
             })
             .unwrap_or_default(),
     }

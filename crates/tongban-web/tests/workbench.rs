@@ -722,6 +722,16 @@ async fn a_registration_issues_the_licence_which_the_approver_may_revoke_with_a_
             .unwrap()
             .expect("the registration issued the licence");
         assert_eq!(issued.type_key, "business-licence");
+        // The applicant finds it in their wallet, its fields under the type's labels.
+        let mut applicant = signed_in(app.clone(), PERSON).await;
+        let held = applicant
+            .get(&format!("/account/certificates/{}", issued.id))
+            .await
+            .text();
+        assert!(held.contains("Valid: genuine"), "{held}");
+        assert!(held.contains("Trader or legal representative"), "{held}");
+        assert!(held.contains("张三"));
+        assert!(held.contains("个体工商户"));
 
         // The reviewer sees it listed; only the approver (or the administrator) may revoke.
         let mut reviewer = signed_in(app.clone(), "sj.reviewer").await;

@@ -13,12 +13,9 @@ use axum::http::{Request, StatusCode};
 use common::browser::*;
 use common::*;
 use tongban_domain::workflow::Outcome;
-use tongban_services::identity::{
-    AccountKind, CurrentUser, Grant, Origin, PasswordDue, SecondFactor,
-};
+use tongban_services::identity::{CurrentUser, Origin};
 use tongban_services::workflow::{ActRequest, CaseRef};
 use tongban_store::entities::case;
-use tongban_store::identity::LoginKey;
 use tongban_store::sea_orm::EntityTrait;
 use tongban_store::testing::TestDb;
 use tongban_web::AppState;
@@ -89,33 +86,10 @@ async fn apply(citizen: &mut Browser) -> Uuid {
 
 /// A demo staff member as the services see them after sign-in and the second factor.
 async fn staff(state: &AppState, username: &str) -> CurrentUser {
-    let account =
-        tongban_store::identity::find_by_login(&state.db, &LoginKey::Username(username.into()))
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("demo staff {username}"));
-    let roles = tongban_store::identity::roles_of(&state.db, account.id)
+    tongban_services::identity::staff_session(&state.db, username)
         .await
         .unwrap()
-        .into_iter()
-        .filter_map(|r| {
-            Some(Grant {
-                role: tongban_domain::access::Role::from_key(&r.role)?,
-                region_id: r.region_id,
-                department_id: r.department_id,
-            })
-        })
-        .collect();
-    CurrentUser {
-        account_id: account.id,
-        kind: AccountKind::Staff,
-        display_name: account.display_name,
-        roles,
-        session_hash: String::new(),
-        second_factor: SecondFactor::Passed,
-        acting_for: None,
-        password_due: PasswordDue::No,
-    }
+        .unwrap_or_else(|| panic!("demo staff {username}"))
 }
 
 /// The police front desk asks for corrections, one item per line.

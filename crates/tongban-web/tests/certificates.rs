@@ -232,7 +232,10 @@ async fn verifiers_find_keys_status_and_an_honest_verdict() {
         certificates
             .revoke(
                 state.clock.as_ref(),
-                &staff_user(&db, "sj.approver").await,
+                &tongban_services::identity::staff_session(&state.db, "sj.approver")
+                    .await
+                    .unwrap()
+                    .unwrap(),
                 catalog,
                 &tongban_services::identity::Origin {
                     ip: None,
@@ -252,38 +255,5 @@ async fn verifiers_find_keys_status_and_an_honest_verdict() {
             .await
             .text();
         assert!(html.contains("Revoked: the issuing department"), "{html}");
-    }
-}
-
-/// A demo staff member with their grants, as a signed-in session would carry them.
-async fn staff_user(db: &TestDb, username: &str) -> tongban_services::identity::CurrentUser {
-    let account = tongban_store::identity::find_by_login(
-        &db.conn,
-        &tongban_store::identity::LoginKey::Username(username.into()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let roles = tongban_store::identity::roles_of(&db.conn, account.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|r| {
-            Some(tongban_services::identity::Grant {
-                role: tongban_domain::access::Role::from_key(&r.role)?,
-                region_id: r.region_id,
-                department_id: r.department_id,
-            })
-        })
-        .collect();
-    tongban_services::identity::CurrentUser {
-        account_id: account.id,
-        kind: tongban_services::identity::AccountKind::Staff,
-        display_name: account.display_name,
-        roles,
-        session_hash: String::new(),
-        second_factor: tongban_services::identity::SecondFactor::Passed,
-        acting_for: None,
-        password_due: tongban_services::identity::PasswordDue::No,
     }
 }

@@ -21,9 +21,7 @@ use bytes::Bytes;
 use tongban_domain::clock::{Clock, SystemClock};
 use tongban_domain::workflow::ActionKind;
 use tongban_services::crypto::{AesGcmKeyring, FieldCipher};
-use tongban_services::identity::{
-    AccountKind, CurrentUser, Grant, Origin, PasswordDue, SecondFactor,
-};
+use tongban_services::identity::{CurrentUser, Origin};
 use tongban_services::workflow::{ActRequest, CaseHandling, CaseRef, HandlingSettings};
 use tongban_store::cases::{BatchOutcome, Channel, NewCase};
 
@@ -348,34 +346,11 @@ async fn staff(
     catalog: &tongban_services::catalog::PortalCatalog,
     username: &str,
 ) -> anyhow::Result<CurrentUser> {
-    let account = tongban_store::identity::find_by_login(
-        db,
-        &tongban_store::identity::LoginKey::Username(username.to_owned()),
-    )
-    .await?
-    .with_context(|| format!("the demo staff member {username}"))?;
-    let roles = tongban_store::identity::roles_of(db, account.id)
+    let mut user = tongban_services::identity::staff_session(db, username)
         .await?
-        .into_iter()
-        .filter(|r| r.region_id == catalog.region_id)
-        .filter_map(|r| {
-            Some(Grant {
-                role: tongban_domain::access::Role::from_key(&r.role)?,
-                region_id: r.region_id,
-                department_id: r.department_id,
-            })
-        })
-        .collect();
-    Ok(CurrentUser {
-        account_id: account.id,
-        kind: AccountKind::Staff,
-        display_name: account.display_name,
-        roles,
-        session_hash: String::new(),
-        second_factor: SecondFactor::Passed,
-        acting_for: None,
-        password_due: PasswordDue::No,
-    })
+        .with_context(|| format!("the demo staff member {username}"))?;
+    user.roles.retain(|g| g.region_id == catalog.region_id);
+    Ok(user)
 }
 
 /// The clerk's current authenticator code, from `tongban demo totp` as an operator would.

@@ -591,17 +591,7 @@ impl Identity {
 
     /// The roles an account holds, as sessions see them.
     pub async fn grants(&self, account_id: Uuid) -> Result<Vec<Grant>, StoreError> {
-        Ok(tongban_store::identity::roles_of(&self.db, account_id)
-            .await?
-            .into_iter()
-            .filter_map(|row| {
-                Some(Grant {
-                    role: Role::from_key(&row.role)?,
-                    region_id: row.region_id,
-                    department_id: row.department_id,
-                })
-            })
-            .collect())
+        grants_of(&self.db, account_id).await
     }
 
     /// Ends the session of `token`.
@@ -1190,4 +1180,44 @@ pub enum SeedError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The roles an account holds, as sessions see them (roles of unknown keys are left out).
+pub async fn grants_of(db: &Connection, account_id: Uuid) -> Result<Vec<Grant>, StoreError> {
+    Ok(tongban_store::identity::roles_of(db, account_id)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(Grant {
+                role: Role::from_key(&row.role)?,
+                region_id: row.region_id,
+                department_id: row.department_id,
+            })
+        })
+        .collect())
+}
+
+/// The staff account `username` as its session carries it once signed in and past the second
+/// factor, with its grants; `None` when there is no such account. For benchmarks and tests that
+/// call the services directly, without a browser.
+pub async fn staff_session(
+    db: &Connection,
+    username: &str,
+) -> Result<Option<CurrentUser>, StoreError> {
+    let Some(account) =
+        tongban_store::identity::find_by_login(db, &LoginKey::Username(username.to_owned()))
+            .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(CurrentUser {
+        roles: grants_of(db, account.id).await?,
+        account_id: account.id,
+        kind: AccountKind::Staff,
+        display_name: account.display_name,
+        session_hash: String::new(),
+        second_factor: SecondFactor::Passed,
+        acting_for: None,
+        password_due: PasswordDue::No,
+    }))
 }

@@ -9,11 +9,8 @@ use tongban_domain::clock::FixedClock;
 use tongban_services::catalog::PortalCatalog;
 use tongban_services::crypto::{AesGcmKeyring, BlindIndex, FieldCipher};
 use tongban_services::identity::password::{Argon2Settings, Passwords};
-use tongban_services::identity::{
-    AccountKind, CurrentUser, Grant, Identity, IdentitySettings, Origin, PasswordDue, SecondFactor,
-};
+use tongban_services::identity::{CurrentUser, Identity, IdentitySettings, Origin};
 use tongban_services::workflow::{CaseHandling, HandlingSettings};
-use tongban_store::identity::LoginKey;
 use tongban_store::testing::TestDb;
 use uuid::Uuid;
 
@@ -84,35 +81,10 @@ pub async fn world(db: TestDb) -> World {
 }
 
 pub async fn staff(w: &World, username: &str) -> CurrentUser {
-    let account = tongban_store::identity::find_by_login(
-        &w.db.conn,
-        &LoginKey::Username(username.to_owned()),
-    )
-    .await
-    .unwrap()
-    .unwrap_or_else(|| panic!("demo staff {username}"));
-    let roles = tongban_store::identity::roles_of(&w.db.conn, account.id)
+    tongban_services::identity::staff_session(&w.db.conn, username)
         .await
         .unwrap()
-        .into_iter()
-        .filter_map(|r| {
-            Some(Grant {
-                role: tongban_domain::access::Role::from_key(&r.role)?,
-                region_id: r.region_id,
-                department_id: r.department_id,
-            })
-        })
-        .collect();
-    CurrentUser {
-        account_id: account.id,
-        kind: AccountKind::Staff,
-        display_name: account.display_name,
-        roles,
-        session_hash: String::new(),
-        second_factor: SecondFactor::Passed,
-        acting_for: None,
-        password_due: PasswordDue::No,
-    }
+        .unwrap_or_else(|| panic!("demo staff {username}"))
 }
 
 pub fn origin() -> Origin {

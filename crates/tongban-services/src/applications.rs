@@ -188,6 +188,34 @@ pub struct Applications {
     pub settings: ApplicationSettings,
 }
 
+/// What the platform knows of a person from their account (name, resident ID number when that
+/// is their document, mobile, e-mail): what forms prefill and certificates are filled from. An
+/// unknown account knows nothing; a value that does not decrypt is left out.
+pub(crate) async fn account_facts<C: tongban_store::sea_orm::ConnectionTrait>(
+    db: &C,
+    cipher: &dyn FieldCipher,
+    account_id: Uuid,
+) -> Result<Profile, StoreError> {
+    let mut profile = Profile::default();
+    let Some(account) = tongban_store::identity::account_by_id(db, account_id).await? else {
+        return Ok(profile);
+    };
+    let reveal = |field: &str, sealed: &Option<String>| {
+        sealed.as_ref().and_then(|s| cipher.decrypt(field, s).ok())
+    };
+    profile.name = Some(account.display_name.clone());
+    if account
+        .id_doc_kind
+        .as_deref()
+        .is_none_or(|k| k == "resident-id")
+    {
+        profile.resident_id = reveal(crate::identity::ID_DOC_FIELD, &account.id_doc_ciphertext);
+    }
+    profile.mobile = reveal(crate::identity::PHONE_FIELD, &account.phone_ciphertext);
+    profile.email = account.email.clone();
+    Ok(profile)
+}
+
 impl Applications {
     pub fn new(
         db: Connection,
@@ -290,27 +318,7 @@ impl Applications {
 
     /// What the platform knows of the applicant, for prefilling.
     async fn profile_of(&self, user: &CurrentUser, on: OnBehalf) -> Result<Profile, ApplyError> {
-        let mut profile = Profile::default();
-        let Some(account) =
-            tongban_store::identity::account_by_id(&self.db, on.applicant_id).await?
-        else {
-            return Ok(profile);
-        };
-        let reveal = |field: &str, sealed: &Option<String>| {
-            sealed
-                .as_ref()
-                .and_then(|s| self.cipher.decrypt(field, s).ok())
-        };
-        profile.name = Some(account.display_name.clone());
-        if account
-            .id_doc_kind
-            .as_deref()
-            .is_none_or(|k| k == "resident-id")
-        {
-            profile.resident_id = reveal(crate::identity::ID_DOC_FIELD, &account.id_doc_ciphertext);
-        }
-        profile.mobile = reveal(crate::identity::PHONE_FIELD, &account.phone_ciphertext);
-        profile.email = account.email.clone();
+        let mut profile = account_facts(&self.db, self.cipher.as_ref(), on.applicant_id).await?;
         if let Some(acting) = user
             .acting_for
             .as_ref()

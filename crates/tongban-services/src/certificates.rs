@@ -472,7 +472,7 @@ impl Certificates {
                 revoke_reason: None,
             });
         }
-        rows::insert_certificates(db, out.clone()).await?;
+        rows::insert_certificates(db, &out).await?;
         Ok(out)
     }
 
@@ -744,7 +744,8 @@ impl Certificates {
 /// The notification template telling a holder their certificate was revoked.
 pub const CERTIFICATE_REVOKED_TEMPLATE: &str = "certificate-revoked";
 
-fn summary_name(summary: &str) -> String {
+/// The type name a certificate's stored summary carries ("" when it has none).
+pub fn summary_name(summary: &str) -> String {
     serde_json::from_str::<Value>(summary)
         .ok()
         .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))

@@ -567,25 +567,8 @@ impl CaseHandling {
         applicant_id: Uuid,
         enterprise_id: Option<Uuid>,
     ) -> Result<tongban_domain::forms::Profile, HandlingError> {
-        let mut profile = tongban_domain::forms::Profile::default();
-        if let Some(account) = tongban_store::identity::account_by_id(db, applicant_id).await? {
-            let reveal = |field: &str, sealed: &Option<String>| {
-                sealed
-                    .as_ref()
-                    .and_then(|s| self.cipher.decrypt(field, s).ok())
-            };
-            profile.name = Some(account.display_name.clone());
-            if account
-                .id_doc_kind
-                .as_deref()
-                .is_none_or(|k| k == "resident-id")
-            {
-                profile.resident_id =
-                    reveal(crate::identity::ID_DOC_FIELD, &account.id_doc_ciphertext);
-            }
-            profile.mobile = reveal(crate::identity::PHONE_FIELD, &account.phone_ciphertext);
-            profile.email = account.email.clone();
-        }
+        let mut profile =
+            crate::applications::account_facts(db, self.cipher.as_ref(), applicant_id).await?;
         if let Some(enterprise_id) = enterprise_id
             && let Some(enterprise) =
                 tongban_store::agency::enterprise_by_id(db, enterprise_id).await?

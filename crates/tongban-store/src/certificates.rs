@@ -162,7 +162,7 @@ pub async fn save_status_bits<C: ConnectionTrait>(
 /// Records issued certificates.
 pub async fn insert_certificates<C: ConnectionTrait>(
     db: &C,
-    rows: Vec<CertificateRow>,
+    rows: &[CertificateRow],
 ) -> StoreResult<()> {
     for chunk in rows.chunks(500) {
         certificate::Entity::insert_many(

@@ -537,14 +537,6 @@ struct WalletPage<'a> {
     rows: Vec<HeldRow>,
 }
 
-/// The certificate type's name when the summary carries one.
-fn summary_name(summary: &str) -> String {
-    serde_json::from_str::<Value>(summary)
-        .ok()
-        .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn held_status(
     row: &tongban_store::certificates::CertificateRow,
     now: DateTime<Utc>,
@@ -598,7 +590,7 @@ async fn wallet_page(
         .iter()
         .map(|h| HeldRow {
             id: h.row.id,
-            name: summary_name(&h.row.summary),
+            name: tongban_services::certificates::summary_name(&h.row.summary),
             issuer: snapshot
                 .catalog
                 .department_by_id(h.row.department_id)
@@ -716,7 +708,7 @@ async fn render_held(
     let result = verdict_view(state, prefs, &c.tr, &verdict);
     let body = HeldPage {
         id,
-        name: summary_name(&held.row.summary),
+        name: tongban_services::certificates::summary_name(&held.row.summary),
         result,
         qr_svg: qr_svg(&check_url).unwrap_or_default(),
         check_url,

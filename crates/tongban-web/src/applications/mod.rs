@@ -9,7 +9,7 @@
 
 pub mod api;
 mod case;
-mod uploads;
+pub(crate) mod uploads;
 pub mod view;
 
 use std::collections::BTreeMap;

@@ -34,9 +34,10 @@ pub struct PagePost {
 /// Text fields beyond this many are refused (a page has tens of inputs, not thousands).
 const MAX_FIELDS: usize = 2_000;
 /// A text value beyond this many bytes is refused.
-const MAX_VALUE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_VALUE_BYTES: usize = 64 * 1024;
 
-fn bad_request(state: &AppState, prefs: Prefs) -> Box<Response> {
+/// The 400 page for a post that cannot be read.
+pub(crate) fn bad_request(state: &AppState, prefs: Prefs) -> Box<Response> {
     Box::new(crate::errors::error_page(
         state,
         prefs,

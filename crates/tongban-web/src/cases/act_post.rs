@@ -18,6 +18,7 @@ use tongban_services::workflow::{
     ActionAttachment, MAX_ACTION_ATTACHMENTS, action_attachment_limits,
 };
 
+use crate::applications::uploads::{MAX_VALUE_BYTES, bad_request};
 use crate::prefs::Prefs;
 use crate::state::AppState;
 
@@ -54,19 +55,6 @@ pub struct ActPost {
 
 /// The name of the file input on an action's form.
 pub const ATTACHMENT_FIELD: &str = "attachment";
-
-/// A text value beyond this many bytes is refused (comments are paragraphs, not books).
-const MAX_VALUE_BYTES: usize = 64 * 1024;
-
-fn bad_request(state: &AppState, prefs: Prefs) -> Box<Response> {
-    Box::new(crate::errors::error_page(
-        state,
-        prefs,
-        axum::http::StatusCode::BAD_REQUEST,
-        "apply-bad-post",
-        None,
-    ))
-}
 
 /// Reads the post; a broken body is a 400 page, a file before a valid CSRF token a 403 page.
 pub async fn read_act_post(

@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         what: AuditCommand,
     },
+    /// Once-only data exchange between departments: the evidence log.
+    Exchange {
+        #[command(subcommand)]
+        what: ExchangeCommand,
+    },
     /// OpenID Connect: department systems that sign people in, and signing keys.
     Oidc {
         #[command(subcommand)]
@@ -144,6 +149,13 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum ExchangeCommand {
+    /// Check every entry of the evidence log: the hash chain and each entry's seal by the
+    /// requesting department; exits non-zero at the first entry that fails.
+    VerifyLog(serve::DatabaseArgs),
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// A commented example configuration with every default.
     Default,
@@ -207,6 +219,9 @@ fn main() -> ExitCode {
         Command::Audit {
             what: AuditCommand::Verify(args),
         } => serve::verify_audit(config, args),
+        Command::Exchange {
+            what: ExchangeCommand::VerifyLog(args),
+        } => serve::verify_exchange_log(config, args),
         Command::Oidc { what } => oidc::run(config, what),
         Command::Search { what } => search::run(config, what),
         Command::Certificate { what } => return certificate::run(what),

@@ -347,6 +347,30 @@ pub fn verify_audit(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result
     })
 }
 
+pub fn verify_exchange_log(config: Option<&Path>, args: DatabaseArgs) -> anyhow::Result<()> {
+    use tongban_store::exchange::LogBreak;
+    let settings = settings_with(config, &args)?;
+    let _guard = crate::logging::init(&settings.log);
+    runtime()?.block_on(async {
+        let db = open(&settings).await?;
+        match tongban_store::exchange::verify_log(&db).await? {
+            Ok(count) => {
+                println!("exchange evidence log intact: {count} entries, every seal verified");
+                Ok(())
+            }
+            Err(LogBreak::Entry { seq, problem }) => {
+                bail!("evidence entry {seq} fails: {problem}")
+            }
+            Err(LogBreak::Unreadable { seq }) => {
+                bail!("evidence entry {seq} cannot be read: its field list is not the JSON it was written as")
+            }
+            Err(LogBreak::Truncated { head_seq, last_seq }) => {
+                bail!("the evidence log ends at entry {last_seq} but its head names entry {head_seq}: entries were removed from the end")
+            }
+        }
+    })
+}
+
 pub fn serve(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut settings = settings_with(config, &args.db)?;

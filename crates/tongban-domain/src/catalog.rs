@@ -798,6 +798,39 @@ fn check_service_certificates(
             _ => {}
         }
     }
+    if let Some(form) = &service.form {
+        for (page, field) in form.fields() {
+            let crate::forms::FieldKind::ECertificate {
+                certificate_type,
+                disclose,
+                ..
+            } = &field.kind
+            else {
+                continue;
+            };
+            let at = format!("{prefix}form.pages.{}.{}", page.key, field.key);
+            let Some(certificate) = types.get(certificate_type.as_str()) else {
+                problem(
+                    format!("{at}.certificate_type"),
+                    format!("unknown certificate type {certificate_type}"),
+                );
+                continue;
+            };
+            for key in disclose {
+                match certificate.field(key) {
+                    None => problem(
+                        format!("{at}.disclose"),
+                        format!("{certificate_type} has no field {key}"),
+                    ),
+                    Some(f) if !f.disclosable => problem(
+                        format!("{at}.disclose"),
+                        format!("{key} of {certificate_type} is not disclosable"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
     if let Some(issuance) = &service.issues {
         let at = format!("{prefix}issues");
         match types.get(issuance.certificate.as_str()) {

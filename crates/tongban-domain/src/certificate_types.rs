@@ -643,6 +643,7 @@ impl FieldSource {
                     FieldKind::DateRange { .. }
                     | FieldKind::YesNo
                     | FieldKind::File { .. }
+                    | FieldKind::ECertificate { .. }
                     | FieldKind::Group { .. } => {
                         return Err(format!(
                             "a {} answer cannot fill a certificate field",

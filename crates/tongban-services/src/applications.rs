@@ -102,6 +102,13 @@ pub enum ApplyError {
     Store(#[from] StoreError),
 }
 
+fn certificate_failure(error: crate::certificates::CertificateError) -> ApplyError {
+    match error {
+        crate::certificates::CertificateError::Store(e) => ApplyError::Store(e),
+        other => ApplyError::Crypto(other.to_string()),
+    }
+}
+
 /// A draft as its filler sees it.
 #[derive(Debug, Clone)]
 pub struct Draft {
@@ -542,7 +549,23 @@ impl Applications {
         let page = form.page(page_key).ok_or(ApplyError::NotFound)?;
         let now = clock.now();
         let ctx = self.context(catalog, now);
-        let outcome = parse_page(form, page, raw, &draft.answers, uploads, &ctx);
+        let mut outcome = parse_page(form, page, raw, &draft.answers, uploads, &ctx);
+        if outcome.errors.is_empty() {
+            // Only this page's certificates: a certificate of an earlier page revoked
+            // meanwhile is reported at submission, on its own page.
+            let mut on_page = Answers::new();
+            for field in &page.fields {
+                if let Some(answer) = outcome.answers.get(&field.key) {
+                    on_page.insert(field.key.clone(), answer.clone());
+                }
+            }
+            outcome.errors = self
+                .handling
+                .certificates()
+                .check_shared(catalog, form, &on_page, draft.applicant_id, now)
+                .await
+                .map_err(certificate_failure)?;
+        }
         let (result, current) = if outcome.errors.is_empty() {
             let step = next_step(form, page_key, &outcome.answers);
             let current = match &step {
@@ -798,6 +821,39 @@ impl Applications {
             .ok_or(ApplyError::NotFound)?;
         let phone_last4 = self.phone_last4(on.applicant_id).await;
         let locale = Locale::ZhCn;
+        let purpose = format!("{}（{service_code}）", published.service.name.get(locale));
+        let shares = match self
+            .handling
+            .certificates()
+            .prepare_shares(
+                clock,
+                catalog,
+                form,
+                &clean,
+                on.applicant_id,
+                department_id,
+                &purpose,
+            )
+            .await
+            .map_err(certificate_failure)?
+        {
+            Ok(shares) => shares,
+            Err(errors) => {
+                return Err(ApplyError::Invalid(
+                    errors
+                        .into_iter()
+                        .map(|e| {
+                            let page = form
+                                .fields()
+                                .find(|(_, f)| f.key == e.field)
+                                .map(|(p, _)| p.key.clone())
+                                .unwrap_or_default();
+                            (page, e)
+                        })
+                        .collect(),
+                ));
+            }
+        };
         let case = NewCase {
             region_id: catalog.region_id,
             tracking_prefix: catalog.region.tracking_prefix.clone(),
@@ -822,6 +878,7 @@ impl Applications {
                 .map_err(|e| ApplyError::Crypto(format!("starting the workflow: {e}")))?,
             locale: locale.tag().to_owned(),
             ip: origin.ip.clone(),
+            shares,
         };
         self.writer.submit(case).await.map_err(|error| match error {
             SubmitError::KeyReused => ApplyError::KeyReused,

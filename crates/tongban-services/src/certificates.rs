@@ -802,7 +802,7 @@ fn answer_text(
             let division = division_name(&address.division).unwrap_or_default();
             format!("{division}{}", address.street)
         }
-        Answer::Files(_) | Answer::Items(_) => return None,
+        Answer::Files(_) | Answer::Items(_) | Answer::Certificate(_) => return None,
     };
     (!text.trim().is_empty()).then_some(text)
 }
@@ -871,3 +871,5 @@ pub fn claims_for(
     }
     Ok((plain, disclosable))
 }
+
+pub mod sharing;

@@ -300,6 +300,12 @@ pub fn blank_field(type_name: &str, key: &str) -> Option<Field> {
             max_size_kb: 10 * 1024,
             max_count: 1,
         },
+        // The type to accept is the administrator's to name; the check asks for it.
+        "e-certificate" => FieldKind::ECertificate {
+            certificate_type: String::new(),
+            disclose: Vec::new(),
+            fetch: None,
+        },
         "group" => FieldKind::Group {
             fields: Vec::new(),
             min_items: 0,

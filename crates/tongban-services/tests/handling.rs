@@ -59,6 +59,7 @@ async fn file_cases(w: &World, service: &str, count: usize) -> Vec<Uuid> {
                 .unwrap(),
             locale: "zh-CN".into(),
             ip: None,
+            shares: Vec::new(),
         })
         .collect();
     let txn = tongban_store::cases::begin_write(&w.db.conn).await.unwrap();

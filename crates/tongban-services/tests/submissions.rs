@@ -98,6 +98,7 @@ fn submission(region_id: Uuid, applicant: Uuid, key: &str) -> NewCase {
         },
         locale: "zh-CN".into(),
         ip: None,
+        shares: Vec::new(),
     }
 }
 

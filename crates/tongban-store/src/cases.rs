@@ -408,6 +408,8 @@ pub struct NewCase {
     pub locale: String,
     /// Where the request came from, for the audit entry.
     pub ip: Option<String>,
+    /// E-certificates the applicant shares with the case, with their consent.
+    pub shares: Vec<crate::exchange::NewShare>,
 }
 
 /// A new case's first workflow state, as the engine started it.
@@ -567,6 +569,16 @@ pub async fn insert_batch<C: ConnectionTrait>(
 
     if !created.is_empty() {
         write_consequences(txn, batch, &created).await?;
+        for (i, row) in &created {
+            crate::exchange::record_shares(
+                txn,
+                row.region_id,
+                row.id,
+                row.department_id,
+                &batch[*i].shares,
+            )
+            .await?;
+        }
     }
     for (i, row) in created {
         slots.insert(i, Slot::New(row));

@@ -12,6 +12,7 @@ pub mod catalog_versions;
 pub mod certificates;
 pub mod email;
 pub mod entities;
+pub mod exchange;
 pub mod identity;
 mod migration;
 pub mod notifications;

@@ -125,6 +125,7 @@ fn submission(w: &World, key: &str) -> NewCase {
         },
         locale: "zh-CN".into(),
         ip: Some("192.0.2.7".into()),
+        shares: Vec::new(),
     }
 }
 

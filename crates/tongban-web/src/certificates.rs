@@ -203,22 +203,22 @@ fn date(at: Option<DateTime<Utc>>) -> Option<String> {
     at.map(local_time)
 }
 
-struct FieldView {
-    name: String,
-    value: String,
-    disclosed: bool,
+pub(crate) struct FieldView {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) disclosed: bool,
 }
 
-struct VerdictView {
-    key: &'static str,
-    headline: String,
-    detail: Option<String>,
-    issuer: String,
-    vct: String,
-    issued: Option<String>,
-    valid_from: Option<String>,
-    expires: Option<String>,
-    fields: Vec<FieldView>,
+pub(crate) struct VerdictView {
+    pub(crate) key: &'static str,
+    pub(crate) headline: String,
+    pub(crate) detail: Option<String>,
+    pub(crate) issuer: String,
+    pub(crate) vct: String,
+    pub(crate) issued: Option<String>,
+    pub(crate) valid_from: Option<String>,
+    pub(crate) expires: Option<String>,
+    pub(crate) fields: Vec<FieldView>,
 }
 
 /// The issuing department's name when `iss` is one of ours, the URL otherwise.
@@ -271,6 +271,18 @@ fn type_of_vct<'a>(
 }
 
 fn verdict_view(state: &AppState, prefs: Prefs, tr: &Tr<'_>, verdict: &Verdict) -> VerdictView {
+    verdict_view_for(state, prefs, tr, verdict, true)
+}
+
+/// The verdict as shown; `mask_personal_fields` false only for the staff handling a case the
+/// certificate was shared with, who are entitled to its personal fields.
+pub(crate) fn verdict_view_for(
+    state: &AppState,
+    prefs: Prefs,
+    tr: &Tr<'_>,
+    verdict: &Verdict,
+    mask_personal_fields: bool,
+) -> VerdictView {
     let key = verdict_key(verdict);
     let detail = match verdict {
         Verdict::Forged(reason) => Some(forgery_text(tr, reason)),
@@ -306,7 +318,11 @@ fn verdict_view(state: &AppState, prefs: Prefs, tr: &Tr<'_>, verdict: &Verdict) 
                             .unwrap_or(usize::MAX);
                         let value = match (spec, value) {
                             // Personal data is masked on screens, whatever its shape.
-                            (Some(f), Value::String(text)) if f.personal => mask_personal(text),
+                            (Some(f), Value::String(text))
+                                if f.personal && mask_personal_fields =>
+                            {
+                                mask_personal(text)
+                            }
                             _ => shown(value),
                         };
                         let view = FieldView {
@@ -551,7 +567,7 @@ fn held_status(
 }
 
 #[allow(clippy::result_large_err)]
-fn signed_in_person(
+pub(crate) fn signed_in_person(
     state: &AppState,
     prefs: Prefs,
     user: Option<tongban_services::identity::CurrentUser>,

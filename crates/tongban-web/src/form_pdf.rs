@@ -261,6 +261,14 @@ fn blank_field(c: &Chrome<'_>, form: &FormDefinition, field: &Field, blocks: &mu
             *max_size_kb,
             *max_count,
         ))),
+        // On paper the certificate is named; the office checks it electronically.
+        FieldKind::ECertificate { .. } => {
+            blocks.push(Block::Note(tr.t("form-pdf-cert-blank")));
+            blocks.push(Block::Checklist(vec![(
+                false,
+                tr.t("form-pdf-cert-consent"),
+            )]));
+        }
         FieldKind::Group {
             fields,
             min_items,
@@ -354,6 +362,8 @@ pub fn display_words(tr: Tr<'_>) -> DisplayWords {
         range_to: tr.t("form-pdf-range-to"),
         not_answered: tr.t("form-pdf-not-answered"),
         mask_identifiers: true,
+        certificate_wallet: tr.t("form-pdf-cert-shared-wallet"),
+        certificate_fetch: tr.t("form-pdf-cert-shared-fetch"),
     }
 }
 

@@ -11,8 +11,10 @@ pub mod cases;
 pub mod catalog;
 pub mod certificates;
 pub mod csrf;
+pub mod data_use;
 pub mod email;
 pub mod errors;
+pub mod exchange_api;
 pub mod form_pdf;
 pub mod guide_pdf;
 pub mod health;
@@ -74,6 +76,8 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(search::router())
         .merge(progress::router())
         .merge(certificates::router())
+        .merge(data_use::router())
+        .merge(exchange_api::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

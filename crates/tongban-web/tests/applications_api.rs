@@ -254,6 +254,14 @@ fn answer_for(field: &Field, ordinal: i64, choice: usize) -> Option<Answer> {
         FieldKind::Email => Answer::Text("zhangsan@shifan.example".into()),
         // Files are uploaded to the draft by the caller.
         FieldKind::File { .. } => return None,
+        // The applicant holds one of each type (`hold_every_certificate_type`).
+        FieldKind::ECertificate { .. } => {
+            Answer::Certificate(tongban_domain::forms::CertificateAnswer {
+                source: tongban_domain::forms::CertificateSource::Fetch,
+                id: None,
+                consent: true,
+            })
+        }
         FieldKind::Group {
             fields, min_items, ..
         } => Answer::Items(
@@ -408,10 +416,73 @@ fn sample_file(kind: FileKind) -> Vec<u8> {
     }
 }
 
+/// Issues the demo person a certificate of every type the demo's forms ask for, so that their
+/// e-certificate questions can be answered (by fetching it).
+async fn hold_every_certificate_type(db: &TestDb) {
+    let state = demo_state(db, tongban_web::Mode::Demo).await;
+    let snapshot = state.snapshots.current();
+    let catalog = &snapshot.catalog;
+    let certificates = state.applications.handling().certificates().clone();
+    let holder = state
+        .identity
+        .demo_person("13800000001")
+        .await
+        .unwrap()
+        .unwrap();
+    let doc = tongban_services::catalog::demo_document().unwrap();
+    let mut wanted: Vec<String> = doc
+        .services
+        .iter()
+        .filter_map(|s| s.form.as_ref())
+        .flat_map(|f| {
+            f.fields()
+                .map(|(_, field)| field.kind.clone())
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|kind| match kind {
+            FieldKind::ECertificate {
+                certificate_type, ..
+            } => Some(certificate_type),
+            _ => None,
+        })
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    for key in wanted {
+        let certificate = catalog.certificate_type(&key).unwrap();
+        let mut claims = serde_json::Map::new();
+        for field in &certificate.fields {
+            claims.insert(field.key.clone(), serde_json::json!("示范"));
+        }
+        certificates
+            .issue(
+                &state.db,
+                state.clock.as_ref(),
+                catalog,
+                tongban_services::certificates::NewCertificate {
+                    type_key: key.clone(),
+                    vct: certificate.vct(&certificates.settings.public_url, &catalog.region.code),
+                    department_id: catalog.department_id(&certificate.department).unwrap(),
+                    holder_account_id: holder,
+                    holder_enterprise_id: None,
+                    case_id: None,
+                    valid_from: state.clock.now(),
+                    expires_at: None,
+                    plain: serde_json::Map::new(),
+                    disclosable: claims,
+                    summary: serde_json::json!({ "name": key }),
+                },
+            )
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn every_demo_form_can_be_applied_for_through_the_api() {
     for db in TestDb::all("api applications every form").await {
         let app = api_app(&db).await;
+        hold_every_certificate_type(&db).await;
         let doc = tongban_services::catalog::demo_document().unwrap();
         let mut applied = 0;
         for service in doc.services.iter().filter(|s| s.form.is_some()) {

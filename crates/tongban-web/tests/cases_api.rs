@@ -92,6 +92,7 @@ async fn file_case(state: &AppState, db: &TestDb, service: &str) -> Uuid {
             .unwrap(),
         locale: "zh-CN".into(),
         ip: None,
+        shares: Vec::new(),
     };
     let txn = tongban_store::cases::begin_write(&db.conn).await.unwrap();
     let outcome = tongban_store::cases::insert_batch(&txn, &[case])

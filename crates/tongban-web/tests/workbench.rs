@@ -79,6 +79,7 @@ async fn file_cases(state: &AppState, db: &TestDb, service: &str, count: usize) 
                 .unwrap(),
             locale: "zh-CN".into(),
             ip: None,
+            shares: Vec::new(),
         })
         .collect();
     let txn = tongban_store::cases::begin_write(&db.conn).await.unwrap();

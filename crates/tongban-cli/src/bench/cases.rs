@@ -161,6 +161,7 @@ async fn in_process(data_dir: &Path, cases: usize, batch: usize) -> anyhow::Resu
                 workflow: start.clone(),
                 locale: "zh-CN".into(),
                 ip: None,
+                shares: Vec::new(),
             })
             .collect();
         let txn = tongban_store::cases::begin_write(&db).await?;

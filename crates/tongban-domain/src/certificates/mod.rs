@@ -11,6 +11,7 @@
 //! because a verifier has to say precisely which check failed; the SD-JWT and status list
 //! errors wrap the JOSE one.
 
+pub mod evidence;
 pub mod jose;
 pub mod sdjwt;
 pub mod status_list;

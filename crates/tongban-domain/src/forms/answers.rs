@@ -37,6 +37,42 @@ pub enum Answer {
     Items(Vec<Answers>),
     Range(DateSpan),
     Address(AddressAnswer),
+    /// An e-certificate field: which certificate is shared, and the applicant's consent.
+    Certificate(CertificateAnswer),
+}
+
+/// Where a shared e-certificate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateSource {
+    /// One the applicant holds in their wallet (我的证照), named by `id`.
+    Wallet,
+    /// The platform fetches the applicant's current one from the issuing department.
+    Fetch,
+}
+
+/// The answer to an e-certificate field. Stored only with `consent: true`: sharing the field's
+/// `disclose` list with the case's department is what the applicant agreed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateAnswer {
+    pub source: CertificateSource,
+    /// The held certificate's id, for [`CertificateSource::Wallet`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The applicant agreed to share the certificate's listed fields for this application.
+    pub consent: bool,
+}
+
+impl CertificateAnswer {
+    /// The form's radio value: `wallet:<id>` or `fetch`.
+    pub fn choice_value(&self) -> String {
+        match (&self.source, &self.id) {
+            (CertificateSource::Wallet, Some(id)) => format!("wallet:{id}"),
+            (CertificateSource::Wallet, None) => "wallet:".to_owned(),
+            (CertificateSource::Fetch, _) => "fetch".to_owned(),
+        }
+    }
 }
 
 /// A date range's two ends, `YYYY-MM-DD`.
@@ -139,6 +175,18 @@ pub enum AnswerError {
     WrongShape,
     /// A file the application refers to was not uploaded with it.
     UnknownFile,
+    /// An e-certificate is shared only with the applicant's consent (the box was not ticked).
+    ConsentRequired,
+    /// The field does not let the platform fetch the certificate; pick one from the wallet.
+    NotFetchable,
+    /// The named certificate is not one of the applicant's of the field's type.
+    CertificateNotHeld,
+    /// The certificate was revoked (or suspended) by its issuer.
+    CertificateRevoked,
+    /// The certificate's validity has ended.
+    CertificateExpired,
+    /// The issuing department holds no valid certificate of this type for the applicant.
+    NothingToFetch,
 }
 
 /// An answer refused, with where: `key`, `group[2].key`, `period.to`, `address.street`.
@@ -253,6 +301,19 @@ pub fn observe(answers: &Answers, key: &str) -> Observed {
         Some(Answer::Range(_)) | Some(Answer::Address(_)) => Observed {
             answered: true,
             ..Observed::default()
+        },
+        // Routing sees whether a certificate is shared and from where (`wallet`, `fetch`); one
+        // that is not valid never gets past submission.
+        Some(Answer::Certificate(shared)) => Observed {
+            answered: shared.consent,
+            number: None,
+            values: vec![
+                match shared.source {
+                    CertificateSource::Wallet => "wallet",
+                    CertificateSource::Fetch => "fetch",
+                }
+                .to_owned(),
+            ],
         },
     }
 }
@@ -548,6 +609,19 @@ fn read_raw(field: &Field, name: &str, raw: &RawInput) -> Option<Answer> {
             (!items.is_empty()).then_some(Answer::Items(items))
         }
         FieldKind::Money { .. } => raw_value(raw, name).map(|v| Answer::Text(v.to_owned())),
+        FieldKind::ECertificate { .. } => raw_value(raw, name).map(|choice| {
+            let (source, id) = match choice.strip_prefix("wallet:") {
+                Some(id) => (CertificateSource::Wallet, Some(id.trim().to_owned())),
+                None if choice == "fetch" => (CertificateSource::Fetch, None),
+                // Anything else names no certificate of the applicant's.
+                None => (CertificateSource::Wallet, Some(choice.to_owned())),
+            };
+            Answer::Certificate(CertificateAnswer {
+                source,
+                id,
+                consent: raw_value(raw, &format!("{name}.consent")) == Some("yes"),
+            })
+        }),
         FieldKind::LongText { .. } => raw_values(raw, name)
             .find(|v| !v.trim().is_empty())
             .map(|v| Answer::Text(v.trim().replace("\r\n", "\n"))),
@@ -802,6 +876,30 @@ fn normalise(
                 }));
             }
             Ok(Answer::Files(files))
+        }
+        (FieldKind::ECertificate { fetch, .. }, Answer::Certificate(shared)) => {
+            if !shared.consent {
+                return Err(fail(AnswerError::ConsentRequired));
+            }
+            match shared.source {
+                CertificateSource::Fetch if fetch.is_none() => Err(fail(AnswerError::NotFetchable)),
+                CertificateSource::Fetch => Ok(Answer::Certificate(CertificateAnswer {
+                    id: None,
+                    ..shared
+                })),
+                // Whether the applicant holds it is the services' check; here only its shape.
+                CertificateSource::Wallet => match shared
+                    .id
+                    .as_deref()
+                    .and_then(|id| uuid::Uuid::parse_str(id.trim()).ok())
+                {
+                    Some(id) => Ok(Answer::Certificate(CertificateAnswer {
+                        id: Some(id.to_string()),
+                        ..shared
+                    })),
+                    None => Err(fail(AnswerError::CertificateNotHeld)),
+                },
+            }
         }
         (
             FieldKind::Group {

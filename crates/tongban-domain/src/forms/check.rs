@@ -175,6 +175,12 @@ impl<'d> Checker<'d> {
             );
         }
         self.text(&format!("{path}.label"), &field.label, "the label");
+        if in_group && matches!(field.kind, FieldKind::ECertificate { .. }) {
+            self.problem(
+                format!("{path}.type"),
+                "certificates cannot be asked inside a repeating group",
+            );
+        }
         if in_group && matches!(field.kind, FieldKind::File { .. }) {
             self.problem(
                 format!("{path}.type"),
@@ -317,6 +323,24 @@ impl<'d> Checker<'d> {
                         format!("{path}.max_count"),
                         format!("must be between 1 and {MAX_FILE_COUNT}"),
                     );
+                }
+            }
+            FieldKind::ECertificate {
+                certificate_type,
+                disclose,
+                ..
+            } => {
+                if certificate_type.trim().is_empty() {
+                    self.problem(
+                        format!("{path}.certificate_type"),
+                        "name the certificate type that answers this field",
+                    );
+                }
+                let mut seen = std::collections::HashSet::new();
+                for key in disclose {
+                    if !seen.insert(key) {
+                        self.problem(format!("{path}.disclose"), format!("{key} is listed twice"));
+                    }
                 }
             }
             FieldKind::Group {

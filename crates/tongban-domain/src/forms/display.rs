@@ -21,6 +21,10 @@ pub struct DisplayWords {
     /// Show ID numbers, mobile numbers and e-mail addresses masked (`110***********002X`):
     /// everywhere except the page where the applicant has just typed them.
     pub mask_identifiers: bool,
+    /// A shared e-certificate picked from the wallet ("shared from my certificates").
+    pub certificate_wallet: String,
+    /// One the platform fetches from its issuer with consent.
+    pub certificate_fetch: String,
 }
 
 /// One answered (or skipped optional) question.
@@ -145,6 +149,12 @@ pub fn answer_lines(
         (_, Answer::Many(values)) => values.clone(),
         (_, Answer::Text(text)) => text.lines().map(str::to_owned).collect(),
         (_, Answer::Items(items)) => vec![items.len().to_string()],
+        // Which certificate and its fields are shown verified from the case's shared record,
+        // not from the answer.
+        (_, Answer::Certificate(shared)) => vec![match shared.source {
+            super::CertificateSource::Wallet => words.certificate_wallet.clone(),
+            super::CertificateSource::Fetch => words.certificate_fetch.clone(),
+        }],
     }
 }
 

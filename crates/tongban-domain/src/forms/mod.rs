@@ -20,10 +20,10 @@ use crate::locale::LocalizedText;
 use crate::money::Fen;
 
 pub use answers::{
-    AddressAnswer, Answer, AnswerError, Answers, CheckContext, DateSpan, DivisionLookup,
-    FieldError, FileRef, PageOutcome, Profile, RawInput, Step, SubmissionProblem, check_submission,
-    division_prefix, file_refs, first_unanswered, next_step, observe, parse_date, parse_page,
-    parse_yuan, prefill, visible_fields, visible_pages,
+    AddressAnswer, Answer, AnswerError, Answers, CertificateAnswer, CertificateSource,
+    CheckContext, DateSpan, DivisionLookup, FieldError, FileRef, PageOutcome, Profile, RawInput,
+    Step, SubmissionProblem, check_submission, division_prefix, file_refs, first_unanswered,
+    next_step, observe, parse_date, parse_page, parse_yuan, prefill, visible_fields, visible_pages,
 };
 pub use check::{FormProblem, is_field_key};
 pub use conditions::{Condition, FieldNumber, FieldValue, FieldValues, Observed};
@@ -232,6 +232,22 @@ pub enum FieldKind {
         #[serde(default = "one")]
         max_count: u32,
     },
+    /// An e-certificate the government already issued (营业执照, 无犯罪记录证明), shared with
+    /// the department instead of an uploaded copy: the applicant picks one from their wallet
+    /// or, where `fetch` allows, lets the platform fetch it from the issuing department. Either
+    /// way they consent to sharing the `disclose` fields with this department for this case.
+    ECertificate {
+        /// The certificate type's key in the catalogue (`business-licence`).
+        certificate_type: String,
+        /// The certificate's fields the department receives; empty shares every field the
+        /// type marks disclosable.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        disclose: Vec<String>,
+        /// Whether the platform may fetch it from the issuing department on the applicant's
+        /// consent when their wallet holds none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fetch: Option<crate::certificate_types::Fetch>,
+    },
     /// A repeating group (family members): the same questions asked for each item.
     Group {
         fields: Vec<Field>,
@@ -266,12 +282,13 @@ impl FieldKind {
             FieldKind::Mobile => "mobile",
             FieldKind::Email => "email",
             FieldKind::File { .. } => "file",
+            FieldKind::ECertificate { .. } => "e-certificate",
             FieldKind::Group { .. } => "group",
         }
     }
 
     /// Every type name, for editors' type pickers.
-    pub const TYPE_NAMES: [&'static str; 16] = [
+    pub const TYPE_NAMES: [&'static str; 17] = [
         "text",
         "long-text",
         "number",
@@ -287,6 +304,7 @@ impl FieldKind {
         "mobile",
         "email",
         "file",
+        "e-certificate",
         "group",
     ];
 }

@@ -914,6 +914,8 @@ fn answers_read_as_people_expect() {
         range_to: " to ".into(),
         not_answered: "Not answered".into(),
         mask_identifiers: true,
+        certificate_wallet: "Shared from my certificates".into(),
+        certificate_fetch: "Fetched from its issuer".into(),
     };
     let rows = summary_rows(
         &def,
@@ -958,4 +960,141 @@ fn answers_read_as_people_expect() {
         "as typed in the draft"
     );
     assert_eq!(rows.iter().filter(|r| r.page_key == "rental").count(), 1);
+}
+
+fn licence_form(fetch: bool) -> FormDefinition {
+    let yaml = format!(
+        r#"
+pages:
+  - key: papers
+    title: 证照
+    fields:
+      - key: licence
+        label: 营业执照
+        type: e-certificate
+        certificate_type: business-licence
+        disclose: [name, credit_code]
+{}
+declaration:
+  text: 本人承诺所填信息真实。
+  confirm: 我承诺
+"#,
+        if fetch {
+            "        fetch: on-consent"
+        } else {
+            ""
+        }
+    );
+    serde_norway::from_str(&yaml).expect("form parses")
+}
+
+fn shared(def: &FormDefinition, pairs: &[(&str, &str)]) -> PageOutcome {
+    parse_page(
+        def,
+        page(def, "papers"),
+        &raw(pairs),
+        &Answers::new(),
+        &BTreeMap::new(),
+        &ctx(),
+    )
+}
+
+#[test]
+fn an_e_certificate_is_shared_only_with_consent_and_fetched_only_where_allowed() {
+    let def = licence_form(false);
+    assert!(def.check().is_empty(), "{:?}", def.check());
+    let id = "0190f3a2-7b1c-7def-8123-456789abcdef";
+    let wallet = format!("wallet:{id}");
+
+    let given = shared(&def, &[("licence", &wallet), ("licence.consent", "yes")]);
+    assert!(given.errors.is_empty(), "{:?}", given.errors);
+    let Some(Answer::Certificate(answer)) = given.answers.get("licence") else {
+        panic!("no certificate answer: {:?}", given.answers);
+    };
+    assert_eq!(
+        (answer.source, answer.id.as_deref(), answer.consent),
+        (CertificateSource::Wallet, Some(id), true)
+    );
+    assert_eq!(answer.choice_value(), wallet);
+    assert!(observe(&given.answers, "licence").answered);
+
+    let errors_of = |outcome: PageOutcome| -> Vec<AnswerError> {
+        outcome.errors.into_iter().map(|e| e.error).collect()
+    };
+    assert_eq!(
+        errors_of(shared(&def, &[("licence", &wallet)])),
+        [AnswerError::ConsentRequired],
+        "picked but consent not ticked"
+    );
+    assert_eq!(
+        errors_of(shared(
+            &def,
+            &[("licence", "fetch"), ("licence.consent", "yes")]
+        )),
+        [AnswerError::NotFetchable]
+    );
+    assert_eq!(
+        errors_of(shared(
+            &def,
+            &[("licence", "wallet:../x"), ("licence.consent", "yes")]
+        )),
+        [AnswerError::CertificateNotHeld]
+    );
+    assert_eq!(errors_of(shared(&def, &[])), [AnswerError::Required]);
+
+    let fetching = licence_form(true);
+    let fetched = shared(
+        &fetching,
+        &[("licence", "fetch"), ("licence.consent", "yes")],
+    );
+    assert!(fetched.errors.is_empty(), "{:?}", fetched.errors);
+    assert_eq!(
+        observe(&fetched.answers, "licence").values,
+        ["fetch".to_owned()]
+    );
+
+    // The API's JSON shape round-trips, and a submission checks consent again.
+    let json = serde_json::to_string(&given.answers).unwrap();
+    assert_eq!(
+        json,
+        format!(r#"{{"licence":{{"source":"wallet","id":"{id}","consent":true}}}}"#)
+    );
+    let back: Answers = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, given.answers);
+    let withdrawn: Answers = serde_json::from_str(&json.replace("true", "false")).unwrap();
+    assert!(matches!(
+        check_submission(&def, &withdrawn, &ctx()),
+        Err(SubmissionProblem::Invalid(errors)) if errors[0].1.error == AnswerError::ConsentRequired
+    ));
+}
+
+#[test]
+fn e_certificates_cannot_repeat_inside_a_group() {
+    let problems = problems_after(|def| {
+        let FieldKind::Group { fields, .. } = &mut def
+            .pages
+            .iter_mut()
+            .flat_map(|p| p.fields.iter_mut())
+            .find(|f| matches!(f.kind, FieldKind::Group { .. }))
+            .unwrap()
+            .kind
+        else {
+            unreachable!()
+        };
+        fields[0].kind = FieldKind::ECertificate {
+            certificate_type: "business-licence".into(),
+            disclose: vec!["name".into(), "name".into()],
+            fetch: None,
+        };
+    });
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("inside a repeating group")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("listed twice")),
+        "{problems:?}"
+    );
 }

@@ -435,6 +435,8 @@ pub struct BearerToken {
     pub region_id: Uuid,
     /// `None` for machine tokens (client_credentials).
     pub account_id: Option<Uuid>,
+    /// The department the client was registered for: whose data-exchange requests it makes.
+    pub department_id: Option<Uuid>,
     pub scopes: Vec<String>,
     pub expires_at: DateTime<Utc>,
 }
@@ -1591,6 +1593,7 @@ impl Oidc {
             client_id: client.client_id,
             region_id: client.region_id,
             account_id: token.account_id,
+            department_id: client.department_id,
             scopes: scope_set(&token.scope),
             expires_at: token.expires_at,
         }))

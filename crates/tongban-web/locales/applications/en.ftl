@@ -212,3 +212,23 @@ case-withdraw-text = The department will stop handling it. This cannot be undone
 case-withdraw-comment = Reason (optional)
 case-withdraw-confirm = Yes, withdraw the application
 case-withdraw-cancel = Keep my application
+
+## E-certificates instead of uploads (once-only)
+
+apply-cert-held = { $certificate } ({ $number }), issued { $issued }
+apply-cert-held-hint = Issued by { $issuer }, valid until { $until }
+apply-cert-held-hint-lasting = Issued by { $issuer }, no expiry date
+apply-cert-fetch = Let the platform fetch my { $certificate } from { $issuer }
+apply-cert-fetch-hint = You need not hold or upload anything: the platform fetches your current certificate when you submit
+apply-cert-shared-fields = Only these details of the certificate are shared:
+apply-cert-consent = I agree to share these details of my { $certificate } with { $receiver }, only for this application
+apply-cert-none = You do not hold a valid { $certificate } yet. Apply to { $issuer } for one; once issued you can use it here without uploading anything.
+apply-cert-preview = Applicants choose an e-certificate they hold here (or let the platform fetch it) and agree to share the listed details.
+apply-cert-shared-wallet = Shared from my e-certificates (with consent)
+apply-cert-shared-fetch = Fetched from the issuing department (with consent)
+apply-error-cert-consent = Tick the box to agree to share the details listed for { $label }, or the e-certificate cannot be used
+apply-error-cert-not-fetchable = { $label } cannot be fetched by the platform; choose a certificate you hold
+apply-error-cert-not-held = The { $label } chosen is not one of yours; choose again
+apply-error-cert-revoked = The { $label } chosen was revoked by its issuer and cannot be used
+apply-error-cert-expired = The { $label } chosen has expired; apply for a new one first
+apply-error-cert-nothing = The issuing department holds no valid { $label } for you; apply for one first

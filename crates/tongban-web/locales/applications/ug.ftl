@@ -214,3 +214,24 @@ case-withdraw-text = قايتۇرۇۋالغاندىن كېيىن بېجىرگۈ�
 case-withdraw-comment = قايتۇرۇۋېلىش سەۋەبى (ئىختىيارىي)
 case-withdraw-confirm = ھەئە، ئىلتىماسنى قايتۇرۇۋالىمەن
 case-withdraw-cancel = قايتۇرۇۋالمايمەن
+
+## يۈكلەشنىڭ ئورنىغا ئېلېكترونلۇق گۇۋاھنامە (بىر قېتىملا)
+# Not yet reviewed by a native speaker.
+
+apply-cert-held = { $certificate } ({ $number })، { $issued } دە تارقىتىلغان
+apply-cert-held-hint = { $issuer } تارقاتقان، { $until } گىچە كۈچكە ئىگە
+apply-cert-held-hint-lasting = { $issuer } تارقاتقان، مۇددەتسىز
+apply-cert-fetch = سۇپا مېنىڭ { $certificate } نى { $issuer } دىن ئالسۇن
+apply-cert-fetch-hint = ھېچنېمە تۇتۇشىڭىز ياكى يۈكلىشىڭىز ھاجەتسىز: يوللىغاندا سۇپا كۈچتىكى گۇۋاھنامىڭىزنى ئالىدۇ
+apply-cert-shared-fields = گۇۋاھنامىدىكى پەقەت تۆۋەندىكى ئۇچۇرلارلا تەمىنلىنىدۇ:
+apply-cert-consent = { $certificate } دىكى يۇقىرىقى ئۇچۇرلارنى پەقەت بۇ ئىلتىماس ئۈچۈن { $receiver } غا تەمىنلەشكە قوشۇلىمەن
+apply-cert-none = سىزدە تېخى كۈچتىكى { $certificate } يوق. ئاۋۋال { $issuer } دىن ئىلتىماس قىلىڭ؛ تارقىتىلغاندىن كېيىن بۇ يەردە يۈكلىمەيلا ئىشلىتەلەيسىز.
+apply-cert-preview = ئىلتىماسچى بۇ يەردە ئۆزىدىكى ئېلېكترونلۇق گۇۋاھنامىنى تاللايدۇ (ياكى سۇپىغا ئېلىشقا ھوقۇق بېرىدۇ) ھەمدە كۆرسىتىلگەن ئۇچۇرلارنى تەمىنلەشكە قوشۇلىدۇ.
+apply-cert-shared-wallet = ئېلېكترونلۇق گۇۋاھنامەمدىن ئىشلىتىلدى (قوشۇلغان)
+apply-cert-shared-fetch = تارقاتقان تارماقتىن ئېلىندى (قوشۇلغان)
+apply-error-cert-consent = «{ $label }» دىكى ئۇچۇرلارنى تەمىنلەشكە قوشۇلۇش رامكىسىنى بەلگىلەڭ، بولمىسا ئېلېكترونلۇق گۇۋاھنامىنى ئىشلەتكىلى بولمايدۇ
+apply-error-cert-not-fetchable = «{ $label }» نى سۇپا ئالالمايدۇ، ئۆزىڭىزدىكى گۇۋاھنامىنى تاللاڭ
+apply-error-cert-not-held = تاللانغان «{ $label }» سىزنىڭ ئەمەس، قايتا تاللاڭ
+apply-error-cert-revoked = تاللانغان «{ $label }» نى تارقاتقان تارماق بىكار قىلغان، ئىشلەتكىلى بولمايدۇ
+apply-error-cert-expired = تاللانغان «{ $label }» نىڭ مۇددىتى توشقان، ئاۋۋال قايتا ئىلتىماس قىلىڭ
+apply-error-cert-nothing = تارقاتقان تارماقتا سىزنىڭ كۈچتىكى «{ $label }» ىڭىز يوق، ئاۋۋال ئىلتىماس قىلىڭ

@@ -212,3 +212,23 @@ case-withdraw-text = 撤回后办理部门将停止办理，且不能恢复；�
 case-withdraw-comment = 撤回理由（选填）
 case-withdraw-confirm = 确定撤回申请
 case-withdraw-cancel = 不撤回
+
+## 电子证照代替上传（一次办、不重复提交）
+
+apply-cert-held = { $certificate }（{ $number }），{ $issued } 签发
+apply-cert-held-hint = { $issuer }签发，有效期至 { $until }
+apply-cert-held-hint-lasting = { $issuer }签发，长期有效
+apply-cert-fetch = 由平台向{ $issuer }调取我的{ $certificate }
+apply-cert-fetch-hint = 无需持有或上传，提交时平台调取您当前有效的证照
+apply-cert-shared-fields = 只提供证照上的以下信息：
+apply-cert-consent = 我同意将{ $certificate }的上述信息提供给{ $receiver }，仅用于办理本次申请
+apply-cert-none = 您还没有有效的{ $certificate }。请先向{ $issuer }申领，领取后即可在此直接使用，无需上传。
+apply-cert-preview = 申请人在此选择自己持有的电子证照（或授权平台调取），并同意提供所列信息。
+apply-cert-shared-wallet = 已使用我的电子证照（已授权）
+apply-cert-shared-fetch = 由平台向发证部门调取（已授权）
+apply-error-cert-consent = 请勾选同意提供“{ $label }”所列信息，否则无法使用电子证照
+apply-error-cert-not-fetchable = “{ $label }”不能由平台调取，请选择您持有的证照
+apply-error-cert-not-held = 所选的“{ $label }”不是您持有的证照，请重新选择
+apply-error-cert-revoked = 所选的“{ $label }”已被发证部门撤销，不能使用
+apply-error-cert-expired = 所选的“{ $label }”已过有效期，请先重新申领
+apply-error-cert-nothing = 发证部门没有您有效的“{ $label }”，请先申领

@@ -161,3 +161,12 @@ wb-revoke-reason = Reason for revoking (the holder is told)
 wb-revoke-reason-required = Give the reason for revoking
 wb-revoked-because = Revoked because:
 wb-done-revoked = The certificate is revoked. The holder has been told, and verification now says it is revoked.
+
+## E-certificates the applicant shared
+wb-shared = E-certificates shared by the applicant (verified by the platform)
+wb-shared-intro = These certificates were signed by their issuing departments; the platform verifies each again against the issuer's published keys and status list whenever this page is opened. Only the details the applicant agreed to share are shown; there is no need to ask for copies.
+wb-shared-issuer = Issued by
+wb-shared-wallet = chosen from the applicant's e-certificates
+wb-shared-fetched = fetched by the platform with the applicant's consent
+wb-shared-consented = consent given
+wb-shared-expires = valid until

@@ -152,3 +152,12 @@ wb-revoke-reason = 注销理由（会告知持证人）
 wb-revoke-reason-required = 请填写注销理由
 wb-revoked-because = 注销理由：
 wb-done-revoked = 证照已注销，持证人已收到通知，核验时将显示“已注销”。
+
+## 申请人授权共享的电子证照
+wb-shared = 申请人提供的电子证照（平台核验）
+wb-shared-intro = 以下证照由发证部门签发，平台在您打开本页时按发证部门公布的密钥和状态列表重新核验；只显示申请人同意提供的信息，无需再索要复印件。
+wb-shared-issuer = 发证部门：
+wb-shared-wallet = 申请人从“我的证照”选用
+wb-shared-fetched = 经申请人授权由平台调取
+wb-shared-consented = 授权时间：
+wb-shared-expires = 有效期至

@@ -34,3 +34,7 @@ form-pdf-yes = Yes
 form-pdf-no = No
 form-pdf-range-to = {" to "}
 form-pdf-not-answered = Not answered
+form-pdf-cert-blank = An e-certificate is checked online by the office; no copy needs to be attached.
+form-pdf-cert-consent = I agree that the office fetches and checks this e-certificate for this application
+form-pdf-cert-shared-wallet = Shared from the applicant's e-certificates (with consent)
+form-pdf-cert-shared-fetch = Fetched from the issuing department (with consent)

@@ -35,3 +35,7 @@ form-pdf-yes = 是
 form-pdf-no = 否
 form-pdf-range-to = {" 至 "}
 form-pdf-not-answered = 未填写
+form-pdf-cert-blank = 使用电子证照的，由办理部门在线核验，无需附复印件。
+form-pdf-cert-consent = 同意办理部门为本次申请调取并核验上述电子证照
+form-pdf-cert-shared-wallet = 已使用申请人的电子证照（已授权）
+form-pdf-cert-shared-fetch = 由平台向发证部门调取（已授权）

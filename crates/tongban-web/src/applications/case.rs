@@ -372,6 +372,7 @@ fn render_correct(
     let posted = Posted {
         raw,
         extra_items: BTreeMap::new(),
+        certificates: BTreeMap::new(),
     };
     let (route, _) = visible_pages(form, answers);
     let sections = route

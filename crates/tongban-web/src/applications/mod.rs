@@ -32,10 +32,12 @@ use uuid::Uuid;
 use crate::catalog::chrome;
 use crate::csrf::{self, Csrf};
 use crate::errors::internal_error;
+use crate::i18n::Tr;
 use crate::identity::{ClientAddr, MaybeUser, forbidden, origin, page, see_other};
 use crate::layout::{Chrome, local_time};
 use crate::prefs::Prefs;
 use crate::state::{AppState, Snapshot};
+use tongban_domain::Locale;
 use view::{FieldView, Posted};
 
 /// The largest question-page post: files are limited per field while they stream in (at most
@@ -172,6 +174,8 @@ pub(crate) fn display_words(c: &Chrome<'_>, mask: bool) -> DisplayWords {
         range_to: c.tr.t("apply-range-to"),
         not_answered: c.tr.t("apply-not-answered"),
         mask_identifiers: mask,
+        certificate_wallet: c.tr.t("apply-cert-shared-wallet"),
+        certificate_fetch: c.tr.t("apply-cert-shared-fetch"),
     }
 }
 
@@ -421,8 +425,132 @@ fn has_files(form: &FormDefinition, page_key: &str) -> bool {
     })
 }
 
+/// What each e-certificate field of the form offers the applicant, worded for the page. A
+/// failure to read the wallet is logged and offers nothing (the field then says so); the
+/// submission checks the holding again anyway.
+pub(crate) async fn certificate_choices(
+    state: &AppState,
+    snapshot: &Snapshot,
+    tr: &Tr<'_>,
+    locale: Locale,
+    form: &FormDefinition,
+    service_code: &str,
+    holder: Uuid,
+) -> BTreeMap<String, view::CertificateChoices> {
+    let catalog = &snapshot.catalog;
+    let offers = match state
+        .applications
+        .handling()
+        .certificates()
+        .offers(catalog, form, holder, state.clock.now())
+        .await
+    {
+        Ok(offers) => offers,
+        Err(error) => {
+            tracing::error!(%error, "the applicant's certificates could not be read");
+            Vec::new()
+        }
+    };
+    let department_name = |code: &str| {
+        catalog
+            .department(code)
+            .map(|d| d.name.get(locale).to_owned())
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let receiver = catalog
+        .service(service_code)
+        .map(|s| department_name(&s.service.department))
+        .unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for offer in offers {
+        let certificate = &offer.certificate_type;
+        let type_name = certificate.name.get(locale).to_owned();
+        let issuer = department_name(&certificate.department);
+        let mut options: Vec<view::OptionView> = offer
+            .held
+            .iter()
+            .map(|row| view::OptionView {
+                id: String::new(),
+                value: format!("wallet:{}", row.id),
+                label: c_held_label(tr, &type_name, row),
+                hint: match row.expires_at {
+                    Some(at) => tr.tn(
+                        "apply-cert-held-hint",
+                        &[
+                            ("issuer", issuer.clone()),
+                            ("until", crate::layout::local_date(at)),
+                        ],
+                    ),
+                    None => tr.t1("apply-cert-held-hint-lasting", "issuer", issuer.as_str()),
+                },
+                checked: false,
+            })
+            .collect();
+        if offer.fetchable {
+            options.push(view::OptionView {
+                id: String::new(),
+                value: "fetch".to_owned(),
+                label: tr.tn(
+                    "apply-cert-fetch",
+                    &[
+                        ("issuer", issuer.clone()),
+                        ("certificate", type_name.clone()),
+                    ],
+                ),
+                hint: tr.t("apply-cert-fetch-hint"),
+                checked: false,
+            });
+        }
+        let disclosed: Vec<String> = offer
+            .disclosed
+            .iter()
+            .filter_map(|key| certificate.field(key))
+            .map(|f| f.label.get(locale).to_owned())
+            .collect();
+        out.insert(
+            offer.field_key.clone(),
+            view::CertificateChoices {
+                options,
+                consent_text: tr.tn(
+                    "apply-cert-consent",
+                    &[
+                        ("receiver", receiver.clone()),
+                        ("certificate", type_name.clone()),
+                    ],
+                ),
+                none_text: tr.tn(
+                    "apply-cert-none",
+                    &[("issuer", issuer), ("certificate", type_name)],
+                ),
+                disclosed,
+            },
+        );
+    }
+    out
+}
+
+/// "营业执照（TB2612060001X）, issued 2026-12-06".
+fn c_held_label(
+    tr: &Tr<'_>,
+    type_name: &str,
+    row: &tongban_store::certificates::CertificateRow,
+) -> String {
+    let number = serde_json::from_str::<serde_json::Value>(&row.summary)
+        .ok()
+        .and_then(|v| v.get("number")?.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    tr.tn(
+        "apply-cert-held",
+        &[
+            ("certificate", type_name.to_owned()),
+            ("number", number),
+            ("issued", crate::layout::local_date(row.issued_at)),
+        ],
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
-fn render_question(
+async fn render_question(
     state: &AppState,
     prefs: Prefs,
     user: &CurrentUser,
@@ -443,6 +571,20 @@ fn render_question(
     let csrf = Csrf::issue(&state.secret, Some(user), headers);
     let c = chrome(state, snapshot, prefs, &path).for_user(Some(user), Some(csrf.token.clone()));
     let locale = prefs.locale;
+    let posted = Posted {
+        raw: posted.raw,
+        extra_items: posted.extra_items.clone(),
+        certificates: certificate_choices(
+            state,
+            snapshot,
+            &c.tr,
+            locale,
+            form,
+            &draft.service_code,
+            draft.applicant_id,
+        )
+        .await,
+    };
     let fields = view::page_fields(
         &c.tr,
         locale,
@@ -450,7 +592,7 @@ fn render_question(
         form_page,
         answers,
         errors,
-        posted,
+        &posted,
     );
     let summary = view::summary(&c.tr, locale, form, errors);
     let (route, _) = tongban_domain::forms::visible_pages(form, answers);
@@ -535,6 +677,7 @@ async fn question_page(
         &Posted::default(),
         query.change.is_some(),
     )
+    .await
 }
 
 /// What a page post asks for besides saving: add a group row, remove one, remove a file, or
@@ -777,9 +920,11 @@ async fn save_page(
                 &Posted {
                     raw: Some(&raw),
                     extra_items,
+                    certificates: BTreeMap::new(),
                 },
                 query.change.is_some(),
             )
+            .await
         }
         Err(error) => refusal(&state, prefs, error),
     }

@@ -15,6 +15,7 @@ use tongban_domain::{Fen, Locale};
 use crate::i18n::Tr;
 
 /// One option of a choice, as shown.
+#[derive(Debug, Clone)]
 pub struct OptionView {
     pub id: String,
     pub value: String,
@@ -76,6 +77,24 @@ pub struct FieldView {
     pub items: Vec<ItemView>,
     pub item_label: String,
     pub can_add_item: bool,
+    /// An e-certificate field: labels of the fields the department will receive.
+    pub disclosed: Vec<String>,
+    /// The consent sentence the applicant ticks.
+    pub consent_text: String,
+    pub consent_checked: bool,
+    /// Said instead of options when none can be offered.
+    pub none_text: String,
+}
+
+/// What an e-certificate field offers, worded for the page: built from the services' offer
+/// by the page handler, which knows the applicant, the catalogue and the language.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateChoices {
+    /// One per valid certificate held (`wallet:<id>`), then `fetch` where allowed.
+    pub options: Vec<OptionView>,
+    pub disclosed: Vec<String>,
+    pub consent_text: String,
+    pub none_text: String,
 }
 
 /// The message for an answer error, naming the field.
@@ -141,6 +160,12 @@ pub fn error_message(tr: &Tr<'_>, locale: Locale, label: &str, error: &AnswerErr
         AnswerError::Rule(text) => text.get(locale).to_owned(),
         AnswerError::WrongShape => with("apply-error-shape", &[]),
         AnswerError::UnknownFile => with("apply-error-file-unknown", &[]),
+        AnswerError::ConsentRequired => with("apply-error-cert-consent", &[]),
+        AnswerError::NotFetchable => with("apply-error-cert-not-fetchable", &[]),
+        AnswerError::CertificateNotHeld => with("apply-error-cert-not-held", &[]),
+        AnswerError::CertificateRevoked => with("apply-error-cert-revoked", &[]),
+        AnswerError::CertificateExpired => with("apply-error-cert-expired", &[]),
+        AnswerError::NothingToFetch => with("apply-error-cert-nothing", &[]),
     }
 }
 
@@ -193,6 +218,8 @@ pub struct Posted<'r> {
     pub raw: Option<&'r RawInput>,
     /// Extra blank items to show per group ("add another").
     pub extra_items: BTreeMap<String, usize>,
+    /// What each e-certificate field offers, by field key.
+    pub certificates: BTreeMap<String, CertificateChoices>,
 }
 
 impl Posted<'_> {
@@ -277,6 +304,10 @@ fn field_view(
         items: Vec::new(),
         item_label: String::new(),
         can_add_item: false,
+        disclosed: Vec::new(),
+        consent_text: String::new(),
+        consent_checked: false,
+        none_text: String::new(),
     };
     match &field.kind {
         FieldKind::Text { .. } | FieldKind::LongText { .. } => {
@@ -395,6 +426,40 @@ fn field_view(
                 ],
             );
             view.can_add_file = (view.files.len() as u32) < *max_count;
+        }
+        FieldKind::ECertificate { .. } => {
+            let (chosen, consent) = match answer {
+                Some(Answer::Certificate(shared)) => (shared.choice_value(), shared.consent),
+                _ => (
+                    posted.value(name).unwrap_or_default().to_owned(),
+                    posted.value(&format!("{name}.consent")) == Some("yes"),
+                ),
+            };
+            view.consent_checked = consent;
+            match posted.certificates.get(name) {
+                Some(choices) => {
+                    view.options = choices
+                        .options
+                        .iter()
+                        .enumerate()
+                        .map(|(i, o)| OptionView {
+                            id: if i == 0 {
+                                view.id.clone()
+                            } else {
+                                format!("{}-{i}", view.id)
+                            },
+                            checked: o.value == chosen
+                                || (choices.options.len() == 1 && chosen.is_empty()),
+                            ..o.clone()
+                        })
+                        .collect();
+                    view.disclosed = choices.disclosed.clone();
+                    view.consent_text = choices.consent_text.clone();
+                    view.none_text = choices.none_text.clone();
+                }
+                // The form editor's preview: nobody's wallet to offer from.
+                None => view.none_text = tr.t("apply-cert-preview"),
+            }
         }
         FieldKind::Group {
             fields,
@@ -635,6 +700,12 @@ mod tests {
             },
             AnswerError::WrongShape,
             AnswerError::UnknownFile,
+            AnswerError::ConsentRequired,
+            AnswerError::NotFetchable,
+            AnswerError::CertificateNotHeld,
+            AnswerError::CertificateRevoked,
+            AnswerError::CertificateExpired,
+            AnswerError::NothingToFetch,
         ];
         for locale in Locale::ALL {
             let tr = i18n.tr(locale);

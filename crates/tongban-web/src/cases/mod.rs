@@ -545,6 +545,16 @@ struct CertificateView {
     can_revoke: bool,
 }
 
+/// A certificate the applicant shared with the case, verified as the page is shown.
+struct SharedView {
+    name: String,
+    field: String,
+    /// "From the applicant's wallet" or "Fetched from the issuing department".
+    source: String,
+    consented: String,
+    verdict: crate::certificates::VerdictView,
+}
+
 struct NoticeView {
     title: String,
     number: String,
@@ -601,6 +611,7 @@ struct CasePage<'a> {
     timeline: Vec<EventView>,
     notices: Vec<NoticeView>,
     certificates: Vec<CertificateView>,
+    shared: Vec<SharedView>,
     actions: Vec<ActionView>,
     /// The largest file an action takes, in megabytes (for the hint).
     attachment_max_mb: u32,
@@ -724,8 +735,47 @@ async fn render_case(
                 ),
         })
         .collect();
+    let shared = match handling
+        .certificates()
+        .shared_with_case(state.clock.as_ref(), &snapshot.catalog, case_id)
+        .await
+    {
+        Ok(shared) => shared,
+        Err(error) => return internal_error(state, prefs, &error),
+    };
+    // The form version the application was made with names the fields.
+    let form = case.service.form.clone();
+    let shared = shared
+        .iter()
+        .map(|view| SharedView {
+            name: snapshot
+                .catalog
+                .certificate_type(&view.row.type_key)
+                .map(|t| t.name.get(prefs.locale).to_owned())
+                .unwrap_or_else(|| view.row.type_key.clone()),
+            field: form
+                .as_ref()
+                .and_then(|f| f.field(&view.row.field_key))
+                .map(|f| f.label.get(prefs.locale).to_owned())
+                .unwrap_or_else(|| view.row.field_key.clone()),
+            source: c.tr.t(if view.row.source == "fetch" {
+                "wb-shared-fetched"
+            } else {
+                "wb-shared-wallet"
+            }),
+            consented: local_time(view.row.consented_at),
+            verdict: crate::certificates::verdict_view_for(
+                state,
+                prefs,
+                &c.tr,
+                &view.verdict,
+                false,
+            ),
+        })
+        .collect();
     let mut body = case_view(state, &snapshot, prefs, user, case, c, done, problem);
     body.certificates = certificates;
+    body.shared = shared;
     page(state, prefs, status, body, Some(&csrf))
 }
 
@@ -930,6 +980,7 @@ fn case_view<'a>(
         timeline,
         notices,
         certificates: Vec::new(),
+        shared: Vec::new(),
         actions,
         attachment_max_mb: state
             .applications

@@ -1,0 +1,449 @@
+//! Once-only sharing through the real router on SQLite and PostgreSQL: an applicant for the
+//! food business licence (SJ0002) answers its e-certificate questions with the business licence
+//! in their wallet and lets the platform fetch their certificate of no criminal record, without
+//! uploading either; consent is required; market regulation's staff see both verified in the
+//! case (and revoked once the issuer revokes one); the holder's data-use record lists both
+//! uses; the evidence log verifies and a tampered entry is caught.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::Duration;
+use common::browser::*;
+use common::*;
+use serde_json::{Map, json};
+use tongban_services::certificates::NewCertificate;
+use tongban_store::exchange::LogBreak;
+use tongban_store::sea_orm::{ConnectionTrait, EntityTrait};
+use tongban_store::testing::TestDb;
+use uuid::Uuid;
+
+const PERSON: &str = "13800000001";
+
+fn location(reply: &Reply) -> String {
+    reply
+        .header("location")
+        .unwrap_or_else(|| panic!("no redirect ({}): {}", reply.status, reply.text()))
+        .to_owned()
+}
+
+/// Posts a question page with the page's own CSRF token.
+async fn answer(browser: &mut Browser, path: &str, fields: &[(&str, &str)]) -> Reply {
+    let html = browser.get(path).await.text();
+    let csrf = csrf_of(&html);
+    let mut all = fields.to_vec();
+    all.push(("csrf", &csrf));
+    browser.post(path, &all).await
+}
+
+/// Issues a certificate of `type_key` to the demo person with all its claims disclosable.
+async fn issue(
+    state: &tongban_web::AppState,
+    type_key: &str,
+    claims: serde_json::Value,
+    valid_days: Option<i64>,
+) -> Uuid {
+    let snapshot = state.snapshots.current();
+    let catalog = &snapshot.catalog;
+    let certificates = state.applications.handling().certificates().clone();
+    let certificate = catalog.certificate_type(type_key).unwrap();
+    let holder = state.identity.demo_person(PERSON).await.unwrap().unwrap();
+    let disclosable: Map<String, serde_json::Value> = claims.as_object().unwrap().clone();
+    certificates
+        .issue(
+            &state.db,
+            state.clock.as_ref(),
+            catalog,
+            NewCertificate {
+                type_key: type_key.into(),
+                vct: certificate.vct(&certificates.settings.public_url, &catalog.region.code),
+                department_id: catalog.department_id(&certificate.department).unwrap(),
+                holder_account_id: holder,
+                holder_enterprise_id: None,
+                case_id: None,
+                valid_from: state.clock.now(),
+                expires_at: valid_days.map(|days| state.clock.now() + Duration::days(days)),
+                plain: Map::new(),
+                disclosable,
+                summary: json!({ "name": certificate.name.get(tongban_domain::Locale::ZhCn), "number": "CERT-1" }),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_without_uploads() {
+    for db in TestDb::all("once-only sharing").await {
+        let state = demo_state(&db, tongban_web::Mode::Demo).await;
+        let licence = issue(
+            &state,
+            "business-licence",
+            json!({
+                "licence_number": "92990100MA0000001X",
+                "name": "示范市张三小吃店",
+                "kind": "个体工商户",
+                "operator": "张三",
+                "premises": "示范市东湖区人民路1号",
+                "business_scope": "小吃服务；预包装食品销售",
+                "registered_on": "2026-11-30",
+            }),
+            None,
+        )
+        .await;
+        issue(
+            &state,
+            "no-criminal-record",
+            json!({
+                "certificate_number": "GA-2026-0001",
+                "holder_name": "张三",
+                "id_number": "11010519491231002X",
+                "finding": "未发现有犯罪记录",
+                "purpose": "食品经营",
+                "issued_on": "2026-12-01",
+            }),
+            Some(90),
+        )
+        .await;
+        let app = tongban_web::app(state.clone());
+        let mut citizen = signed_in(app.clone(), PERSON).await;
+
+        // The question offers the licence held and the fetch, and lists what is shared.
+        let page = citizen.get("/services/SJ0002/apply").await;
+        let csrf = csrf_of(&page.text());
+        let started = citizen
+            .post("/services/SJ0002/apply", &[("csrf", &csrf)])
+            .await;
+        let business = location(&started);
+        assert!(business.ends_with("/pages/business"), "{business}");
+        let draft = business.split('/').nth(2).unwrap().to_owned();
+        let html = citizen.get(&business).await.text();
+        let wallet = format!("wallet:{licence}");
+        assert!(html.contains(&format!("value=\"{wallet}\"")), "{html}");
+        assert!(html.contains("value=\"fetch\""), "{html}");
+        assert!(
+            html.contains("Licence number"),
+            "the shared fields are named"
+        );
+        assert!(
+            !html.contains("Registered capital"),
+            "not on the field's disclose list"
+        );
+        assert!(html.contains("only for this application"), "{html}");
+
+        // Picked without the consent box: refused, nothing shared.
+        let business_fields = [
+            ("enterprise_name", "示范市张三小吃店"),
+            ("credit_code", "91350100M000100Y43"),
+            ("business_licence", wallet.as_str()),
+            ("scope_includes_food", "yes"),
+        ];
+        let refused = answer(&mut citizen, &business, &business_fields).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.text().contains("Tick the box to agree"),
+            "{}",
+            refused.text()
+        );
+        // Someone else's certificate id (here: a made-up one) is not theirs to share.
+        let mut borrowed = business_fields.to_vec();
+        let foreign = format!("wallet:{}", Uuid::now_v7());
+        borrowed[2] = ("business_licence", &foreign);
+        borrowed.push(("business_licence.consent", "yes"));
+        let refused = answer(&mut citizen, &business, &borrowed).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().contains("is not one of yours"));
+
+        let mut consented = business_fields.to_vec();
+        consented.push(("business_licence.consent", "yes"));
+        let next = answer(&mut citizen, &business, &consented).await;
+        assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.text());
+        let operations = location(&next);
+        let next = answer(
+            &mut citizen,
+            &operations,
+            &[
+                ("food_categories", "hot-food"),
+                ("premises_address.province", "990000"),
+                ("premises_address.city", "990100"),
+                ("premises_address.county", "990102"),
+                ("premises_address.street", "人民路1号"),
+                ("premises_area", "60"),
+                ("central_kitchen", "no"),
+            ],
+        )
+        .await;
+        assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.text());
+        let safety = location(&next);
+        let next = answer(
+            &mut citizen,
+            &safety,
+            &[
+                ("manager_name", "张三"),
+                ("manager_id", "11010519491231002X"),
+                ("manager_phone", "13800000001"),
+                ("manager_record", "fetch"),
+                ("manager_record.consent", "yes"),
+                ("food_handlers", "3"),
+            ],
+        )
+        .await;
+        assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.text());
+        let documents = location(&next);
+        let pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+        for field in ["floor_plan", "safety_procedures"] {
+            let csrf = csrf_of(&citizen.get(&documents).await.text());
+            post_multipart(
+                &mut citizen,
+                &documents,
+                &[("csrf", &csrf)],
+                Some((field, "plan.pdf", pdf)),
+            )
+            .await;
+        }
+        let check = citizen.get(&format!("/applications/{draft}/check")).await;
+        assert_eq!(check.status, StatusCode::OK, "{}", check.text());
+        assert!(
+            check
+                .text()
+                .contains("Shared from my e-certificates (with consent)")
+        );
+        assert!(
+            check
+                .text()
+                .contains("Fetched from the issuing department (with consent)")
+        );
+        let declaration = format!("/applications/{draft}/declaration");
+        let csrf = csrf_of(&citizen.get(&declaration).await.text());
+        let sent = citizen
+            .post(
+                &declaration,
+                &[("csrf", &csrf), ("declaration", "confirmed")],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+        let case = tongban_store::entities::case::Entity::find()
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+
+        // What the department received: two presentations, each with only the consented
+        // fields, and two evidence entries that verify.
+        let shared = tongban_store::exchange::shares_of_case(&db.conn, case.region_id, case.id)
+            .await
+            .unwrap();
+        assert_eq!(shared.len(), 2);
+        let fetched = shared.iter().find(|s| s.source == "fetch").unwrap();
+        assert_eq!(fetched.type_key, "no-criminal-record");
+        assert_eq!(
+            fetched.fields,
+            r#"["certificate_number","holder_name","finding","issued_on"]"#
+        );
+        assert_eq!(
+            tongban_store::exchange::verify_log(&db.conn).await.unwrap(),
+            Ok(2)
+        );
+
+        // Market regulation's clerk sees both verified, with the shared values and without
+        // what was withheld (the manager's ID number).
+        let mut clerk = signed_in(app.clone(), "sj.clerk").await;
+        let staff_page = clerk.get(&format!("/workbench/cases/{}", case.id)).await;
+        assert_eq!(staff_page.status, StatusCode::OK);
+        let html = staff_page.text();
+        assert!(
+            html.contains("E-certificates shared by the applicant"),
+            "{html}"
+        );
+        assert_eq!(html.matches("verdict-valid").count(), 2, "{html}");
+        assert!(html.contains("92990100MA0000001X"));
+        assert!(html.contains("未发现有犯罪记录"));
+        assert!(
+            !html.contains("11010519491231002X"),
+            "withheld, so not there"
+        );
+        assert!(html.contains("fetched by the platform with the applicant"));
+        assert!(html.contains("chosen from the applicant"));
+
+        // Market regulation's own system reads the same through the exchange API with a
+        // client_credentials token; another department's system cannot; each read is evidence.
+        let token_of = |department: &'static str, scopes: &'static [&'static str]| {
+            let state = state.clone();
+            let app = app.clone();
+            async move {
+                let client = state
+                    .oidc
+                    .register_client(
+                        state.clock.as_ref(),
+                        tongban_services::oidc::Admin::Console,
+                        "990100",
+                        &tongban_services::oidc::NewClient {
+                            client_id: format!("{}-system", department.to_lowercase()),
+                            name: format!("{department} 业务系统"),
+                            redirect_uris: vec!["https://dept.example/cb".into()],
+                            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                            department_code: department.into(),
+                            ..Default::default()
+                        },
+                        &tongban_services::identity::Origin::default(),
+                    )
+                    .await
+                    .unwrap();
+                let body = format!(
+                    "grant_type=client_credentials&scope={}&client_id={}&client_secret={}",
+                    scopes.join("%20"),
+                    client.client_id,
+                    urlencode(&client.secret.unwrap())
+                );
+                let reply = send(
+                    &app,
+                    axum::http::Request::post("/oidc/token")
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(axum::body::Body::from(body))
+                        .unwrap(),
+                )
+                .await;
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+                serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap()["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let read = |token: Option<String>| {
+            let app = app.clone();
+            let path = format!(
+                "/api/v1/exchange/cases/{}/certificates",
+                case.tracking_number
+            );
+            async move {
+                let mut request = axum::http::Request::get(path);
+                if let Some(token) = token {
+                    request = request.header("authorization", format!("Bearer {token}"));
+                }
+                send(&app, request.body(axum::body::Body::empty()).unwrap()).await
+            }
+        };
+        assert_eq!(read(None).await.status, StatusCode::UNAUTHORIZED);
+        let sj = token_of("SJ", &["exchange.read"]).await;
+        let reply = read(Some(sj)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        let listed = body["certificates"].as_array().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(
+            listed
+                .iter()
+                .all(|c| c["verification"]["verdict"] == "valid"),
+            "{body}"
+        );
+        let record = listed
+            .iter()
+            .find(|c| c["certificate_type"] == "no-criminal-record")
+            .unwrap();
+        assert_eq!(record["source"], "fetch");
+        assert!(
+            record["verification"]["fields"].get("id_number").is_none(),
+            "the withheld field is not in the presentation"
+        );
+        let ga = token_of("GA", &["exchange.read"]).await;
+        assert_eq!(
+            read(Some(ga)).await.status,
+            StatusCode::NOT_FOUND,
+            "the case is not routed to the public security bureau"
+        );
+        let unscoped = token_of("WJ", &["other.scope"]).await;
+        assert_eq!(read(Some(unscoped)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            tongban_store::exchange::verify_log(&db.conn).await.unwrap(),
+            Ok(4),
+            "two reads through the API added two entries"
+        );
+        let openapi = get(&app, "/api/v1/exchange/openapi.yaml").await;
+        assert!(
+            openapi
+                .text()
+                .contains("/cases/{tracking_number}/certificates")
+        );
+
+        // The holder sees who used what.
+        let uses = citizen.get("/account/data-use").await;
+        assert_eq!(uses.status, StatusCode::OK);
+        let html = uses.text();
+        assert!(html.contains("食品经营许可（SJ0002）"), "{html}");
+        assert!(html.contains("You agreed to share it when you submitted your application"));
+        assert!(
+            html.contains("A department&#x27;s system fetched it")
+                || html.contains("A department&#39;s system fetched it"),
+            "{html}"
+        );
+        assert!(
+            html.contains(&fetched.id.to_string()),
+            "the consent reference"
+        );
+        assert!(html.contains(&format!("/applications/cases/{}", case.id)));
+        // Another person sees none of it.
+        let mut other = signed_in(app.clone(), "13800000002").await;
+        let theirs = other.get("/account/data-use").await.text();
+        assert!(!theirs.contains("SJ0002"), "{theirs}");
+
+        // The issuer revokes the licence: the case now shows it revoked, and it can no longer
+        // be chosen for a new application.
+        let snapshot = state.snapshots.current();
+        let approver = tongban_services::identity::staff_session(&db.conn, "sj.approver")
+            .await
+            .unwrap()
+            .unwrap();
+        state
+            .applications
+            .handling()
+            .certificates()
+            .revoke(
+                state.clock.as_ref(),
+                &approver,
+                &snapshot.catalog,
+                &tongban_services::identity::Origin {
+                    ip: None,
+                    user_agent: None,
+                },
+                licence,
+                "营业执照已注销",
+            )
+            .await
+            .unwrap();
+        let html = clerk
+            .get(&format!("/workbench/cases/{}", case.id))
+            .await
+            .text();
+        assert_eq!(html.matches("verdict-revoked").count(), 1, "{html}");
+        let page = citizen.get("/services/SJ0002/apply").await;
+        let csrf = csrf_of(&page.text());
+        let again = location(
+            &citizen
+                .post("/services/SJ0002/apply", &[("csrf", &csrf)])
+                .await,
+        );
+        let html = citizen.get(&again).await.text();
+        assert!(
+            !html.contains(&wallet),
+            "a revoked certificate is not offered"
+        );
+        let mut reuse = business_fields.to_vec();
+        reuse.push(("business_licence.consent", "yes"));
+        let refused = answer(&mut citizen, &again, &reuse).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().contains("was revoked by its issuer"));
+
+        // Tampering with the evidence log is caught at the entry.
+        db.conn
+            .execute_unprepared("UPDATE exchange_log SET purpose = '另一目的' WHERE seq = 3")
+            .await
+            .unwrap();
+        assert!(matches!(
+            tongban_store::exchange::verify_log(&db.conn).await.unwrap(),
+            Err(LogBreak::Entry { seq: 3, .. })
+        ));
+        db.finish().await;
+    }
+}

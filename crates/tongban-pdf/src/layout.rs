@@ -68,6 +68,9 @@ pub enum Op {
         width: f32,
         gray: f32,
     },
+    /// Filled rectangles, each given by two opposite corners `[x0, y0, x1, y1]`: a QR code's
+    /// dark modules, one rectangle per horizontal run so the content stream stays small.
+    Fill { rects: Vec<[f32; 4]>, gray: f32 },
 }
 
 /// One laid-out page.
@@ -222,7 +225,85 @@ fn block_items(block: &Block, font: &Font, out: &mut Vec<Item>) {
         }
         Block::Cells(count) => cells(usize::from(*count), out),
         Block::Table { header, rows } => table(font, header, rows, out),
+        Block::Qr { text, caption } => qr(font, text, caption, out),
     }
+}
+
+/// The QR code's side, quiet zone included, when its modules are not too small: 38 mm, which
+/// phones scan from a printed page at arm's length.
+const QR_SIDE: f32 = 108.0;
+/// The smallest module printed (about 0.5 mm); a longer text makes a larger code instead.
+const QR_MIN_MODULE: f32 = 1.5;
+/// White modules around the code, as ISO/IEC 18004 asks, so scanners find its edges.
+const QR_QUIET: usize = 4;
+
+fn qr(font: &Font, text: &str, caption: &str, out: &mut Vec<Item>) {
+    const GAP: f32 = 12.0;
+    let line_height = NOTE * LEADING;
+    let code = qrcode::QrCode::new(text.as_bytes()).ok();
+    let Some(code) = code else {
+        // No QR code holds this much: print the text itself rather than nothing.
+        paragraph(font, caption, NOTE, Style::Muted, 6.0, out);
+        paragraph(font, text, NOTE, Style::Normal, 0.0, out);
+        return;
+    };
+    let width = code.width();
+    let total = width + 2 * QR_QUIET;
+    let module = (QR_SIDE / total as f32)
+        .max(QR_MIN_MODULE)
+        .min(CONTENT_WIDTH / 2.0 / total as f32);
+    let side = module * total as f32;
+    let colors = code.to_colors();
+    let mut rects = Vec::new();
+    for (row, line) in colors.chunks(width).enumerate() {
+        let top = (QR_QUIET + row) as f32 * module;
+        let mut column = 0;
+        while column < width {
+            if line[column] != qrcode::Color::Dark {
+                column += 1;
+                continue;
+            }
+            let start = column;
+            while column < width && line[column] == qrcode::Color::Dark {
+                column += 1;
+            }
+            let x = MARGIN + (QR_QUIET + start) as f32 * module;
+            rects.push([x, top, x + (column - start) as f32 * module, top + module]);
+        }
+    }
+    let mut ops = vec![Op::Fill { rects, gray: 0.0 }];
+    // The caption beside the code, centred on it; a caption taller than a page is cut.
+    let caption_x = MARGIN + side + GAP;
+    let mut lines = wrap(font, caption, NOTE, CONTENT_WIDTH - side - GAP);
+    lines.truncate(((TOP - BOTTOM) / line_height) as usize);
+    let caption_height = lines.len() as f32 * line_height;
+    let height = side.max(caption_height);
+    let first = (height - caption_height) / 2.0;
+    for (i, glyphs) in lines.into_iter().enumerate() {
+        ops.push(Op::Text {
+            x: caption_x,
+            baseline: first + i as f32 * line_height + baseline_in(font, NOTE, line_height),
+            size: NOTE,
+            style: Style::Normal,
+            glyphs,
+        });
+    }
+    // Centred vertically too: the code's own quiet zone is its space above.
+    let offset = (height - side) / 2.0;
+    if offset > 0.0
+        && let Some(Op::Fill { rects, .. }) = ops.first_mut()
+    {
+        for rect in rects.iter_mut() {
+            rect[1] += offset;
+            rect[3] += offset;
+        }
+    }
+    out.push(Item {
+        space_before: 4.0,
+        height,
+        keep_with_next: false,
+        ops,
+    });
 }
 
 /// Height of a handwritten line: twice the body line, as on printed Chinese forms.
@@ -634,6 +715,13 @@ fn place(op: &Op, top: f32) -> Op {
             width: *width,
             gray: *gray,
         },
+        Op::Fill { rects, gray } => Op::Fill {
+            rects: rects
+                .iter()
+                .map(|&[x0, y0, x1, y1]| [x0, top - y0, x1, top - y1])
+                .collect(),
+            gray: *gray,
+        },
     }
 }
 
@@ -1040,5 +1128,105 @@ mod tests {
                 assert!(x + width_of(glyphs, *size) <= A4.0 - MARGIN + 0.01);
             }
         }
+    }
+
+    #[test]
+    fn a_qr_code_is_drawn_module_for_module_beside_its_caption() {
+        let address = "https://zwfw.example.gov.cn/certificates/check/0196f3a2-7c1e-7d40-9a51-3c2b8e4f6a10/Xk3pQ9vR2mT7wL5yB8nC4d";
+        let ops = body_ops(&Document {
+            blocks: vec![Block::Qr {
+                text: address.into(),
+                caption: "扫码核验\nScan to verify".into(),
+            }],
+            ..Document::default()
+        });
+        let rects: Vec<[f32; 4]> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Fill { rects, gray } => {
+                    assert_eq!(*gray, 0.0, "black on white");
+                    Some(rects.clone())
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert!(!rects.is_empty());
+        // Every rectangle is one module high; the module size follows from that.
+        let module = (rects[0][1] - rects[0][3]).abs();
+        assert!(module >= QR_MIN_MODULE - 0.001, "{module}");
+        let left = rects.iter().map(|r| r[0]).fold(f32::MAX, f32::min);
+        let top = rects
+            .iter()
+            .map(|r| r[1].max(r[3]))
+            .fold(f32::MIN, f32::max);
+        // The finder pattern's corner sits inside the quiet zone, on the margin.
+        assert!((left - (MARGIN + QR_QUIET as f32 * module)).abs() < 0.01);
+
+        // Read the squares back into a grid: it is the code's own matrix.
+        let code = qrcode::QrCode::new(address.as_bytes()).unwrap();
+        let width = code.width();
+        let mut drawn = vec![false; width * width];
+        for r in &rects {
+            assert!(
+                ((r[1] - r[3]).abs() - module).abs() < 0.01,
+                "one module high"
+            );
+            let row = ((top - r[1].max(r[3])) / module).round() as usize;
+            let from = ((r[0].min(r[2]) - left) / module).round() as usize;
+            let to = ((r[0].max(r[2]) - left) / module).round() as usize;
+            for column in from..to {
+                assert!(!drawn[row * width + column], "drawn twice");
+                drawn[row * width + column] = true;
+            }
+        }
+        let expected: Vec<bool> = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        assert_eq!(drawn, expected);
+
+        // The caption stands to the right of the code, inside the page.
+        let right_of_code = left + (width + QR_QUIET) as f32 * module;
+        let captions: Vec<String> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Text {
+                    x,
+                    glyphs,
+                    size,
+                    baseline,
+                    ..
+                } if *x > right_of_code && *baseline > BOTTOM => {
+                    assert!(x + width_of(glyphs, *size) <= A4.0 - MARGIN + 0.01);
+                    Some(text(glyphs))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(captions, vec!["扫码核验", "Scan to verify"]);
+    }
+
+    #[test]
+    fn text_too_long_for_a_qr_code_is_printed_instead() {
+        // Past the 2,331 bytes the largest code holds at this error correction level.
+        let long = "x".repeat(2400);
+        let ops = body_ops(&Document {
+            blocks: vec![Block::Qr {
+                text: long.clone(),
+                caption: "c".into(),
+            }],
+            ..Document::default()
+        });
+        assert!(!ops.iter().any(|op| matches!(op, Op::Fill { .. })));
+        let printed: String = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Text { glyphs, .. } => Some(text(glyphs)),
+                _ => None,
+            })
+            .collect();
+        assert!(printed.contains(&"x".repeat(50)));
     }
 }

@@ -1,7 +1,7 @@
 //! Printable documents for Tongban: a small, generic document model (title, meta lines,
-//! headings, paragraphs, lists, two-column key–value tables, a footer with page numbers, and
-//! for printed forms ruled writing lines, tick boxes, character cells and grids) rendered to
-//! A4 PDF bytes.
+//! headings, paragraphs, lists, two-column key–value tables, a footer with page numbers, QR
+//! codes drawn as vector squares, and for printed forms ruled writing lines, tick boxes,
+//! character cells and grids) rendered to A4 PDF bytes.
 //!
 //! Layout is done here by hand: Chinese text breaks between any two Han characters except
 //! before closing punctuation (，。、）…) or after opening punctuation (（《…); Latin text breaks
@@ -69,6 +69,12 @@ pub enum Block {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     },
+    /// A QR code of `text` (e.g. a verification address) drawn as filled black squares with
+    /// its white quiet zone, about 38 mm wide, and `caption` beside it (`\n` breaks lines):
+    /// print the address there too, for readers without a camera. The code is vector, so it
+    /// scans at any print size; the PDF stays deterministic. Text too long for a QR code (over
+    /// about 2 KB) is printed under the caption instead of a code that cannot exist.
+    Qr { text: String, caption: String },
 }
 
 /// Why a document could not be rendered. Layout itself cannot fail; only a corrupt embedded

@@ -168,6 +168,18 @@ fn content(page: &Page, remapper: &GlyphRemapper) -> Vec<u8> {
                 }
                 c.stroke();
             }
+            Op::Fill { rects, gray } => {
+                if rects.is_empty() {
+                    continue;
+                }
+                c.set_fill_gray(*gray);
+                for &[x0, y0, x1, y1] in rects {
+                    c.rect(x0.min(x1), y0.min(y1), (x1 - x0).abs(), (y1 - y0).abs());
+                }
+                // One fill for all of them: adjacent runs share edges, and nonzero filling
+                // of non-overlapping rectangles leaves no seams.
+                c.fill_nonzero();
+            }
             Op::Text {
                 x,
                 baseline,

@@ -30,6 +30,7 @@ fn block() -> impl Strategy<Value = Block> {
             prop::collection::vec(prop::collection::vec(text(), 0..5), 0..4)
         )
             .prop_map(|(header, rows)| Block::Table { header, rows }),
+        (text(), text()).prop_map(|(text, caption)| Block::Qr { text, caption }),
     ]
 }
 

@@ -15,7 +15,8 @@
 //!   guessed).
 //! - `/account/certificates` (我的证照): the holder's certificates with their validity; one
 //!   certificate's page shows its fields, its QR code and the whole token to copy, and makes
-//!   a presentation with only the fields the holder ticks.
+//!   a presentation with only the fields the holder ticks;
+//!   `/account/certificates/{id}.pdf` prints it (see `certificate_pdf`).
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -151,7 +152,9 @@ fn verdict_key(verdict: &Verdict) -> &'static str {
     }
 }
 
-fn certificate_of(verdict: &Verdict) -> Option<&tongban_domain::certificates::VerifiedCertificate> {
+pub(crate) fn certificate_of(
+    verdict: &Verdict,
+) -> Option<&tongban_domain::certificates::VerifiedCertificate> {
     match verdict {
         Verdict::Valid { certificate, .. }
         | Verdict::Revoked { certificate, .. }
@@ -196,6 +199,18 @@ fn mask_personal(text: &str) -> String {
             format!("{first}{}", "*".repeat(rest.max(1)))
         }
         None => String::new(),
+    }
+}
+
+/// A field's value on a screen or a printout: personal data masked whatever its shape
+/// (`spec` is the field in the certificate's type, when known), resident ID numbers always.
+pub(crate) fn displayed(
+    spec: Option<&tongban_domain::certificate_types::CertificateField>,
+    value: &Value,
+) -> String {
+    match (spec, value) {
+        (Some(f), Value::String(text)) if f.personal => mask_personal(text),
+        _ => shown(value),
     }
 }
 
@@ -317,13 +332,14 @@ pub(crate) fn verdict_view_for(
                             .and_then(|t| t.fields.iter().position(|f| &f.key == name))
                             .unwrap_or(usize::MAX);
                         let value = match (spec, value) {
-                            // Personal data is masked on screens, whatever its shape.
+                            // Staff handling a case the certificate was shared with see
+                            // personal fields as shared; every other screen masks them.
                             (Some(f), Value::String(text))
-                                if f.personal && mask_personal_fields =>
+                                if f.personal && !mask_personal_fields =>
                             {
-                                mask_personal(text)
+                                shown(&Value::String(text.clone()))
                             }
-                            _ => shown(value),
+                            _ => displayed(spec, value),
                         };
                         let view = FieldView {
                             name: spec
@@ -751,6 +767,10 @@ async fn held_page(
         Ok(user) => user,
         Err(response) => return response,
     };
+    // `/account/certificates/{id}.pdf`: the router cannot tell a suffix from the id.
+    if let Some(id) = id.strip_suffix(".pdf") {
+        return crate::certificate_pdf::held_pdf(&state, prefs, &user, id).await;
+    }
     render_held(&state, prefs, &user, &headers, &id, None).await
 }
 

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod assets;
 pub mod cases;
 pub mod catalog;
+pub mod certificate_pdf;
 pub mod certificates;
 pub mod csrf;
 pub mod data_use;

@@ -8,15 +8,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use axum::http::StatusCode;
+use common::pdf::{keep_for_inspection, pdftotext, pdftotext_available, squeezed};
 use common::*;
 use tongban_domain::Locale;
 use tongban_domain::divisions::Divisions;
 use tongban_domain::forms::{Answer, FormDefinition, summary_rows};
-use tongban_store::testing::{TestDb, skip};
+use tongban_store::testing::TestDb;
 use tongban_web::i18n::I18n;
 use tongban_web::layout::Chrome;
 use tongban_web::prefs::Prefs;
@@ -126,57 +125,6 @@ async fn state_with_form(db: &TestDb) -> AppState {
     demo_state(db, Mode::Demo).await
 }
 
-/// Whether `pdftotext` can be run; says "skipped" (or fails, under strict mode) when not.
-fn pdftotext_available() -> bool {
-    match Command::new("pdftotext").arg("-v").output() {
-        Ok(_) => true,
-        Err(error) => {
-            skip(
-                "reading form PDFs back with pdftotext",
-                &format!("pdftotext cannot be started ({error}); apt-get install poppler-utils"),
-            );
-            false
-        }
-    }
-}
-
-/// The text of `pdf` as `pdftotext -layout` reads it.
-fn pdftotext(pdf: &[u8]) -> String {
-    let mut child = Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8", "-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pdftotext starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(pdf)
-        .expect("write the PDF to pdftotext");
-    let output = child.wait_with_output().expect("pdftotext runs");
-    assert!(
-        output.status.success(),
-        "pdftotext failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 text")
-}
-
-/// Text without any whitespace, so a phrase wrapped across lines (or columns) still matches.
-fn squeezed(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
-/// With `TONGBAN_PDF_OUT` set, writes `pdf` there to look at:
-/// `TONGBAN_PDF_OUT=/tmp cargo test -p tongban-web --test form_pdf`.
-fn keep_for_inspection(name: &str, pdf: &[u8]) {
-    if let Some(dir) = std::env::var_os("TONGBAN_PDF_OUT") {
-        std::fs::write(std::path::Path::new(&dir).join(name), pdf).expect("write the PDF");
-    }
-}
-
 fn assert_contains(text: &str, phrases: &[String], what: &str) {
     let text = squeezed(text);
     for phrase in phrases {
@@ -190,7 +138,7 @@ fn assert_contains(text: &str, phrases: &[String], what: &str) {
 #[tokio::test]
 async fn the_blank_form_prints_every_question_with_room_to_answer() {
     let i18n = I18n::load().expect("strings");
-    let can_read = pdftotext_available();
+    let can_read = pdftotext_available("reading form PDFs back with pdftotext");
     let form = form();
     for db in TestDb::all("form pdf").await {
         let state = state_with_form(&db).await;
@@ -398,7 +346,7 @@ async fn a_filled_form_prints_answers_masked_and_names_outside_the_bmp_whole() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
 
-    let can_read = pdftotext_available();
+    let can_read = pdftotext_available("reading form PDFs back with pdftotext");
     for locale in [Locale::ZhCn, Locale::En] {
         let prefs = Prefs {
             locale,

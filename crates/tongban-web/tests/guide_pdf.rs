@@ -5,67 +5,22 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use axum::http::StatusCode;
+use common::pdf::{pdftotext, pdftotext_available, squeezed};
 use common::*;
 use tongban_domain::Locale;
-use tongban_store::testing::{TestDb, skip};
+use tongban_store::testing::TestDb;
 use tongban_web::Mode;
 use tongban_web::i18n::I18n;
 
 /// The size a guide PDF must stay under (the font subset is most of it).
 const MAX_PDF_BYTES: usize = 150 * 1024;
 
-/// Whether `pdftotext` can be run; says "skipped" (or fails, under strict mode) when not.
-fn pdftotext_available() -> bool {
-    match Command::new("pdftotext").arg("-v").output() {
-        Ok(_) => true,
-        Err(error) => {
-            skip(
-                "reading guide PDFs back with pdftotext",
-                &format!("pdftotext cannot be started ({error}); apt-get install poppler-utils"),
-            );
-            false
-        }
-    }
-}
-
-/// The text of `pdf` as `pdftotext -layout` reads it.
-fn pdftotext(pdf: &[u8]) -> String {
-    let mut child = Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8", "-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pdftotext starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(pdf)
-        .expect("write the PDF to pdftotext");
-    let output = child.wait_with_output().expect("pdftotext runs");
-    assert!(
-        output.status.success(),
-        "pdftotext failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 text")
-}
-
-/// Text without any whitespace, so a phrase wrapped across lines (or columns) still matches.
-fn squeezed(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
 #[tokio::test]
 async fn guides_download_as_a4_pdfs_whose_text_reads_back() {
     let i18n = I18n::load().expect("strings");
     let catalog = tongban_services::catalog::demo_document().expect("demo catalogue");
-    let can_read = pdftotext_available();
+    let can_read = pdftotext_available("reading guide PDFs back with pdftotext");
     for db in TestDb::all("guide pdf").await {
         let state = demo_state(&db, Mode::Demo).await;
         let app = tongban_web::app(state.clone());

@@ -49,3 +49,14 @@ wallet-share-make = Make the copy
 wallet-presentation = The copy to show
 wallet-presentation-hint = Copy it and give it to whoever needs to check it; they verify it on the verification page or with the command.
 wallet-whole = The whole certificate
+
+## Printed certificates (PDF)
+cert-pdf-download = Download to print (PDF)
+cert-pdf-download-hint = Formatted for A4 paper, with the verification QR code.
+cert-pdf-caption = Printout of an e-certificate
+cert-pdf-id = Certificate ID
+cert-pdf-masked = Personal details are partly hidden; the e-certificate itself holds them in full.
+cert-pdf-validity = Issue and validity
+cert-pdf-verify = Verify
+cert-pdf-verify-text = This is a printout of an e-certificate: it cannot show whether the certificate is still valid today. Scan the QR code or open the address below in a browser to check that it is genuine and its current status (expired or revoked).
+cert-pdf-qr-caption = Scan to verify

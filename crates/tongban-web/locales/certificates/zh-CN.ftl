@@ -49,3 +49,14 @@ wallet-share-make = 生成出示副本
 wallet-presentation = 出示副本
 wallet-presentation-hint = 复制后交给需要核验的单位，对方可在“电子证照核验”页面或用命令核验。
 wallet-whole = 完整证照内容
+
+## 证照打印件（PDF）
+cert-pdf-download = 下载打印版（PDF）
+cert-pdf-download-hint = 适合用 A4 纸打印，附核验二维码。
+cert-pdf-caption = 电子证照打印件
+cert-pdf-id = 证照标识
+cert-pdf-masked = 个人信息已部分隐去，完整内容以电子证照为准。
+cert-pdf-validity = 签发与有效期
+cert-pdf-verify = 核验
+cert-pdf-verify-text = 本件是电子证照的打印件，不能说明证照目前是否仍然有效。扫描二维码或在浏览器中打开下面的地址，即可核验证照的真伪和当前状态（是否过期、是否已被注销）。
+cert-pdf-qr-caption = 扫码核验

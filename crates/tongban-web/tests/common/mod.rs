@@ -17,6 +17,7 @@ use tongban_web::{AppState, Mode, WebSettings};
 use tower::ServiceExt;
 
 pub mod browser;
+pub mod pdf;
 
 pub const DEMO_REGION: &str = "990100";
 pub const MAX_BODY: usize = 64 * 1024;

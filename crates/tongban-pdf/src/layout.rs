@@ -68,6 +68,9 @@ pub enum Op {
         width: f32,
         gray: f32,
     },
+    /// Filled rectangles (x, y, width, height; y of the lower edge once placed, of the upper
+    /// edge inside an item): a QR code's dark modules, one rectangle per horizontal run.
+    Fill { rects: Vec<[f32; 4]>, gray: f32 },
 }
 
 /// One laid-out page.
@@ -222,7 +225,50 @@ fn block_items(block: &Block, font: &Font, out: &mut Vec<Item>) {
         }
         Block::Cells(count) => cells(usize::from(*count), out),
         Block::Table { header, rows } => table(font, header, rows, out),
+        Block::Qr(text) => qr(text, out),
     }
+}
+
+/// Side of a QR module in points: a version 6 code (41 modules, room for a 130-character
+/// address) plus its 4-module quiet zone is 49 × 1.8 ≈ 88 pt, about 31 mm, which phones read
+/// at arm's length from print.
+const QR_MODULE: f32 = 1.8;
+
+fn qr(text: &str, out: &mut Vec<Item>) {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return;
+    };
+    let width = code.width();
+    let colors = code.to_colors();
+    let quiet = 4.0 * QR_MODULE;
+    let mut rects = Vec::new();
+    for (row, line) in colors.chunks(width.max(1)).enumerate() {
+        let y = quiet + row as f32 * QR_MODULE;
+        let mut column = 0;
+        while column < line.len() {
+            if line[column] == qrcode::Color::Dark {
+                let start = column;
+                while column < line.len() && line[column] == qrcode::Color::Dark {
+                    column += 1;
+                }
+                rects.push([
+                    MARGIN + quiet + start as f32 * QR_MODULE,
+                    y,
+                    (column - start) as f32 * QR_MODULE,
+                    QR_MODULE,
+                ]);
+            } else {
+                column += 1;
+            }
+        }
+    }
+    let side = 2.0 * quiet + width as f32 * QR_MODULE;
+    out.push(Item {
+        space_before: 4.0,
+        height: side,
+        keep_with_next: false,
+        ops: vec![Op::Fill { rects, gray: 0.0 }],
+    });
 }
 
 /// Height of a handwritten line: twice the body line, as on printed Chinese forms.
@@ -634,6 +680,13 @@ fn place(op: &Op, top: f32) -> Op {
             width: *width,
             gray: *gray,
         },
+        Op::Fill { rects, gray } => Op::Fill {
+            rects: rects
+                .iter()
+                .map(|&[x, y, w, h]| [x, top - y - h, w, h])
+                .collect(),
+            gray: *gray,
+        },
     }
 }
 
@@ -1040,5 +1093,38 @@ mod tests {
                 assert!(x + width_of(glyphs, *size) <= A4.0 - MARGIN + 0.01);
             }
         }
+    }
+
+    #[test]
+    fn a_qr_code_is_its_dark_modules_as_filled_runs_inside_the_margins() {
+        let text = "https://zwfw.example.gov.cn/notices/check/0193a0c0-0000-7000-8000-000000000001/AAECAwQFBgcICQoLDA0ODw";
+        let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).unwrap();
+        let dark = code
+            .to_colors()
+            .iter()
+            .filter(|c| **c == qrcode::Color::Dark)
+            .count();
+        let mut out = Vec::new();
+        qr(text, &mut out);
+        assert_eq!(out.len(), 1, "one item: a code is never split across pages");
+        let side = (code.width() as f32 + 8.0) * QR_MODULE;
+        assert!((out[0].height - side).abs() < 0.01);
+        let [Op::Fill { rects, gray }] = out[0].ops.as_slice() else {
+            panic!("one fill op: {:?}", out[0].ops);
+        };
+        assert_eq!(*gray, 0.0);
+        let modules: f32 = rects.iter().map(|r| r[2] / QR_MODULE).sum();
+        assert_eq!(modules.round() as usize, dark);
+        for [x, y, w, h] in rects {
+            assert!(*x >= MARGIN && x + w <= MARGIN + side);
+            assert!(*y >= 0.0 && y + h <= side);
+        }
+        // The same text draws the same squares; text no QR code can hold draws nothing.
+        let mut again = Vec::new();
+        qr(text, &mut again);
+        assert_eq!(again[0].ops, out[0].ops);
+        let mut none = Vec::new();
+        qr(&"x".repeat(5000), &mut none);
+        assert!(none.is_empty());
     }
 }

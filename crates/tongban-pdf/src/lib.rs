@@ -1,7 +1,7 @@
 //! Printable documents for Tongban: a small, generic document model (title, meta lines,
-//! headings, paragraphs, lists, two-column key–value tables, a footer with page numbers, and
-//! for printed forms ruled writing lines, tick boxes, character cells and grids) rendered to
-//! A4 PDF bytes.
+//! headings, paragraphs, lists, two-column key–value tables, a footer with page numbers, QR
+//! codes, and for printed forms ruled writing lines, tick boxes, character cells and grids)
+//! rendered to A4 PDF bytes.
 //!
 //! Layout is done here by hand: Chinese text breaks between any two Han characters except
 //! before closing punctuation (，。、）…) or after opening punctuation (（《…); Latin text breaks
@@ -69,6 +69,11 @@ pub enum Block {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     },
+    /// A QR code of the text (a verification address), drawn as filled squares with its quiet
+    /// zone, about 30 mm wide. The code carries no extractable text: print the text beside it.
+    /// Text too long for a QR code draws nothing (the code is an aid, the printed text is what
+    /// counts).
+    Qr(String),
 }
 
 /// Why a document could not be rendered. Layout itself cannot fail; only a corrupt embedded

@@ -168,6 +168,16 @@ fn content(page: &Page, remapper: &GlyphRemapper) -> Vec<u8> {
                 }
                 c.stroke();
             }
+            Op::Fill { rects, gray } => {
+                if rects.is_empty() {
+                    continue;
+                }
+                c.set_fill_gray(*gray);
+                for &[x, y, w, h] in rects {
+                    c.rect(x, y, w, h);
+                }
+                c.fill_nonzero();
+            }
             Op::Text {
                 x,
                 baseline,

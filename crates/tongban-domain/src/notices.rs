@@ -951,7 +951,10 @@ mod tests {
         // The snapshot never carries the seal: it is what the seal signs.
         let json = serde_json::to_string(&n).unwrap();
         assert!(!json.contains("kPrK_"), "{json}");
-        assert_eq!(notice_text(&notice(NoticeKind::Acceptance), Locale::ZhCn).seal, None);
+        assert_eq!(
+            notice_text(&notice(NoticeKind::Acceptance), Locale::ZhCn).seal,
+            None
+        );
     }
 
     #[test]

@@ -44,6 +44,8 @@ macro_rules! locale_source {
             "\n",
             include_str!(concat!("../locales/certificates/", $lang, ".ftl")),
             "\n",
+            include_str!(concat!("../locales/notices/", $lang, ".ftl")),
+            "\n",
         )
     };
 }

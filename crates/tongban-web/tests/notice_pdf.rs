@@ -53,6 +53,7 @@ fn notice(kind: NoticeKind) -> Notice {
         reconsideration_body: "示范市人民政府".to_owned(),
         court: "示范市东湖区人民法院".to_owned(),
         contact: Some("许可窗口 0000-12345678".to_owned()),
+        seal: None,
     }
 }
 

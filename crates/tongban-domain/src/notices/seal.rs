@@ -58,7 +58,10 @@ impl SealClaims {
         payload.insert("iat".into(), self.issued_at.timestamp().into());
         payload.insert("kind".into(), self.kind.key().into());
         payload.insert("number".into(), self.number.clone().into());
-        payload.insert("tracking_number".into(), self.tracking_number.clone().into());
+        payload.insert(
+            "tracking_number".into(),
+            self.tracking_number.clone().into(),
+        );
         payload.insert("issued_on".into(), self.issued_on.to_string().into());
         payload.insert("notice_sha256".into(), self.digest.clone().into());
         payload
@@ -171,6 +174,23 @@ pub fn unverified_issuer(seal: &str) -> Option<String> {
     value.get("iss")?.as_str().map(str::to_owned)
 }
 
+/// The printed mark of a seal the platform itself stored: its `kid` and digest, read without
+/// verifying (the seal comes from our own records, and the mark only describes it; checking
+/// is the verification page's job). `None` if the seal cannot be read.
+pub fn mark_of(seal: &str, check_url: String) -> Option<SealMark> {
+    let mut parts = seal.trim().split('.');
+    let decode = |part: Option<&str>| -> Option<Value> {
+        serde_json::from_slice(&B64URL.decode(part?).ok()?).ok()
+    };
+    let header = decode(parts.next())?;
+    let payload = decode(parts.next())?;
+    Some(SealMark {
+        kid: header.get("kid")?.as_str()?.to_owned(),
+        digest: payload.get("notice_sha256")?.as_str()?.to_owned(),
+        check_url,
+    })
+}
+
 /// What a sealed notice prints where the seal goes: the key that signed, the digest and the
 /// address where anyone can check it. Not part of the stored snapshot (the seal signs the
 /// snapshot, so it cannot be inside it); the case module attaches it when it loads a notice.
@@ -216,6 +236,10 @@ mod tests {
             verified.binds(&CONTENT.replace("12号", "13号")),
             Err(SealError::DigestMismatch)
         );
+        let mark = mark_of(&seal, "https://x/notices/check/1/2".into()).unwrap();
+        assert_eq!(mark.kid, key.kid());
+        assert_eq!(mark.digest, snapshot_digest(CONTENT));
+        assert_eq!(mark_of("not.a.seal", String::new()), None);
         assert_eq!(
             unverified_issuer(&seal).as_deref(),
             Some("https://zwfw.example.gov.cn/departments/market-regulation")

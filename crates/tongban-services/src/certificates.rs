@@ -772,17 +772,15 @@ impl Certificates {
             let department = catalog
                 .department_by_id(department_id)
                 .ok_or(CertificateError::NotFound)?;
-            if !signers.contains_key(&department_id) {
-                let signer = self
-                    .signer(db, clock, catalog.region_id, department_id)
-                    .await?;
-                signers.insert(department_id, signer);
-            }
-            let signer = signers
-                .get(&department_id)
-                .ok_or(CertificateError::NotFound)?;
+            let signer = match signers.entry(department_id) {
+                std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                    self.signer(db, clock, catalog.region_id, department_id)
+                        .await?,
+                ),
+            };
             claims.issuer = self.issuer_url(department);
-            out.push(seal::seal_notice(signer, &claims).map_err(crypto)?);
+            out.push(seal::seal_notice(&*signer, &claims).map_err(crypto)?);
         }
         Ok(out)
     }

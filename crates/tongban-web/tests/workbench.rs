@@ -9,7 +9,6 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::NaiveDate;
 use common::browser::*;
 use common::*;
 use tongban_store::entities::{audit_entry, case, case_event};

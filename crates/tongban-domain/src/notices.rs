@@ -19,6 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::Locale;
 
+pub mod seal;
+
+pub use seal::SealMark;
+
 /// Which document of the licensing procedure a notice is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -151,6 +155,11 @@ pub struct Notice {
     /// Who to ask, with a phone number.
     #[serde(default)]
     pub contact: Option<String>,
+    /// The department's electronic seal, when the notice was sealed: never part of the stored
+    /// snapshot (the seal signs the snapshot's text), attached by the case module when it
+    /// loads a sealed notice. `None` for notices issued before seals existed.
+    #[serde(skip)]
+    pub seal: Option<SealMark>,
 }
 
 /// Why a notice cannot be issued as it stands.
@@ -300,10 +309,60 @@ pub struct NoticeText {
     /// Who signs: the department.
     pub signer: String,
     pub date_line: String,
-    /// Where the seal goes, and that it is not there yet.
+    /// Where the seal goes: on an unsealed notice, that it is not there; on a sealed one,
+    /// what the seal is and how to check it.
     pub seal_note: String,
+    /// A sealed notice's seal block: heading, lines and the verification address.
+    pub seal: Option<SealText>,
     /// A short line for the foot of each page.
     pub footer: String,
+}
+
+/// The printed seal of a sealed notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealText {
+    /// 「电子签章」.
+    pub heading: String,
+    /// Who sealed, the key, the digest's first characters, where to check.
+    pub lines: Vec<String>,
+    /// The verification address, for a QR code.
+    pub url: String,
+}
+
+/// The first characters of a seal's digest, as printed.
+fn digest_prefix(digest: &str) -> &str {
+    digest
+        .char_indices()
+        .nth(seal::DIGEST_PREFIX)
+        .map_or(digest, |(at, _)| &digest[..at])
+}
+
+fn seal_text(n: &Notice, locale: Locale) -> Option<SealText> {
+    let mark = n.seal.as_ref()?;
+    let department = n.department.trim();
+    let digest = digest_prefix(&mark.digest);
+    Some(match locale {
+        Locale::En => SealText {
+            heading: "Electronic seal".to_owned(),
+            lines: vec![
+                format!("Sealed by: {department}"),
+                format!("Signing key: {}", mark.kid),
+                format!("Document digest (SHA-256): {digest}…"),
+                format!("Verify at: {}", mark.check_url),
+            ],
+            url: mark.check_url.clone(),
+        },
+        _ => SealText {
+            heading: "电子签章".to_owned(),
+            lines: vec![
+                format!("签章机关：{department}"),
+                format!("签名密钥：{}", mark.kid),
+                format!("文书摘要（SHA-256）：{digest}…"),
+                format!("验证地址：{}", mark.check_url),
+            ],
+            url: mark.check_url.clone(),
+        },
+    })
 }
 
 /// The words of `notice` in `locale`. Never fails: a stored notice always renders, and a
@@ -444,10 +503,19 @@ fn chinese(n: &Notice) -> NoticeText {
         closing: closing.to_owned(),
         signer: n.department.trim().to_owned(),
         date_line: chinese_date(n.issued_on),
-        seal_note: format!(
-            "（盖章处）本文书为电子文书，由{}通过本平台出具。本机关电子签章启用前，本文书不带电子印章；启用后出具的文书将加盖本机关电子印章。",
-            n.department.trim()
-        ),
+        // An unsealed notice keeps its note word for word, so it renders as it always did.
+        seal_note: if n.seal.is_some() {
+            format!(
+                "本文书为电子文书，由{}通过本平台出具，并加盖本机关电子签章（数字签名）。可访问下列验证地址或扫描二维码核验文书真伪及内容是否被改动。",
+                n.department.trim()
+            )
+        } else {
+            format!(
+                "（盖章处）本文书为电子文书，由{}通过本平台出具。本机关电子签章启用前，本文书不带电子印章；启用后出具的文书将加盖本机关电子印章。",
+                n.department.trim()
+            )
+        },
+        seal: seal_text(n, Locale::ZhCn),
         footer: footer(n, "办件编号"),
     }
 }
@@ -577,10 +645,18 @@ fn english(n: &Notice) -> NoticeText {
         closing: closing.to_owned(),
         signer: n.department.trim().to_owned(),
         date_line: english_date(n.issued_on),
-        seal_note: format!(
-            "(Seal) This is an electronic document issued by {} through this platform. It does not carry the department's electronic seal: documents issued after the department's signing keys are in place will.",
-            n.department.trim()
-        ),
+        seal_note: if n.seal.is_some() {
+            format!(
+                "This is an electronic document issued by {} through this platform and sealed with the department's electronic seal (a digital signature). Check that it is genuine and unchanged at the address below or by scanning the QR code.",
+                n.department.trim()
+            )
+        } else {
+            format!(
+                "(Seal) This is an electronic document issued by {} through this platform. It does not carry the department's electronic seal: documents issued after the department's signing keys are in place will.",
+                n.department.trim()
+            )
+        },
+        seal: seal_text(n, Locale::En),
         footer: footer(n, "Tracking number"),
     }
 }
@@ -636,6 +712,7 @@ mod tests {
             reconsideration_body: "示范市人民政府".to_owned(),
             court: "示范市东湖区人民法院".to_owned(),
             contact: Some("窗口 0000-12345678".to_owned()),
+            seal: None,
         }
     }
 
@@ -849,6 +926,35 @@ mod tests {
         assert!(text.seal_note.contains("不带电子印章"));
         assert_eq!(text.date_line, "2026年12月5日");
         assert_eq!(text.signer, "示范市市场监督管理局");
+    }
+
+    #[test]
+    fn a_sealed_notice_says_who_sealed_it_and_where_to_check() {
+        let mut n = notice(NoticeKind::Acceptance);
+        n.seal = Some(SealMark {
+            kid: "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k".into(),
+            digest: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8".into(),
+            check_url: "https://zwfw.example.gov.cn/notices/check/x/y".into(),
+        });
+        let zh = notice_text(&n, Locale::ZhCn);
+        assert!(!zh.seal_note.contains("不带电子印章"), "{}", zh.seal_note);
+        let seal = zh.seal.expect("a seal block");
+        assert_eq!(seal.heading, "电子签章");
+        assert_eq!(seal.url, "https://zwfw.example.gov.cn/notices/check/x/y");
+        let lines = seal.lines.join("\n");
+        assert!(lines.contains("签章机关：示范市市场监督管理局"), "{lines}");
+        assert!(lines.contains("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"));
+        assert!(lines.contains("AAECAwQFBgcICQoL…"), "the digest's first 16");
+        assert!(!lines.contains("AAECAwQFBgcICQoLD"));
+        let en = notice_text(&n, Locale::En);
+        assert_eq!(en.seal.expect("a seal block").heading, "Electronic seal");
+        // The snapshot never carries the seal: it is what the seal signs.
+        let json = serde_json::to_string(&n).unwrap();
+        assert!(!json.contains("kPrK_"), "{json}");
+        assert_eq!(
+            notice_text(&notice(NoticeKind::Acceptance), Locale::ZhCn).seal,
+            None
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //!   the list); revocation sets the slot and the list's signed token is served to verifiers.
 //! - `iss` is the department's page on the platform (`{public_url}/departments/{slug}`); a
 //!   status list's URI is `{public_url}/certificates/status/{id}`.
+//! - Legal notices are sealed (电子签章) with the same department keys
+//!   ([`Certificates::seal_notices`], in the transaction that files them) and their seals
+//!   verified, like certificates, with only the issuing department's keys
+//!   ([`Certificates::verify_notice_seal`]).
 //!
 //! The cryptography is `tongban_domain::certificates`'s; this module only keeps keys and
 //! state and decides who may do what.
@@ -31,6 +35,7 @@ use tongban_domain::certificates::{
     Algorithm, Jwk, Jwks, Signer, SoftwareKey, StatusEvidence, StatusList, Verdict,
 };
 use tongban_domain::clock::Clock;
+use tongban_domain::notices::seal::{self, SealClaims, SealError, VerifiedSeal};
 use tongban_store::Connection;
 use tongban_store::audit::AuditRecord;
 use tongban_store::certificates::{self as rows, CertificateRow, KeyRow, StatusListRow};
@@ -738,6 +743,68 @@ impl Certificates {
             now,
             sdjwt::DEFAULT_LEEWAY,
         ))
+    }
+}
+
+impl Certificates {
+    /// The public verification page of a sealed notice.
+    pub fn notice_check_url(&self, document_id: Uuid, code: &str) -> String {
+        format!(
+            "{}/notices/check/{document_id}/{code}",
+            self.settings.public_url
+        )
+    }
+
+    /// Seals notices inside the caller's transaction (the one that files them): each with the
+    /// current key of the department given beside it (made on first use, as for
+    /// certificates), `iss` set to that department's URL. One key read per department; the
+    /// seals come back in the order given.
+    pub async fn seal_notices<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+        notices: Vec<(Uuid, SealClaims)>,
+    ) -> Result<Vec<String>, CertificateError> {
+        let mut signers: HashMap<Uuid, SoftwareKey> = HashMap::new();
+        let mut out = Vec::with_capacity(notices.len());
+        for (department_id, mut claims) in notices {
+            let department = catalog
+                .department_by_id(department_id)
+                .ok_or(CertificateError::NotFound)?;
+            let signer = match signers.entry(department_id) {
+                std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                    self.signer(db, clock, catalog.region_id, department_id)
+                        .await?,
+                ),
+            };
+            claims.issuer = self.issuer_url(department);
+            out.push(seal::seal_notice(&*signer, &claims).map_err(crypto)?);
+        }
+        Ok(out)
+    }
+
+    /// Verifies a notice's seal with the keys of the department its `iss` names and no other:
+    /// another department's key does not vouch for it, and an issuer that is not one of this
+    /// region's departments has no keys here, so its seals are reported as unknown keys. The
+    /// outer error is a failure to look keys up; the inner one the verdict on a bad seal.
+    pub async fn verify_notice_seal(
+        &self,
+        catalog: &PortalCatalog,
+        token: &str,
+    ) -> Result<Result<VerifiedSeal, SealError>, CertificateError> {
+        let department_prefix = format!("{}/departments/", self.settings.public_url);
+        let department_id = seal::unverified_issuer(token)
+            .as_deref()
+            .and_then(|iss| iss.strip_prefix(&department_prefix))
+            .and_then(|slug| catalog.department_by_slug(slug))
+            .and_then(|d| catalog.department_id(&d.code));
+        let jwks = match department_id {
+            Some(id) => self.jwks(catalog.region_id, Some(id)).await?,
+            None => Jwks::default(),
+        };
+        Ok(seal::verify_seal(token, &jwks))
     }
 }
 

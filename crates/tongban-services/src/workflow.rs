@@ -11,6 +11,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use tongban_domain::Locale;
 use tongban_domain::access::Role;
@@ -105,6 +107,20 @@ pub enum ActRefusal {
     /// value): nothing is written, so no case is granted without its certificate.
     #[error("the certificate cannot be issued: {0}")]
     Certificate(String),
+}
+
+/// A sealed notice as its public verification page shows it.
+#[derive(Debug, Clone)]
+pub struct NoticeCheck {
+    /// The stored snapshot (personal data: the page masks the applicant's name).
+    pub notice: tongban_domain::notices::Notice,
+    /// The seal as stored, for verifiers who want to check it themselves.
+    pub seal: String,
+    /// The seal verified with the issuing department's keys and against the stored text.
+    pub verdict: Result<
+        tongban_domain::notices::seal::VerifiedSeal,
+        tongban_domain::notices::seal::SealError,
+    >,
 }
 
 /// One action to take.
@@ -1227,7 +1243,7 @@ impl CaseHandling {
         }
         tongban_store::workflow::insert_events(&txn, events).await?;
         tongban_store::uploads::insert_many(&txn, &uploads).await?;
-        self.issue_notices(&txn, catalog, &notices, request, today, now)
+        self.issue_notices(&txn, clock, catalog, &notices, request, today)
             .await?;
         self.notify_applicants(&txn, notifications, now).await?;
         tongban_store::audit::append_many(&txn, &audits).await?;
@@ -1523,16 +1539,20 @@ pub fn applicant_may(def: &WorkflowDefinition, state: &str, action: &str) -> boo
 
 impl CaseHandling {
     /// Files the notices the actions call for, numbered per department and year, as frozen
-    /// snapshots (the PDF is rendered from them on download).
+    /// snapshots (the PDF is rendered from them on download), each sealed by its department's
+    /// key over the snapshot's exact text and given the random code of its public
+    /// verification address.
     async fn issue_notices<C: tongban_store::sea_orm::ConnectionTrait>(
         &self,
         txn: &C,
+        clock: &dyn Clock,
         catalog: &PortalCatalog,
         notices: &[(&Write, tongban_domain::notices::NoticeKind)],
         request: &ActRequest,
         today: NaiveDate,
-        now: DateTime<Utc>,
     ) -> Result<(), HandlingError> {
+        use tongban_domain::notices::seal::{SealClaims, snapshot_digest};
+        let now = clock.now();
         use tongban_domain::notices::{Notice, NoticeKind, document_number};
         if notices.is_empty() {
             return Ok(());
@@ -1560,6 +1580,7 @@ impl CaseHandling {
         let region_name = catalog.region.name.get(Locale::ZhCn).to_owned();
         let items = notice_items(request.comment.as_deref());
         let mut documents = Vec::new();
+        let mut to_seal = Vec::new();
         for (write, kind) in notices {
             let department = catalog.department_by_id(write.row.department_id);
             let department_name = department
@@ -1622,21 +1643,52 @@ impl CaseHandling {
                 contact: department
                     .and_then(|d| d.contact.phone.clone())
                     .or_else(|| catalog.region.contact.phone.clone()),
+                // The seal signs this snapshot's text; it is stored beside it, not in it.
+                seal: None,
             };
             notice
                 .validate()
                 .map_err(|e| HandlingError::Corrupt(format!("notice {number}: {e}")))?;
+            let content = serde_json::to_string(&notice)
+                .map_err(|e| HandlingError::Corrupt(e.to_string()))?;
+            let id = Uuid::now_v7();
+            to_seal.push((
+                write.row.department_id,
+                SealClaims {
+                    // Set by the certificates service to the department's issuer URL.
+                    issuer: String::new(),
+                    document_id: id.to_string(),
+                    kind: *kind,
+                    number: number.clone(),
+                    tracking_number: write.row.tracking_number.clone(),
+                    issued_on: today,
+                    issued_at: now,
+                    digest: snapshot_digest(&content),
+                },
+            ));
+            let code = crate::crypto::random_bytes::<16>()
+                .map_err(|e| HandlingError::Corrupt(e.to_string()))?;
             documents.push(tongban_store::workflow::NewDocument {
+                id,
                 case_id: write.row.id,
                 region_id: catalog.region_id,
                 department_id: write.row.department_id,
                 kind: kind.key().to_owned(),
                 number,
                 issued_on: today,
-                content: serde_json::to_string(&notice)
-                    .map_err(|e| HandlingError::Corrupt(e.to_string()))?,
+                content,
                 created_at: now,
+                seal: None,
+                check_code: Some(URL_SAFE_NO_PAD.encode(code)),
             });
+        }
+        let seals = self
+            .certificates
+            .seal_notices(txn, clock, catalog, to_seal)
+            .await
+            .map_err(|e| HandlingError::Corrupt(format!("sealing notices: {e}")))?;
+        for (document, seal) in documents.iter_mut().zip(seals) {
+            document.seal = Some(seal);
         }
         tongban_store::workflow::insert_documents(txn, documents).await?;
         Ok(())
@@ -1654,7 +1706,82 @@ impl CaseHandling {
             .await?
             .filter(|d| d.case_id == case_id)
             .ok_or(HandlingError::NotFound)?;
-        serde_json::from_str(&row.content).map_err(|e| HandlingError::Corrupt(e.to_string()))
+        self.loaded_notice(&row)
+    }
+
+    /// A stored notice parsed, with its seal's printed mark attached when it was sealed.
+    fn loaded_notice(
+        &self,
+        row: &tongban_store::workflow::DocumentRow,
+    ) -> Result<tongban_domain::notices::Notice, HandlingError> {
+        let mut notice: tongban_domain::notices::Notice = serde_json::from_str(&row.content)
+            .map_err(|e| HandlingError::Corrupt(e.to_string()))?;
+        if let (Some(seal), Some(code)) = (&row.seal, &row.check_code) {
+            let url = self.certificates.notice_check_url(row.id, code);
+            notice.seal = tongban_domain::notices::seal::mark_of(seal, url);
+        }
+        Ok(notice)
+    }
+
+    /// A notice found by its public verification address (no sign-in): the code must match
+    /// (compared in constant time); a wrong id or code, or a notice filed before seals existed,
+    /// is `NotFound`. The seal is verified with the issuing department's keys only and checked
+    /// against the stored snapshot's text.
+    pub async fn notice_check(
+        &self,
+        catalog: &PortalCatalog,
+        document_id: Uuid,
+        code: &str,
+    ) -> Result<NoticeCheck, HandlingError> {
+        let row = tongban_store::workflow::document(&self.db, catalog.region_id, document_id)
+            .await?
+            .ok_or(HandlingError::NotFound)?;
+        let (Some(seal), Some(stored)) = (&row.seal, &row.check_code) else {
+            return Err(HandlingError::NotFound);
+        };
+        let matches = stored.len() == code.len()
+            && stored
+                .bytes()
+                .zip(code.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !matches {
+            return Err(HandlingError::NotFound);
+        }
+        let notice = self.loaded_notice(&row)?;
+        let verdict = self
+            .certificates
+            .verify_notice_seal(catalog, seal)
+            .await
+            .map_err(|e| HandlingError::Corrupt(e.to_string()))?
+            .and_then(|verified| {
+                verified.binds(&row.content)?;
+                // The seal must name this very document, not another sealed notice.
+                if verified.claims.document_id != row.id.to_string() {
+                    return Err(tongban_domain::notices::seal::SealError::DigestMismatch);
+                }
+                Ok(verified)
+            });
+        Ok(NoticeCheck {
+            notice,
+            seal: seal.clone(),
+            verdict,
+        })
+    }
+
+    /// Whether the platform holds the notice a verified seal names, with the very snapshot it
+    /// sealed: `Some(true)` it does, `Some(false)` a notice with that id whose text differs,
+    /// `None` no such notice in this region.
+    pub async fn seal_on_record(
+        &self,
+        catalog: &PortalCatalog,
+        verified: &tongban_domain::notices::seal::VerifiedSeal,
+    ) -> Result<Option<bool>, HandlingError> {
+        let Ok(id) = Uuid::parse_str(&verified.claims.document_id) else {
+            return Ok(None);
+        };
+        let row = tongban_store::workflow::document(&self.db, catalog.region_id, id).await?;
+        Ok(row.map(|row| verified.binds(&row.content).is_ok()))
     }
 
     /// Whether staff `user` may see the case (for downloads beside the case page).

@@ -523,6 +523,8 @@ pub async fn events_of<C: ConnectionTrait>(
 /// A notice to file with a case.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
+    /// Chosen by the caller: the seal names the document it seals.
+    pub id: Uuid,
     pub case_id: Uuid,
     pub region_id: Uuid,
     pub department_id: Uuid,
@@ -531,6 +533,8 @@ pub struct NewDocument {
     pub issued_on: NaiveDate,
     pub content: String,
     pub created_at: DateTime<Utc>,
+    pub seal: Option<String>,
+    pub check_code: Option<String>,
 }
 
 pub async fn insert_documents<C: ConnectionTrait>(
@@ -540,7 +544,7 @@ pub async fn insert_documents<C: ConnectionTrait>(
     let models: Vec<case_document::ActiveModel> = documents
         .into_iter()
         .map(|d| case_document::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(d.id),
             case_id: Set(d.case_id),
             region_id: Set(d.region_id),
             department_id: Set(d.department_id),
@@ -549,6 +553,8 @@ pub async fn insert_documents<C: ConnectionTrait>(
             issued_on: Set(d.issued_on),
             content: Set(d.content),
             created_at: Set(d.created_at.trunc_subsecs(6)),
+            seal: Set(d.seal),
+            check_code: Set(d.check_code),
         })
         .collect();
     let mut models = models.into_iter().peekable();

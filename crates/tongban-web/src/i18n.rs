@@ -45,6 +45,7 @@ macro_rules! locale_source {
             include_str!(concat!("../locales/certificates/", $lang, ".ftl")),
             "\n",
             include_str!(concat!("../locales/data_use/", $lang, ".ftl")),
+            include_str!(concat!("../locales/notices/", $lang, ".ftl")),
             "\n",
         )
     };

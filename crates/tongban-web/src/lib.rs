@@ -24,6 +24,7 @@ pub mod identity;
 pub mod layout;
 pub mod metrics;
 pub mod notice_pdf;
+pub mod notices;
 pub mod oidc;
 pub mod pages;
 pub mod prefs;
@@ -79,6 +80,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(certificates::router())
         .merge(data_use::router())
         .merge(exchange_api::router())
+        .merge(notices::router())
         .route("/preferences/elder", get(prefs::toggle_elder))
         .route("/static/{file}", get(assets::serve_static))
         .merge(extra)

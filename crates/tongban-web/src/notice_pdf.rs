@@ -1,7 +1,9 @@
 //! Legal notices as PDF: lays out a case's frozen [`Notice`] snapshot as an A4 document
 //! through `tongban-pdf` — issuing department, title, document number, addressee, body,
 //! numbered corrections or reasons, the rights of appeal, and the signature block with the
-//! date and an honest note where the seal will go.
+//! date and the seal: on a sealed notice the department's electronic seal (who sealed, the
+//! key id, the digest's first characters, the verification address and its QR code), on one
+//! issued before seals existed the honest note that it carries none.
 //!
 //! No route lives here: the case module serves a notice by calling [`render_notice`] on the
 //! stored snapshot. The output depends only on the snapshot and the language (no clock, no
@@ -38,6 +40,14 @@ pub fn notice_document(notice: &Notice, locale: Locale) -> Document {
         text.signer, text.date_line
     )));
     blocks.push(Block::Note(text.seal_note));
+    if let Some(seal) = text.seal {
+        blocks.push(Block::Subheading(seal.heading));
+        blocks.push(Block::Note(seal.lines.join("\n")));
+        blocks.push(Block::Qr {
+            text: seal.url.clone(),
+            caption: seal.url,
+        });
+    }
 
     Document {
         lang: text.locale.tag().to_owned(),

@@ -53,6 +53,7 @@ fn notice(kind: NoticeKind) -> Notice {
         reconsideration_body: "示范市人民政府".to_owned(),
         court: "示范市东湖区人民法院".to_owned(),
         contact: Some("许可窗口 0000-12345678".to_owned()),
+        seal: None,
     }
 }
 
@@ -259,4 +260,58 @@ fn the_download_is_named_after_the_notice() {
     assert!(HeaderValue::from_str(&value).is_ok());
     let en = notice_content_disposition(&notice, Locale::Bo);
     assert!(en.contains("zh-CN.pdf"), "{en}");
+}
+
+#[test]
+fn a_sealed_notice_prints_its_seal_address_and_qr_code_the_same_each_time() {
+    let unsealed = notice(NoticeKind::Approval);
+    let mut sealed = unsealed.clone();
+    let url = "https://zwfw.example.gov.cn/notices/check/0193a0c0-0000-7000-8000-000000000001/AAECAwQFBgcICQoLDA0ODw";
+    sealed.seal = Some(tongban_domain::notices::SealMark {
+        kid: "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k".to_owned(),
+        digest: "Ut4Ow1B8isnGtp9WZZZZZZZZZZZZZZZZZZZZZZZZZZZ".to_owned(),
+        check_url: url.to_owned(),
+    });
+    for locale in [Locale::ZhCn, Locale::En] {
+        let document = notice_document(&sealed, locale);
+        assert!(
+            document
+                .blocks
+                .iter()
+                .any(|b| matches!(b, tongban_pdf::Block::Qr { text, .. } if text == url)),
+            "a QR code of the address"
+        );
+        assert!(
+            !notice_document(&unsealed, locale)
+                .blocks
+                .iter()
+                .any(|b| matches!(b, tongban_pdf::Block::Qr { .. })),
+            "no QR code without a seal"
+        );
+        let pdf = render_notice(&sealed, locale).expect("renders");
+        assert_eq!(render_notice(&sealed, locale).expect("renders again"), pdf);
+        assert_eq!(
+            tongban_pdf::page_count(&document).expect("pages"),
+            1,
+            "the seal fits the notice's one page"
+        );
+        keep_for_inspection(&format!("sealed-{}.pdf", locale.tag()), &pdf);
+        if pdftotext_available() {
+            let heading = if locale == Locale::En {
+                "Electronic seal"
+            } else {
+                "电子签章"
+            };
+            assert_contains(
+                &pdftotext(&pdf),
+                &[
+                    heading,
+                    url,
+                    "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+                    "Ut4Ow1B8isnGtp9W…",
+                ],
+                "sealed notice",
+            );
+        }
+    }
 }

@@ -16,6 +16,11 @@ pub struct Model {
     pub issued_on: Date,
     pub content: String,
     pub created_at: DateTimeUtc,
+    /// The department's electronic seal over the notice (a `notice+jwt` JWS); `None` for
+    /// notices filed before seals existed (migration 16).
+    pub seal: Option<String>,
+    /// The random code of the notice's public verification address.
+    pub check_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

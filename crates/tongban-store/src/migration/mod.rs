@@ -19,6 +19,7 @@ mod m20261204_000012_uploads;
 mod m20261205_000013_workflow;
 mod m20261205_000014_handling_attachments;
 mod m20261205_000015_certificates;
+mod m20261206_000016_sealed_notices;
 mod m20261206_000017_exchange;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_workflow::Migration),
             Box::new(m20261205_000014_handling_attachments::Migration),
             Box::new(m20261205_000015_certificates::Migration),
+            Box::new(m20261206_000016_sealed_notices::Migration),
             Box::new(m20261206_000017_exchange::Migration),
         ]
     }

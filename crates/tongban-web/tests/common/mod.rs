@@ -6,21 +6,26 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
+use chrono::NaiveDate;
 use chrono::TimeZone;
 use http_body_util::BodyExt;
 use tongban_domain::clock::FixedClock;
 use tongban_services::crypto::{AesGcmKeyring, BlindIndex};
 use tongban_services::identity::password::{Argon2Settings, Passwords};
 use tongban_services::identity::{Identity, IdentitySettings};
+use tongban_store::cases::{BatchOutcome, Channel, NewCase};
 use tongban_store::testing::TestDb;
 use tongban_web::{AppState, Mode, WebSettings};
 use tower::ServiceExt;
+use uuid::Uuid;
 
 pub mod browser;
 pub mod pdf;
 
 pub const DEMO_REGION: &str = "990100";
 pub const MAX_BODY: usize = 64 * 1024;
+/// The demo citizen's mobile number, who files the cases of [`file_cases`].
+pub const DEMO_PERSON: &str = "13800000001";
 
 pub fn clock() -> Arc<FixedClock> {
     Arc::new(FixedClock(
@@ -150,4 +155,83 @@ pub fn escaped(text: &str) -> String {
         }
     }
     out
+}
+
+/// A case filed by [`file_cases`].
+pub struct Filed {
+    pub id: Uuid,
+    pub tracking_number: String,
+}
+
+/// Files `count` cases of `service` for the demo person as the submission path does: sealed
+/// (empty) answers and the workflow's starting state.
+pub async fn file_cases(state: &AppState, db: &TestDb, service: &str, count: usize) -> Vec<Filed> {
+    let snapshot = state.snapshots.current();
+    let catalog = &snapshot.catalog;
+    let published = catalog.service(service).expect("demo service");
+    let applicant = state
+        .identity
+        .demo_person(DEMO_PERSON)
+        .await
+        .unwrap()
+        .expect("demo person");
+    let sealed = state
+        .identity
+        .cipher
+        .encrypt(
+            tongban_services::applications::CASE_ANSWERS_FIELD,
+            &serde_json::to_string(&tongban_services::catalog::demo_sole_trader_answers()).unwrap(),
+        )
+        .unwrap();
+    let now = state.clock.now();
+    let batch: Vec<NewCase> = (0..count)
+        .map(|i| NewCase {
+            region_id: catalog.region_id,
+            tracking_prefix: "SF".into(),
+            local_date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            service_code: service.into(),
+            service_name: published
+                .service
+                .name
+                .get(tongban_domain::Locale::ZhCn)
+                .into(),
+            service_version: published.version,
+            department_id: catalog
+                .department_id(&published.service.department)
+                .unwrap(),
+            applicant_id: applicant,
+            enterprise_id: None,
+            entered_by: applicant,
+            channel: Channel::Online,
+            answers: sealed.clone(),
+            submission_key: format!("test:{service}:{i}:{}", Uuid::now_v7()),
+            request_digest: "d".into(),
+            submitted_at: now,
+            applicant_phone_last4: Some("0001".into()),
+            draft_id: None,
+            workflow: state
+                .applications
+                .handling()
+                .starting_state(catalog, &published.service, now)
+                .unwrap(),
+            locale: "zh-CN".into(),
+            ip: None,
+            shares: Vec::new(),
+        })
+        .collect();
+    let txn = tongban_store::cases::begin_write(&db.conn).await.unwrap();
+    let outcomes = tongban_store::cases::insert_batch(&txn, &batch)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    outcomes
+        .into_iter()
+        .map(|o| match o {
+            BatchOutcome::Created(row) => Filed {
+                id: row.id,
+                tracking_number: row.tracking_number,
+            },
+            other => panic!("not created: {other:?}"),
+        })
+        .collect()
 }

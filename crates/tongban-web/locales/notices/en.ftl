@@ -1,0 +1,19 @@
+## Checking a sealed legal notice
+notice-check-title = Check a legal notice
+notice-check-valid = Electronic seal valid
+notice-check-valid-detail = This notice bears the electronic seal of { $department }. The signature is valid and the notice has not been changed since it was issued.
+notice-check-forged = Electronic seal not valid
+notice-check-forged-signature = The seal does not match the issuing department's keys, or is not the seal of a department of this platform. Do not rely on this notice; contact the issuing department.
+notice-check-forged-changed = The notice does not match its electronic seal and may have been changed. Contact the issuing department.
+notice-check-forged-malformed = The electronic seal is malformed. Contact the issuing department.
+notice-check-issuer = Issued by
+notice-check-kind = Document
+notice-check-number = Document number
+notice-check-issued = Date of issue
+notice-check-tracking = Tracking number
+notice-check-applicant = Applicant
+notice-check-kid = Signing key
+notice-check-digest = Document digest (SHA-256)
+notice-check-compare = Compare these details with the notice you hold: the number, date, tracking number and digest must be the same as on paper.
+notice-check-seal = The electronic seal itself
+notice-check-seal-hint = Check it yourself with POST /api/v1/notices/verify; the issuing department's public keys are under /.well-known/jwt-vc-issuer/departments/.

@@ -1,0 +1,19 @@
+## 行政许可文书电子签章核验
+notice-check-title = 核验行政许可文书
+notice-check-valid = 电子签章有效
+notice-check-valid-detail = 本文书由{ $department }加盖电子签章，签名有效，内容自出具以来未被改动。
+notice-check-forged = 电子签章无效
+notice-check-forged-signature = 签章与出具机关的密钥不符，或不是本平台部门的签章。请勿依据本文书办理事务，并与出具机关联系核实。
+notice-check-forged-changed = 文书内容与电子签章不符，可能已被改动。请与出具机关联系核实。
+notice-check-forged-malformed = 电子签章格式不正确。请与出具机关联系核实。
+notice-check-issuer = 出具机关
+notice-check-kind = 文书名称
+notice-check-number = 文号
+notice-check-issued = 出具日期
+notice-check-tracking = 办件编号
+notice-check-applicant = 申请人
+notice-check-kid = 签名密钥
+notice-check-digest = 文书摘要（SHA-256）
+notice-check-compare = 请将上述信息与您手中的文书逐项核对：文号、日期、办件编号和文书摘要应与纸面一致。
+notice-check-seal = 电子签章原文
+notice-check-seal-hint = 可将电子签章提交至 POST /api/v1/notices/verify 核验；出具机关的公钥见 /.well-known/jwt-vc-issuer/departments/ 下该部门的地址。

@@ -21,7 +21,7 @@ use tongban_domain::calendar::{
 };
 use tongban_domain::catalog::Service;
 use tongban_domain::clock::Clock;
-use tongban_domain::forms::Answers;
+use tongban_domain::forms::{Answer, Answers};
 use tongban_domain::workflow::{
     APPLICANT, ActionKind, Actor, CaseState, Command, Event, Outcome, PauseRecord, Requirement,
     State, Target, WorkflowDefinition, WorkflowError, apply, available_actions, start,
@@ -871,6 +871,15 @@ impl CaseHandling {
         let calendar = self.calendar(catalog);
         let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
 
+        // Read before the write transaction: verifying reads keys and status lists.
+        let valid_shares = self
+            .certificates
+            .valid_shares(clock, catalog, &ids)
+            .await
+            .map_err(|e| match e {
+                crate::certificates::CertificateError::Store(e) => HandlingError::Store(e),
+                other => HandlingError::Corrupt(other.to_string()),
+            })?;
         let txn = tongban_store::cases::begin_write(&self.db).await?;
         let rows = tongban_store::workflow::cases_by_ids(&txn, catalog.region_id, &ids).await?;
         let tasks = tongban_store::workflow::tasks_of_cases(&txn, catalog.region_id, &ids).await?;
@@ -918,7 +927,13 @@ impl CaseHandling {
                 .and_then(|s| s.action(&request.action))
                 .is_some_and(|a| matches!(a.to, Some(Target::Routes(_))));
             let answers = if needs_answers {
-                self.answers(&row)?
+                let mut answers = self.answers(&row)?;
+                let valid = valid_shares.get(&row.id);
+                answers.retain(|field, answer| {
+                    !matches!(answer, Answer::Certificate(_))
+                        || valid.is_some_and(|fields| fields.contains(field))
+                });
+                answers
             } else {
                 Answers::new()
             };

@@ -79,10 +79,34 @@ fn every_demo_service_names_its_workflow() {
 #[test]
 fn the_food_licence_is_reviewed_by_market_regulation_and_health_at_once() {
     let (def, home) = definition("SJ0002");
-    let answers = Answers::new();
     let start = tongban_domain::workflow::start(&def, &home, today());
     let clerk = staff("front-desk-clerk", "SJ");
+    // Without a shared certificate of no criminal record the bureau checks the record first.
+    let unchecked = take(&def, &home, &start, "accept", &clerk, &Answers::new()).unwrap();
+    assert_eq!(unchecked.state, "record-check");
+    let bureau = staff("front-desk-clerk", "GA");
+    let checked = take(
+        &def,
+        &home,
+        &unchecked,
+        "record-clear",
+        &bureau,
+        &Answers::new(),
+    )
+    .unwrap();
+    assert_eq!(checked.state, "joint-review");
+    // With one, that check is skipped.
+    let mut answers = Answers::new();
+    answers.insert(
+        "manager_record".into(),
+        tongban_domain::forms::Answer::Certificate(tongban_domain::forms::CertificateAnswer {
+            source: tongban_domain::forms::CertificateSource::Fetch,
+            id: None,
+            consent: true,
+        }),
+    );
     let case = take(&def, &home, &start, "accept", &clerk, &answers).unwrap();
+    assert_eq!(case.state, "joint-review", "the record check is skipped");
     assert_eq!(case.tasks.len(), 2, "two departments review in parallel");
     let departments: Vec<&str> = case.tasks.iter().map(|t| t.department.as_str()).collect();
     assert_eq!(departments, ["SJ", "WJ"]);

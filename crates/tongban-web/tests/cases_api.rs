@@ -336,6 +336,7 @@ async fn a_reviewers_system_objects_with_its_evidence_in_the_body() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        clear_record_check(&state, &db, case).await;
 
         let (_, read) = call(&app, "GET", &format!("/api/v1/cases/{case}"), health, None).await;
         let object = read["actions"]

@@ -266,6 +266,36 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
         assert!(html.contains("fetched by the platform with the applicant"));
         assert!(html.contains("chosen from the applicant"));
 
+        // Accepting routes past the bureau's record check: a valid certificate was shared.
+        let desk = tongban_services::identity::staff_session(&db.conn, "sj.clerk")
+            .await
+            .unwrap()
+            .unwrap();
+        let snapshot = state.snapshots.current();
+        let accepted = state
+            .applications
+            .handling()
+            .act(
+                state.clock.as_ref(),
+                &desk,
+                &snapshot.catalog,
+                &tongban_services::identity::Origin::default(),
+                tongban_services::workflow::CaseRef {
+                    id: case.id,
+                    version: None,
+                },
+                &tongban_services::workflow::ActRequest {
+                    action: "accept".into(),
+                    comment: None,
+                    extension_days: None,
+                    attachments: Vec::new(),
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(accepted.to, "joint-review", "the record check is skipped");
+
         // Market regulation's own system reads the same through the exchange API with a
         // client_credentials token; another department's system cannot; each read is evidence.
         let token_of = |department: &'static str, scopes: &'static [&'static str]| {

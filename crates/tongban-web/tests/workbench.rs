@@ -468,6 +468,7 @@ async fn an_objection_takes_its_file_and_only_staff_may_download_it() {
             "{}",
             accepted.text()
         );
+        clear_record_check(&state, &db, filed.id).await;
 
         // Health's reviewer sees the objection form take files.
         let mut health = signed_in(app.clone(), "wj.reviewer").await;

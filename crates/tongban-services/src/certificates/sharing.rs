@@ -408,6 +408,31 @@ impl Certificates {
         Ok(out)
     }
 
+    /// For workflow routing: per case, the fields whose shared certificate is valid now. Routes
+    /// that ask whether a certificate was shared count only those: a check is skipped only for
+    /// a certificate that is present and valid (not revoked or expired since) when the case
+    /// moves on.
+    pub async fn valid_shares(
+        &self,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+        case_ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<String>>, CertificateError> {
+        let mut valid: std::collections::HashMap<Uuid, Vec<String>> =
+            std::collections::HashMap::new();
+        for row in log::shares_of_cases(&self.db, catalog.region_id, case_ids).await? {
+            let presentation = self
+                .cipher
+                .decrypt(PRESENTATION_FIELD, &row.presentation)
+                .map_err(crypto)?;
+            let verdict = self.verify(clock, catalog, &presentation).await?;
+            if matches!(verdict, Verdict::Valid { .. }) {
+                valid.entry(row.case_id).or_default().push(row.field_key);
+            }
+        }
+        Ok(valid)
+    }
+
     /// The data-use record of a holder: who received which of their certificates' fields,
     /// when and why, newest first.
     pub async fn data_use(

@@ -235,3 +235,36 @@ pub async fn file_cases(state: &AppState, db: &TestDb, service: &str, count: usi
         })
         .collect()
 }
+
+/// Clears the public security bureau's record check of a food licence case (SJ0002) filed
+/// without a shared certificate of no criminal record, as its desk clerk: for tests about what
+/// follows acceptance.
+pub async fn clear_record_check(state: &AppState, db: &TestDb, case: Uuid) {
+    let bureau = tongban_services::identity::staff_session(&db.conn, "ga.clerk")
+        .await
+        .unwrap()
+        .expect("demo bureau clerk");
+    let snapshot = state.snapshots.current();
+    state
+        .applications
+        .handling()
+        .act(
+            state.clock.as_ref(),
+            &bureau,
+            &snapshot.catalog,
+            &tongban_services::identity::Origin::default(),
+            tongban_services::workflow::CaseRef {
+                id: case,
+                version: None,
+            },
+            &tongban_services::workflow::ActRequest {
+                action: "record-clear".into(),
+                comment: None,
+                extension_days: None,
+                attachments: Vec::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .expect("the record check clears");
+}

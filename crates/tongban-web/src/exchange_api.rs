@@ -6,14 +6,14 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use tongban_services::certificates::CertificateError;
 
-use crate::applications::api::{problem, server_error, unauthorized};
+use crate::applications::api::{bearer_token, problem, server_error, unauthorized};
 use crate::certificates::verdict_json;
 use crate::state::AppState;
 
@@ -45,15 +45,7 @@ async fn case_certificates(
     Path(tracking_number): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(token) = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-    else {
+    let Some(token) = bearer_token(&headers) else {
         return unauthorized("invalid_request");
     };
     let bearer = match state.oidc.bearer(state.clock.as_ref(), token).await {

@@ -422,13 +422,6 @@ async fn hold_every_certificate_type(db: &TestDb) {
     let state = demo_state(db, tongban_web::Mode::Demo).await;
     let snapshot = state.snapshots.current();
     let catalog = &snapshot.catalog;
-    let certificates = state.applications.handling().certificates().clone();
-    let holder = state
-        .identity
-        .demo_person("13800000001")
-        .await
-        .unwrap()
-        .unwrap();
     let doc = tongban_services::catalog::demo_document().unwrap();
     let mut wanted: Vec<String> = doc
         .services
@@ -450,31 +443,12 @@ async fn hold_every_certificate_type(db: &TestDb) {
     wanted.dedup();
     for key in wanted {
         let certificate = catalog.certificate_type(&key).unwrap();
-        let mut claims = serde_json::Map::new();
-        for field in &certificate.fields {
-            claims.insert(field.key.clone(), serde_json::json!("示范"));
-        }
-        certificates
-            .issue(
-                &state.db,
-                state.clock.as_ref(),
-                catalog,
-                tongban_services::certificates::NewCertificate {
-                    type_key: key.clone(),
-                    vct: certificate.vct(&certificates.settings.public_url, &catalog.region.code),
-                    department_id: catalog.department_id(&certificate.department).unwrap(),
-                    holder_account_id: holder,
-                    holder_enterprise_id: None,
-                    case_id: None,
-                    valid_from: state.clock.now(),
-                    expires_at: None,
-                    plain: serde_json::Map::new(),
-                    disclosable: claims,
-                    summary: serde_json::json!({ "name": key }),
-                },
-            )
-            .await
-            .unwrap();
+        let claims = certificate
+            .fields
+            .iter()
+            .map(|f| (f.key.clone(), serde_json::json!("示范")))
+            .collect();
+        issue_to_demo_person(&state, &key, claims, None).await;
     }
 }
 

@@ -8,11 +8,9 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::Duration;
 use common::browser::*;
 use common::*;
-use serde_json::{Map, json};
-use tongban_services::certificates::NewCertificate;
+use serde_json::json;
 use tongban_store::exchange::LogBreak;
 use tongban_store::sea_orm::{ConnectionTrait, EntityTrait};
 use tongban_store::testing::TestDb;
@@ -36,41 +34,15 @@ async fn answer(browser: &mut Browser, path: &str, fields: &[(&str, &str)]) -> R
     browser.post(path, &all).await
 }
 
-/// Issues a certificate of `type_key` to the demo person with all its claims disclosable.
+/// Issues the demo person a certificate with these claims.
 async fn issue(
     state: &tongban_web::AppState,
     type_key: &str,
     claims: serde_json::Value,
     valid_days: Option<i64>,
 ) -> Uuid {
-    let snapshot = state.snapshots.current();
-    let catalog = &snapshot.catalog;
-    let certificates = state.applications.handling().certificates().clone();
-    let certificate = catalog.certificate_type(type_key).unwrap();
-    let holder = state.identity.demo_person(PERSON).await.unwrap().unwrap();
-    let disclosable: Map<String, serde_json::Value> = claims.as_object().unwrap().clone();
-    certificates
-        .issue(
-            &state.db,
-            state.clock.as_ref(),
-            catalog,
-            NewCertificate {
-                type_key: type_key.into(),
-                vct: certificate.vct(&certificates.settings.public_url, &catalog.region.code),
-                department_id: catalog.department_id(&certificate.department).unwrap(),
-                holder_account_id: holder,
-                holder_enterprise_id: None,
-                case_id: None,
-                valid_from: state.clock.now(),
-                expires_at: valid_days.map(|days| state.clock.now() + Duration::days(days)),
-                plain: Map::new(),
-                disclosable,
-                summary: json!({ "name": certificate.name.get(tongban_domain::Locale::ZhCn), "number": "CERT-1" }),
-            },
-        )
-        .await
-        .unwrap()
-        .id
+    let claims = claims.as_object().unwrap().clone();
+    issue_to_demo_person(state, type_key, claims, valid_days).await
 }
 
 #[tokio::test]

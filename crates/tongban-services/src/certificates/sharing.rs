@@ -87,6 +87,21 @@ pub fn disclosed_fields(certificate: &CertificateType, disclose: &[String]) -> V
 }
 
 impl Certificates {
+    /// A shared certificate's presentation, opened, and its verdict now.
+    async fn verified_share(
+        &self,
+        clock: &dyn Clock,
+        catalog: &PortalCatalog,
+        row: &SharedRow,
+    ) -> Result<(Verdict, String), CertificateError> {
+        let presentation = self
+            .cipher
+            .decrypt(PRESENTATION_FIELD, &row.presentation)
+            .map_err(crypto)?;
+        let verdict = self.verify(clock, catalog, &presentation).await?;
+        Ok((verdict, presentation))
+    }
+
     /// The offers for every e-certificate field of `form` to the applicant `holder`.
     pub async fn offers(
         &self,
@@ -317,11 +332,7 @@ impl Certificates {
     ) -> Result<Vec<SharedView>, CertificateError> {
         let mut out = Vec::new();
         for row in log::shares_of_case(&self.db, catalog.region_id, case_id).await? {
-            let presentation = self
-                .cipher
-                .decrypt(PRESENTATION_FIELD, &row.presentation)
-                .map_err(crypto)?;
-            let verdict = self.verify(clock, catalog, &presentation).await?;
+            let (verdict, _) = self.verified_share(clock, catalog, &row).await?;
             out.push(SharedView { row, verdict });
         }
         Ok(out)
@@ -355,11 +366,7 @@ impl Certificates {
         let rows = log::shares_of_case(&self.db, catalog.region_id, case.id).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let presentation = self
-                .cipher
-                .decrypt(PRESENTATION_FIELD, &row.presentation)
-                .map_err(crypto)?;
-            let verdict = self.verify(clock, catalog, &presentation).await?;
+            let (verdict, presentation) = self.verified_share(clock, catalog, &row).await?;
             out.push((SharedView { row, verdict }, presentation));
         }
         if out.is_empty() {
@@ -421,11 +428,7 @@ impl Certificates {
         let mut valid: std::collections::HashMap<Uuid, Vec<String>> =
             std::collections::HashMap::new();
         for row in log::shares_of_cases(&self.db, catalog.region_id, case_ids).await? {
-            let presentation = self
-                .cipher
-                .decrypt(PRESENTATION_FIELD, &row.presentation)
-                .map_err(crypto)?;
-            let verdict = self.verify(clock, catalog, &presentation).await?;
+            let (verdict, _) = self.verified_share(clock, catalog, &row).await?;
             if matches!(verdict, Verdict::Valid { .. }) {
                 valid.entry(row.case_id).or_default().push(row.field_key);
             }

@@ -100,13 +100,9 @@ pub(crate) fn unauthorized(challenge: &'static str) -> Response {
     response
 }
 
-/// The account a request's bearer token was issued to (`None` for a machine client's token);
-/// a missing or unknown token is answered 401.
-pub(crate) async fn bearer_account(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Uuid>, Box<Response>> {
-    let token = headers
+/// The token of an `Authorization: Bearer …` header.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -114,7 +110,15 @@ pub(crate) async fn bearer_account(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .ok_or_else(|| Box::new(unauthorized("invalid_request")))?;
+}
+
+/// The account a request's bearer token was issued to (`None` for a machine client's token);
+/// a missing or unknown token is answered 401.
+pub(crate) async fn bearer_account(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Uuid>, Box<Response>> {
+    let token = bearer_token(headers).ok_or_else(|| Box::new(unauthorized("invalid_request")))?;
     let bearer = state
         .oidc
         .bearer(state.clock.as_ref(), token)

@@ -268,3 +268,48 @@ pub async fn clear_record_check(state: &AppState, db: &TestDb, case: Uuid) {
         .unwrap()
         .expect("the record check clears");
 }
+
+/// Issues the demo person (13800000001) a certificate of the catalogue type `type_key` with
+/// `claims`, every one disclosable, valid for `valid_days` (or without expiry); its id.
+pub async fn issue_to_demo_person(
+    state: &AppState,
+    type_key: &str,
+    claims: serde_json::Map<String, serde_json::Value>,
+    valid_days: Option<i64>,
+) -> Uuid {
+    let snapshot = state.snapshots.current();
+    let catalog = &snapshot.catalog;
+    let certificates = state.applications.handling().certificates().clone();
+    let certificate = catalog.certificate_type(type_key).expect("demo type");
+    let holder = state
+        .identity
+        .demo_person("13800000001")
+        .await
+        .unwrap()
+        .expect("demo person");
+    certificates
+        .issue(
+            &state.db,
+            state.clock.as_ref(),
+            catalog,
+            tongban_services::certificates::NewCertificate {
+                type_key: type_key.into(),
+                vct: certificate.vct(&certificates.settings.public_url, &catalog.region.code),
+                department_id: catalog.department_id(&certificate.department).unwrap(),
+                holder_account_id: holder,
+                holder_enterprise_id: None,
+                case_id: None,
+                valid_from: state.clock.now(),
+                expires_at: valid_days.map(|days| state.clock.now() + chrono::Duration::days(days)),
+                plain: serde_json::Map::new(),
+                disclosable: claims,
+                summary: serde_json::json!({
+                    "name": certificate.name.get(tongban_domain::Locale::ZhCn),
+                    "number": format!("{type_key}-1"),
+                }),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}

@@ -52,6 +52,7 @@ pub struct InboxQuery {
 #[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult)]
 pub struct InboxCase {
     pub id: Uuid,
+    pub region_id: Uuid,
     pub tracking_number: String,
     pub service_code: String,
     pub service_version: i32,
@@ -167,10 +168,13 @@ pub async fn inbox<C: ConnectionTrait>(
         tasks
     };
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.case_id).collect();
+    // By id alone, the region checked on the rows: with `region_id = ? AND id IN (…)` SQLite
+    // walks the region's whole index (30 ms at 100,000 cases) instead of the 50 keys.
     let cases: std::collections::HashMap<Uuid, InboxCase> = case::Entity::find()
         .select_only()
         .columns([
             case::Column::Id,
+            case::Column::RegionId,
             case::Column::TrackingNumber,
             case::Column::ServiceCode,
             case::Column::ServiceVersion,
@@ -178,12 +182,12 @@ pub async fn inbox<C: ConnectionTrait>(
             case::Column::Status,
             case::Column::Version,
         ])
-        .filter(case::Column::RegionId.eq(region_id))
         .filter(case::Column::Id.is_in(ids))
         .into_model::<InboxCase>()
         .all(db)
         .await?
         .into_iter()
+        .filter(|c| c.region_id == region_id)
         .map(|c| (c.id, c))
         .collect();
     // A case can have several open tasks in one inbox (parallel review by two of my roles).
@@ -246,12 +250,15 @@ pub async fn cases_by_ids<C: ConnectionTrait>(
 ) -> StoreResult<Vec<CaseRow>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
+        // By primary key, the region checked on the rows (see `inbox`: SQLite would walk the
+        // region's index instead).
         out.extend(
             case::Entity::find()
-                .filter(case::Column::RegionId.eq(region_id))
                 .filter(case::Column::Id.is_in(chunk.iter().copied()))
                 .all(db)
-                .await?,
+                .await?
+                .into_iter()
+                .filter(|c| c.region_id == region_id),
         );
     }
     Ok(out)
@@ -265,13 +272,15 @@ pub async fn tasks_of_cases<C: ConnectionTrait>(
 ) -> StoreResult<Vec<CaseTaskRow>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
+        // By the case index, the region checked on the rows (see `cases_by_ids`).
         out.extend(
             case_task::Entity::find()
-                .filter(case_task::Column::RegionId.eq(region_id))
                 .filter(case_task::Column::CaseId.is_in(chunk.iter().copied()))
                 .order_by_asc(case_task::Column::CreatedAt)
                 .all(db)
-                .await?,
+                .await?
+                .into_iter()
+                .filter(|t| t.region_id == region_id),
         );
     }
     Ok(out)

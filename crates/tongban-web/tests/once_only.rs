@@ -238,34 +238,79 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
         assert!(html.contains("fetched by the platform with the applicant"));
         assert!(html.contains("chosen from the applicant"));
 
-        // Accepting routes past the bureau's record check: a valid certificate was shared.
+        // A correction request keeps the shared certificates as they were: the page says so
+        // and offers no choice, and the corrected application still carries them.
         let desk = tongban_services::identity::staff_session(&db.conn, "sj.clerk")
             .await
             .unwrap()
             .unwrap();
         let snapshot = state.snapshots.current();
-        let accepted = state
-            .applications
-            .handling()
-            .act(
-                state.clock.as_ref(),
-                &desk,
-                &snapshot.catalog,
-                &tongban_services::identity::Origin::default(),
-                tongban_services::workflow::CaseRef {
-                    id: case.id,
-                    version: None,
-                },
-                &tongban_services::workflow::ActRequest {
-                    action: "accept".into(),
-                    comment: None,
-                    extension_days: None,
-                    attachments: Vec::new(),
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
+        let act = |action: &str, comment: Option<&str>| {
+            let state = state.clone();
+            let desk = desk.clone();
+            let snapshot = snapshot.clone();
+            let request = tongban_services::workflow::ActRequest {
+                action: action.into(),
+                comment: comment.map(str::to_owned),
+                extension_days: None,
+                attachments: Vec::new(),
+            };
+            let id = case.id;
+            async move {
+                state
+                    .applications
+                    .handling()
+                    .act(
+                        state.clock.as_ref(),
+                        &desk,
+                        &snapshot.catalog,
+                        &tongban_services::identity::Origin::default(),
+                        tongban_services::workflow::CaseRef { id, version: None },
+                        &request,
+                    )
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        act("request-correction", Some("经营场所面积填写有误")).await;
+        let correct = format!("/applications/cases/{}/correct", case.id);
+        let page = citizen.get(&correct).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let html = page.text();
+        assert!(
+            html.contains("stay as they were while correcting"),
+            "{html}"
+        );
+        assert!(
+            !html.contains(&format!("value=\"{wallet}\"")),
+            "no choice offered"
+        );
+        let mut corrected: Vec<(&str, &str)> = business_fields
+            .iter()
+            .filter(|(k, _)| *k != "business_licence")
+            .copied()
+            .collect();
+        corrected.extend([
+            ("food_categories", "hot-food"),
+            ("premises_address.province", "990000"),
+            ("premises_address.city", "990100"),
+            ("premises_address.county", "990102"),
+            ("premises_address.street", "人民路1号"),
+            ("premises_area", "65"),
+            ("central_kitchen", "no"),
+            ("manager_name", "张三"),
+            ("manager_id", "11010519491231002X"),
+            ("manager_phone", "13800000001"),
+            ("food_handlers", "3"),
+        ]);
+        let csrf = csrf_of(&html);
+        corrected.push(("csrf", &csrf));
+        let sent = citizen.post(&correct, &corrected).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+
+        // Accepting routes past the bureau's record check: a valid certificate was shared.
+        let accepted = act("accept", None).await;
         assert_eq!(accepted.to, "joint-review", "the record check is skipped");
 
         // Market regulation's own system reads the same through the exchange API with a

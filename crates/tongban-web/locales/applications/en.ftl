@@ -206,6 +206,7 @@ case-conflict-message = The department acted on your application while you were 
 case-correct-title = Correct your application
 case-correct-items = What to correct
 case-correct-files = Files you uploaded stay attached as they are. New files cannot be uploaded while correcting yet: bring them to the service hall or contact the department.
+case-correct-certificates = E-certificates shared with the application stay as they were while correcting; to change one, contact the department.
 case-correct-submit = Send corrections
 case-withdraw-title = Withdraw your application?
 case-withdraw-text = The department will stop handling it. This cannot be undone: to go on later you would have to apply again.

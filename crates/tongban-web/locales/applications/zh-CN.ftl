@@ -206,6 +206,7 @@ case-conflict-message = 在您查看期间，办理部门已处理了您的申�
 case-correct-title = 补正申请
 case-correct-items = 需要补正的内容
 case-correct-files = 已上传的文件保持不变。补正时暂不能在线上传新文件，请带到政务服务大厅或联系办理部门。
+case-correct-certificates = 申请时提供的电子证照在补正时保持不变；如需更换，请联系办理部门。
 case-correct-submit = 提交补正
 case-withdraw-title = 确定撤回申请吗？
 case-withdraw-text = 撤回后办理部门将停止办理，且不能恢复；如需继续办理，须重新申请。

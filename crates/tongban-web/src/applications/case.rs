@@ -392,6 +392,21 @@ fn render_correct(
             .map(|mut f| {
                 // Files stay as they are (new uploads while correcting are a later step).
                 f.can_add_file = false;
+                // So do shared certificates: they were presented to the department with the
+                // application, on the consent given then.
+                if f.kind == "e-certificate" {
+                    f.options.clear();
+                    let shared = match answers.get(&f.name) {
+                        Some(Answer::Certificate(a))
+                            if a.source == tongban_domain::forms::CertificateSource::Fetch =>
+                        {
+                            c.tr.t("apply-cert-shared-fetch")
+                        }
+                        Some(Answer::Certificate(_)) => c.tr.t("apply-cert-shared-wallet"),
+                        _ => c.tr.t("apply-not-answered"),
+                    };
+                    f.none_text = format!("{shared} {}", c.tr.t("case-correct-certificates"));
+                }
                 f
             })
             .collect(),
@@ -470,6 +485,19 @@ fn read_correction(
     ctx: &tongban_domain::forms::CheckContext<'_>,
 ) -> Result<Answers, (Answers, Vec<FieldError>)> {
     let files = kept_files(form, existing);
+    // Shared certificates are kept as they were: the page shows no choice for them, so their
+    // stored answers are read back as if posted.
+    let mut raw = raw.to_vec();
+    for (_, field) in form.fields() {
+        if let (FieldKind::ECertificate { .. }, Some(Answer::Certificate(shared))) =
+            (&field.kind, existing.get(&field.key))
+        {
+            raw.retain(|(k, _)| k != &field.key && *k != format!("{}.consent", field.key));
+            raw.push((field.key.clone(), shared.choice_value()));
+            raw.push((format!("{}.consent", field.key), "yes".to_owned()));
+        }
+    }
+    let raw = raw.as_slice();
     let mut answers = existing.clone();
     let mut errors = Vec::new();
     let (route, _) = visible_pages(form, existing);

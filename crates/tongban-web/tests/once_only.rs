@@ -1,6 +1,6 @@
-//! Once-only sharing through the real router on SQLite and PostgreSQL: an applicant for the
-//! food business licence (SJ0002) answers its e-certificate questions with the business licence
-//! in their wallet and lets the platform fetch their certificate of no criminal record, without
+//! Once-only sharing through the real router on SQLite and PostgreSQL: registering a sole trader
+//! (SJ0001) issues the business licence; applying for the food business licence (SJ0002) then
+//! answers its e-certificate questions with that licence from the wallet and lets the platform fetch their certificate of no criminal record, without
 //! uploading either; consent is required; market regulation's staff see both verified in the
 //! case (and revoked once the issuer revokes one); the holder's data-use record lists both
 //! uses; the evidence log verifies and a tampered entry is caught.
@@ -12,7 +12,7 @@ use common::browser::*;
 use common::*;
 use serde_json::json;
 use tongban_store::exchange::LogBreak;
-use tongban_store::sea_orm::{ConnectionTrait, EntityTrait};
+use tongban_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use tongban_store::testing::TestDb;
 use uuid::Uuid;
 
@@ -49,21 +49,47 @@ async fn issue(
 async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_without_uploads() {
     for db in TestDb::all("once-only sharing").await {
         let state = demo_state(&db, tongban_web::Mode::Demo).await;
-        let licence = issue(
-            &state,
-            "business-licence",
-            json!({
-                "licence_number": "92990100MA0000001X",
-                "name": "示范市张三小吃店",
-                "kind": "个体工商户",
-                "operator": "张三",
-                "premises": "示范市东湖区人民路1号",
-                "business_scope": "小吃服务；预包装食品销售",
-                "registered_on": "2026-11-30",
-            }),
-            None,
-        )
-        .await;
+        // Registering the sole trader (SJ0001) and its approval issue the business licence.
+        let registration = file_cases(&state, &db, "SJ0001", 1).await.remove(0);
+        let snapshot = state.snapshots.current();
+        for (who, action) in [("sj.clerk", "accept"), ("sj.reviewer", "approve")] {
+            let staff = tongban_services::identity::staff_session(&db.conn, who)
+                .await
+                .unwrap()
+                .unwrap();
+            let acted = state
+                .applications
+                .handling()
+                .act(
+                    state.clock.as_ref(),
+                    &staff,
+                    &snapshot.catalog,
+                    &tongban_services::identity::Origin::default(),
+                    tongban_services::workflow::CaseRef {
+                        id: registration.id,
+                        version: None,
+                    },
+                    &tongban_services::workflow::ActRequest {
+                        action: action.into(),
+                        comment: None,
+                        extension_days: None,
+                        attachments: Vec::new(),
+                    },
+                )
+                .await
+                .unwrap()
+                .unwrap_or_else(|refused| panic!("{who} {action}: {refused:?}"));
+            if action == "approve" {
+                assert_eq!(acted.certificates.len(), 1, "the licence is issued");
+            }
+        }
+        let licence = tongban_store::entities::certificate::Entity::find()
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .expect("the business licence")
+            .id;
+        // The bureau's certificate of no criminal record, issued to the same person.
         issue(
             &state,
             "no-criminal-record",
@@ -196,6 +222,7 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
             .await;
         assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
         let case = tongban_store::entities::case::Entity::find()
+            .filter(tongban_store::entities::case::Column::ServiceCode.eq("SJ0002"))
             .one(&db.conn)
             .await
             .unwrap()
@@ -229,7 +256,10 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
             "{html}"
         );
         assert_eq!(html.matches("verdict-valid").count(), 2, "{html}");
-        assert!(html.contains("92990100MA0000001X"));
+        assert!(
+            html.contains(&registration.tracking_number),
+            "the licence number"
+        );
         assert!(html.contains("未发现有犯罪记录"));
         assert!(
             !html.contains("11010519491231002X"),

@@ -1,6 +1,7 @@
 //! Once-only sharing through the real router on SQLite and PostgreSQL: registering a sole trader
 //! (SJ0001) issues the business licence; applying for the food business licence (SJ0002) then
-//! answers its e-certificate questions with that licence from the wallet and lets the platform fetch their certificate of no criminal record, without
+//! answers its e-certificate questions with that licence from the wallet, and the certificate
+//! of no criminal record the bureau issued on the person's online application (GA0001) and lets the platform fetch their certificate of no criminal record, without
 //! uploading either; consent is required; market regulation's staff see both verified in the
 //! case (and revoked once the issuer revokes one); the holder's data-use record lists both
 //! uses; the evidence log verifies and a tampered entry is caught.
@@ -10,7 +11,6 @@ mod common;
 use axum::http::StatusCode;
 use common::browser::*;
 use common::*;
-use serde_json::json;
 use tongban_store::exchange::LogBreak;
 use tongban_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use tongban_store::testing::TestDb;
@@ -32,17 +32,6 @@ async fn answer(browser: &mut Browser, path: &str, fields: &[(&str, &str)]) -> R
     let mut all = fields.to_vec();
     all.push(("csrf", &csrf));
     browser.post(path, &all).await
-}
-
-/// Issues the demo person a certificate with these claims.
-async fn issue(
-    state: &tongban_web::AppState,
-    type_key: &str,
-    claims: serde_json::Value,
-    valid_days: Option<i64>,
-) -> Uuid {
-    let claims = claims.as_object().unwrap().clone();
-    issue_to_demo_person(state, type_key, claims, valid_days).await
 }
 
 #[tokio::test]
@@ -89,23 +78,88 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
             .unwrap()
             .expect("the business licence")
             .id;
-        // The bureau's certificate of no criminal record, issued to the same person.
-        issue(
-            &state,
-            "no-criminal-record",
-            json!({
-                "certificate_number": "GA-2026-0001",
-                "holder_name": "张三",
-                "id_number": "11010519491231002X",
-                "finding": "未发现有犯罪记录",
-                "purpose": "食品经营",
-                "issued_on": "2026-12-01",
-            }),
-            Some(90),
-        )
-        .await;
         let app = tongban_web::app(state.clone());
         let mut citizen = signed_in(app.clone(), PERSON).await;
+
+        // The person applies online for a certificate of no criminal record (GA0001); the
+        // bureau's desk approves it, which issues the certificate.
+        let page = citizen.get("/services/GA0001/apply").await;
+        let csrf = csrf_of(&page.text());
+        let mut path = location(
+            &citizen
+                .post("/services/GA0001/apply", &[("csrf", &csrf)])
+                .await,
+        );
+        for fields in [
+            &[
+                ("nationality", "chinese"),
+                ("local_link", "hukou"),
+                ("by_agent", "no"),
+            ][..],
+            &[
+                ("full_name", "张三"),
+                ("id_number", "990102199003071233"),
+                ("phone", "13800000001"),
+            ][..],
+            &[
+                ("purpose", "employment"),
+                ("receiving_org", "示范市张三小吃店"),
+                ("paper_copy", "no"),
+            ][..],
+        ] {
+            let next = answer(&mut citizen, &path, fields).await;
+            assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.text());
+            path = location(&next);
+        }
+        let record_draft = path.split('/').nth(2).unwrap().to_owned();
+        let declaration = format!("/applications/{record_draft}/declaration");
+        let csrf = csrf_of(&citizen.get(&declaration).await.text());
+        let sent = citizen
+            .post(
+                &declaration,
+                &[("csrf", &csrf), ("declaration", "confirmed")],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+        let record_case = tongban_store::entities::case::Entity::find()
+            .filter(tongban_store::entities::case::Column::ServiceCode.eq("GA0001"))
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let bureau = tongban_services::identity::staff_session(&db.conn, "ga.clerk")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut approved = None;
+        for action in ["accept", "approve"] {
+            approved = Some(
+                state
+                    .applications
+                    .handling()
+                    .act(
+                        state.clock.as_ref(),
+                        &bureau,
+                        &snapshot.catalog,
+                        &tongban_services::identity::Origin::default(),
+                        tongban_services::workflow::CaseRef {
+                            id: record_case.id,
+                            version: None,
+                        },
+                        &tongban_services::workflow::ActRequest {
+                            action: action.into(),
+                            comment: None,
+                            extension_days: None,
+                            attachments: Vec::new(),
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .unwrap_or_else(|refused| panic!("the bureau's {action}: {refused:?}")),
+            );
+        }
+        let approved = approved.unwrap();
+        assert_eq!(approved.certificates.len(), 1, "the certificate is issued");
 
         // The question offers the licence held and the fetch, and lists what is shared.
         let page = citizen.get("/services/SJ0002/apply").await;

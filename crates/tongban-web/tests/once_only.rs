@@ -1,10 +1,12 @@
 //! Once-only sharing through the real router on SQLite and PostgreSQL: registering a sole trader
-//! (SJ0001) issues the business licence; applying for the food business licence (SJ0002) then
-//! answers its e-certificate questions with that licence from the wallet, and the certificate
-//! of no criminal record the bureau issued on the person's online application (GA0001) and lets the platform fetch their certificate of no criminal record, without
-//! uploading either; consent is required; market regulation's staff see both verified in the
-//! case (and revoked once the issuer revokes one); the holder's data-use record lists both
-//! uses; the evidence log verifies and a tampered entry is caught.
+//! (SJ0001) issues the business licence, and an online application (GA0001) the certificate of
+//! no criminal record; applying for the food business licence (SJ0002) then answers its
+//! e-certificate questions with the licence from the wallet and lets the platform fetch the
+//! record certificate, without uploading either; consent is required; market regulation's staff
+//! see both verified in the case (and revoked once the issuer revokes one), corrections keep
+//! them, acceptance skips the bureau's record check; the exchange API serves them to the
+//! department's system; the holder's data-use record lists every use; the evidence log verifies
+//! and a tampered entry is caught.
 
 mod common;
 

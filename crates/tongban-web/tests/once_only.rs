@@ -42,38 +42,9 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
         let state = demo_state(&db, tongban_web::Mode::Demo).await;
         // Registering the sole trader (SJ0001) and its approval issue the business licence.
         let registration = file_cases(&state, &db, "SJ0001", 1).await.remove(0);
-        let snapshot = state.snapshots.current();
-        for (who, action) in [("sj.clerk", "accept"), ("sj.reviewer", "approve")] {
-            let staff = tongban_services::identity::staff_session(&db.conn, who)
-                .await
-                .unwrap()
-                .unwrap();
-            let acted = state
-                .applications
-                .handling()
-                .act(
-                    state.clock.as_ref(),
-                    &staff,
-                    &snapshot.catalog,
-                    &tongban_services::identity::Origin::default(),
-                    tongban_services::workflow::CaseRef {
-                        id: registration.id,
-                        version: None,
-                    },
-                    &tongban_services::workflow::ActRequest {
-                        action: action.into(),
-                        comment: None,
-                        extension_days: None,
-                        attachments: Vec::new(),
-                    },
-                )
-                .await
-                .unwrap()
-                .unwrap_or_else(|refused| panic!("{who} {action}: {refused:?}"));
-            if action == "approve" {
-                assert_eq!(acted.certificates.len(), 1, "the licence is issued");
-            }
-        }
+        act_as(&state, &db, "sj.clerk", registration.id, "accept", None).await;
+        let approved = act_as(&state, &db, "sj.reviewer", registration.id, "approve", None).await;
+        assert_eq!(approved.certificates.len(), 1, "the licence is issued");
         let licence = tongban_store::entities::certificate::Entity::find()
             .one(&db.conn)
             .await
@@ -129,38 +100,8 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
             .await
             .unwrap()
             .unwrap();
-        let bureau = tongban_services::identity::staff_session(&db.conn, "ga.clerk")
-            .await
-            .unwrap()
-            .unwrap();
-        let mut approved = None;
-        for action in ["accept", "approve"] {
-            approved = Some(
-                state
-                    .applications
-                    .handling()
-                    .act(
-                        state.clock.as_ref(),
-                        &bureau,
-                        &snapshot.catalog,
-                        &tongban_services::identity::Origin::default(),
-                        tongban_services::workflow::CaseRef {
-                            id: record_case.id,
-                            version: None,
-                        },
-                        &tongban_services::workflow::ActRequest {
-                            action: action.into(),
-                            comment: None,
-                            extension_days: None,
-                            attachments: Vec::new(),
-                        },
-                    )
-                    .await
-                    .unwrap()
-                    .unwrap_or_else(|refused| panic!("the bureau's {action}: {refused:?}")),
-            );
-        }
-        let approved = approved.unwrap();
+        act_as(&state, &db, "ga.clerk", record_case.id, "accept", None).await;
+        let approved = act_as(&state, &db, "ga.clerk", record_case.id, "approve", None).await;
         assert_eq!(approved.certificates.len(), 1, "the certificate is issued");
 
         // The question offers the licence held and the fetch, and lists what is shared.
@@ -326,40 +267,15 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
 
         // A correction request keeps the shared certificates as they were: the page says so
         // and offers no choice, and the corrected application still carries them.
-        let desk = tongban_services::identity::staff_session(&db.conn, "sj.clerk")
-            .await
-            .unwrap()
-            .unwrap();
-        let snapshot = state.snapshots.current();
-        let act = |action: &str, comment: Option<&str>| {
-            let state = state.clone();
-            let desk = desk.clone();
-            let snapshot = snapshot.clone();
-            let request = tongban_services::workflow::ActRequest {
-                action: action.into(),
-                comment: comment.map(str::to_owned),
-                extension_days: None,
-                attachments: Vec::new(),
-            };
-            let id = case.id;
-            async move {
-                state
-                    .applications
-                    .handling()
-                    .act(
-                        state.clock.as_ref(),
-                        &desk,
-                        &snapshot.catalog,
-                        &tongban_services::identity::Origin::default(),
-                        tongban_services::workflow::CaseRef { id, version: None },
-                        &request,
-                    )
-                    .await
-                    .unwrap()
-                    .unwrap()
-            }
-        };
-        act("request-correction", Some("经营场所面积填写有误")).await;
+        act_as(
+            &state,
+            &db,
+            "sj.clerk",
+            case.id,
+            "request-correction",
+            Some("经营场所面积填写有误"),
+        )
+        .await;
         let correct = format!("/applications/cases/{}/correct", case.id);
         let page = citizen.get(&correct).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text());
@@ -396,7 +312,7 @@ async fn a_food_licence_reuses_the_business_licence_and_the_record_certificate_w
         assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
 
         // Accepting routes past the bureau's record check: a valid certificate was shared.
-        let accepted = act("accept", None).await;
+        let accepted = act_as(&state, &db, "sj.clerk", case.id, "accept", None).await;
         assert_eq!(accepted.to, "joint-review", "the record check is skipped");
 
         // Market regulation's own system reads the same through the exchange API with a

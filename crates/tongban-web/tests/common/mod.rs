@@ -236,21 +236,27 @@ pub async fn file_cases(state: &AppState, db: &TestDb, service: &str, count: usi
         .collect()
 }
 
-/// Clears the public security bureau's record check of a food licence case (SJ0002) filed
-/// without a shared certificate of no criminal record, as its desk clerk: for tests about what
-/// follows acceptance.
-pub async fn clear_record_check(state: &AppState, db: &TestDb, case: Uuid) {
-    let bureau = tongban_services::identity::staff_session(&db.conn, "ga.clerk")
+/// Takes a workflow action on a case as the demo staff member `who`, through the services as
+/// the workbench does; panics with who and what when it is refused.
+pub async fn act_as(
+    state: &AppState,
+    db: &TestDb,
+    who: &str,
+    case: Uuid,
+    action: &str,
+    comment: Option<&str>,
+) -> tongban_services::workflow::Acted {
+    let staff = tongban_services::identity::staff_session(&db.conn, who)
         .await
         .unwrap()
-        .expect("demo bureau clerk");
+        .unwrap_or_else(|| panic!("demo staff {who}"));
     let snapshot = state.snapshots.current();
     state
         .applications
         .handling()
         .act(
             state.clock.as_ref(),
-            &bureau,
+            &staff,
             &snapshot.catalog,
             &tongban_services::identity::Origin::default(),
             tongban_services::workflow::CaseRef {
@@ -258,15 +264,22 @@ pub async fn clear_record_check(state: &AppState, db: &TestDb, case: Uuid) {
                 version: None,
             },
             &tongban_services::workflow::ActRequest {
-                action: "record-clear".into(),
-                comment: None,
+                action: action.into(),
+                comment: comment.map(str::to_owned),
                 extension_days: None,
                 attachments: Vec::new(),
             },
         )
         .await
         .unwrap()
-        .expect("the record check clears");
+        .unwrap_or_else(|refused| panic!("{who} {action}: {refused:?}"))
+}
+
+/// Clears the public security bureau's record check of a food licence case (SJ0002) filed
+/// without a shared certificate of no criminal record, as its desk clerk: for tests about what
+/// follows acceptance.
+pub async fn clear_record_check(state: &AppState, db: &TestDb, case: Uuid) {
+    act_as(state, db, "ga.clerk", case, "record-clear", None).await;
 }
 
 /// Issues the demo person (13800000001) a certificate of the catalogue type `type_key` with

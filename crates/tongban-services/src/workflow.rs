@@ -871,15 +871,6 @@ impl CaseHandling {
         let calendar = self.calendar(catalog);
         let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
 
-        // Read before the write transaction: verifying reads keys and status lists.
-        let valid_shares = self
-            .certificates
-            .valid_shares(clock, catalog, &ids)
-            .await
-            .map_err(|e| match e {
-                crate::certificates::CertificateError::Store(e) => HandlingError::Store(e),
-                other => HandlingError::Corrupt(other.to_string()),
-            })?;
         let txn = tongban_store::cases::begin_write(&self.db).await?;
         let rows = tongban_store::workflow::cases_by_ids(&txn, catalog.region_id, &ids).await?;
         let tasks = tongban_store::workflow::tasks_of_cases(&txn, catalog.region_id, &ids).await?;
@@ -928,11 +919,29 @@ impl CaseHandling {
                 .is_some_and(|a| matches!(a.to, Some(Target::Routes(_))));
             let answers = if needs_answers {
                 let mut answers = self.answers(&row)?;
-                let valid = valid_shares.get(&row.id);
-                answers.retain(|field, answer| {
-                    !matches!(answer, Answer::Certificate(_))
-                        || valid.is_some_and(|fields| fields.contains(field))
-                });
+                // Only routes read certificates, and only then are they verified: a shared
+                // certificate counts while it is valid now. The keys and status lists are read
+                // on the pool's other connections (committed data), not in this transaction.
+                if answers
+                    .values()
+                    .any(|a| matches!(a, Answer::Certificate(_)))
+                {
+                    let valid = self
+                        .certificates
+                        .valid_shares(clock, catalog, &[row.id])
+                        .await
+                        .map_err(|e| match e {
+                            crate::certificates::CertificateError::Store(e) => {
+                                HandlingError::Store(e)
+                            }
+                            other => HandlingError::Corrupt(other.to_string()),
+                        })?;
+                    let valid = valid.get(&row.id);
+                    answers.retain(|field, answer| {
+                        !matches!(answer, Answer::Certificate(_))
+                            || valid.is_some_and(|fields| fields.contains(field))
+                    });
+                }
                 answers
             } else {
                 Answers::new()

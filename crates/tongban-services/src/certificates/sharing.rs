@@ -418,7 +418,7 @@ impl Certificates {
     /// For workflow routing: per case, the fields whose shared certificate is valid now. Routes
     /// that ask whether a certificate was shared count only those: a check is skipped only for
     /// a certificate that is present and valid (not revoked or expired since) when the case
-    /// moves on.
+    /// moves on. The workflow asks for the cases an action routes.
     pub async fn valid_shares(
         &self,
         clock: &dyn Clock,

@@ -574,16 +574,25 @@ async fn render_question(
     let posted = Posted {
         raw: posted.raw,
         extra_items: posted.extra_items.clone(),
-        certificates: certificate_choices(
-            state,
-            snapshot,
-            &c.tr,
-            locale,
-            form,
-            &draft.service_code,
-            draft.applicant_id,
-        )
-        .await,
+        // The wallet is read only for a page that asks for a certificate.
+        certificates: if form_page
+            .fields
+            .iter()
+            .any(|f| matches!(f.kind, FieldKind::ECertificate { .. }))
+        {
+            certificate_choices(
+                state,
+                snapshot,
+                &c.tr,
+                locale,
+                form,
+                &draft.service_code,
+                draft.applicant_id,
+            )
+            .await
+        } else {
+            BTreeMap::new()
+        },
     };
     let fields = view::page_fields(
         &c.tr,
